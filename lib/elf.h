@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* ELF facts via libelf: class, machine, SONAME, DT_NEEDED, GNU ABI note. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "err.h"
+
+struct nvh_elf_info {
+        int elf_class;   /* 32 or 64 */
+        int machine;     /* EM_X86_64, EM_386, EM_AARCH64, ... */
+        int type;        /* ET_DYN, ET_EXEC */
+        char *soname;    /* NULL when none */
+        char **needed;   /* NULL-terminated DT_NEEDED list, never NULL after success */
+        bool has_abi_note;
+        unsigned abi_os, abi_major, abi_minor, abi_patch;
+};
+
+/* Read the ELF facts of an open file. `what` names it in errors; a file that is not ELF or
+ * is truncated/corrupt is -ENOEXEC naming it. */
+int nvh_elf_read_fd(int fd, const char *what, struct nvh_elf_info *ret, struct nvh_err *err);
+
+void nvh_elf_info_clear(struct nvh_elf_info *info);

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "err.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+int
+nvh_err_set(struct nvh_err *err, int code, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (code > 0)
+                code = -code;
+        if (code == 0)
+                code = -EIO;
+        if (!err)
+                return code;
+        err->code = code;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+        va_end(ap);
+        /* Keep messages on one line whatever the input held. */
+        for (char *p = err->msg; *p; p++)
+                if (*p == '\n' || *p == '\r')
+                        *p = ' ';
+        return code;
+}
+
+int
+nvh_err_prefix(struct nvh_err *err, const char *fmt, ...)
+{
+        char prefix[NVH_ERR_MSG_MAX];
+        char old[NVH_ERR_MSG_MAX];
+        va_list ap;
+
+        if (!err)
+                return -EIO;
+        va_start(ap, fmt);
+        vsnprintf(prefix, sizeof(prefix), fmt, ap);
+        va_end(ap);
+        memcpy(old, err->msg, sizeof(old));
+        snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+        if (err->code == 0)
+                err->code = -EIO;
+        return err->code;
+}
+
+void
+nvh_err_clear(struct nvh_err *err)
+{
+        if (!err)
+                return;
+        err->code = 0;
+        err->msg[0] = '\0';
+}

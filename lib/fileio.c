@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "fileio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "macros.h"
+
+int
+nvh_fileio_read_fd(int fd, const char *what, size_t max_size, char **ret_buf, size_t *ret_len,
+                   struct nvh_err *err)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0, cap = 0;
+
+        for (;;) {
+                if (len + 1 >= cap) {
+                        size_t ncap = cap ? cap * 2 : 4096;
+                        char *nbuf;
+
+                        if (ncap > max_size + 2)
+                                ncap = max_size + 2;
+                        if (ncap <= len + 1)
+                                return nvh_err_set(err, -E2BIG, "read '%s': larger than %zu bytes",
+                                                   what, max_size);
+                        nbuf = realloc(buf, ncap);
+                        if (!nbuf)
+                                return nvh_err_set(err, -ENOMEM, "read '%s': out of memory", what);
+                        buf = nbuf;
+                        cap = ncap;
+                }
+                ssize_t n = read(fd, buf + len, cap - len - 1);
+                if (n < 0) {
+                        int e = errno;
+                        if (e == EINTR)
+                                continue;
+                        return nvh_err_set(err, -e, "read '%s': %s", what, strerror(e));
+                }
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+                if (len > max_size)
+                        return nvh_err_set(err, -E2BIG, "read '%s': larger than %zu bytes", what,
+                                           max_size);
+        }
+        if (!buf) {
+                buf = calloc(1, 1);
+                if (!buf)
+                        return nvh_err_set(err, -ENOMEM, "read '%s': out of memory", what);
+        }
+        buf[len] = '\0';
+        *ret_buf = TAKE_PTR(buf);
+        if (ret_len)
+                *ret_len = len;
+        return 0;
+}
+
+int
+nvh_fileio_read_at(int dir_fd, const char *rel_path, size_t max_size, int nofollow,
+                   char **ret_buf, size_t *ret_len, struct nvh_err *err)
+{
+        _cleanup_close_ int fd = -1;
+
+        fd = openat(dir_fd, rel_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (nofollow ? O_NOFOLLOW : 0));
+        if (fd < 0) {
+                int e = errno;
+                return nvh_err_set(err, -e, "open '%s': %s", rel_path, strerror(e));
+        }
+        return nvh_fileio_read_fd(fd, rel_path, max_size, ret_buf, ret_len, err);
+}
+
+int
+nvh_fileio_write_all(int fd, const void *buf, size_t len)
+{
+        const char *p = buf;
+
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+char *
+nvh_fileio_path_join(const char *a, const char *b)
+{
+        size_t la = strlen(a);
+        char *r;
+
+        while (la > 0 && a[la - 1] == '/')
+                la--;
+        while (*b == '/')
+                b++;
+        if (asprintf(&r, "%.*s/%s", (int)la, a, b) < 0)
+                return NULL;
+        return r;
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Bounded file reads. Every input has a size limit. */
+#pragma once
+
+#include <stddef.h>
+
+#include "err.h"
+
+/* Read the whole of rel_path (relative to dir_fd, or absolute with AT_FDCWD) into a
+ * NUL-terminated buffer. Fails with -E2BIG when the file is larger than max_size. Does not
+ * follow a trailing symlink when nofollow is set. */
+int nvh_fileio_read_at(int dir_fd, const char *rel_path, size_t max_size, int nofollow,
+                       char **ret_buf, size_t *ret_len, struct nvh_err *err);
+
+/* Read everything from an open fd (a pipe works too), bounded by max_size. */
+int nvh_fileio_read_fd(int fd, const char *what, size_t max_size, char **ret_buf, size_t *ret_len,
+                       struct nvh_err *err);
+
+/* Write all of buf to fd, retrying on short writes and EINTR. */
+int nvh_fileio_write_all(int fd, const void *buf, size_t len);
+
+/* Join two path parts with exactly one '/'. Returns NULL on ENOMEM. */
+char *nvh_fileio_path_join(const char *a, const char *b);

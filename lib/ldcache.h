@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* ld.so.cache: parse (old "ld.so-1.7.0", combined old+new, new-only "glibc-ld.so.cache1.1")
+ * and write (new format, glibc ordering). Pure: every byte is hostile. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define NVH_LDCACHE_MAX_SIZE (64u << 20)
+
+/* Entry flags (glibc elf/cache.h). */
+#define NVH_LDCACHE_FLAG_TYPE_MASK 0x00ff
+#define NVH_LDCACHE_FLAG_ELF_LIBC6 0x0003
+#define NVH_LDCACHE_FLAG_ARCH_MASK 0xff00
+#define NVH_LDCACHE_FLAG_I386 0x0000 /* with ELF_LIBC6 and no arch bits: 32-bit x86 */
+#define NVH_LDCACHE_FLAG_X8664_LIB64 0x0300
+#define NVH_LDCACHE_FLAG_AARCH64_LIB64 0x0a00
+
+enum nvh_ldcache_format {
+        NVH_LDCACHE_FORMAT_OLD,     /* ld.so-1.7.0 only */
+        NVH_LDCACHE_FORMAT_COMPAT,  /* ld.so-1.7.0 followed by glibc-ld.so.cache1.1 */
+        NVH_LDCACHE_FORMAT_NEW,     /* glibc-ld.so.cache1.1 only (glibc >= 2.32 default) */
+};
+
+struct nvh_ldcache_entry {
+        int32_t flags;
+        uint32_t osversion;
+        uint64_t hwcap;
+        char *key;   /* soname, e.g. "libcuda.so.1" */
+        char *value; /* path, e.g. "/usr/lib/x86_64-linux-gnu/libcuda.so.1" */
+};
+
+struct nvh_ldcache {
+        enum nvh_ldcache_format format;
+        struct nvh_ldcache_entry *entries; /* in file order (glibc's sorted order) */
+        size_t n_entries;
+};
+
+/* Parse a cache image. `what` names the file in error messages. Corrupt input is -EBADMSG
+ * naming the file and what was wrong, never a crash. */
+int nvh_ldcache_parse(const void *buf, size_t len, const char *what, struct nvh_ldcache **ret,
+                      struct nvh_err *err);
+
+/* Read (bounded by NVH_LDCACHE_MAX_SIZE) and parse rel_path relative to dir_fd. */
+int nvh_ldcache_load(int dir_fd, const char *rel_path, struct nvh_ldcache **ret,
+                     struct nvh_err *err);
+
+void nvh_ldcache_free(struct nvh_ldcache *cache);
+
+/* "x86-64", "i386", "aarch64", ... for an entry's flags; "unknown" otherwise. */
+const char *nvh_ldcache_arch_name(int32_t flags);
+
+/* ELF class (32 or 64) implied by an entry's flags, 0 when unknown. */
+int nvh_ldcache_flags_class(int32_t flags);
+
+/* Insert or replace: entries with the same key and the same flags are replaced by
+ * (key, value, flags); otherwise a new entry is added at glibc's sort position. */
+int nvh_ldcache_upsert(struct nvh_ldcache *cache, const char *key, const char *value,
+                       int32_t flags, struct nvh_err *err);
+
+/* Serialize in the new format (glibc-ld.so.cache1.1), entries in glibc's order, so that
+ * glibc's binary search in ld.so finds every key. */
+int nvh_ldcache_serialize(const struct nvh_ldcache *cache, char **ret_buf, size_t *ret_len,
+                          struct nvh_err *err);

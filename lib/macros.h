@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Cleanup attributes and ownership helpers (systemd style). */
+#pragma once
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline void
+freep(void *p)
+{
+        free(*(void **)p);
+}
+
+static inline void
+closep(int *fd)
+{
+        if (*fd >= 0) {
+                int saved = errno;
+                close(*fd);
+                errno = saved;
+        }
+}
+
+static inline void
+fclosep(FILE **f)
+{
+        if (*f)
+                fclose(*f);
+}
+
+static inline void
+strv_free(char **v)
+{
+        if (!v)
+                return;
+        for (char **p = v; *p; p++)
+                free(*p);
+        free(v);
+}
+
+static inline void
+strv_freep(char ***v)
+{
+        strv_free(*v);
+}
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_strv_ _cleanup_(strv_freep)
+
+/* Hand a pointer out of a _cleanup_ variable. */
+#define TAKE_PTR(p)                                                                                \
+        ({                                                                                         \
+                __typeof__(p) _tp = (p);                                                           \
+                (p) = NULL;                                                                        \
+                _tp;                                                                               \
+        })
+
+/* Hand an fd out of a _cleanup_close_ variable. */
+#define TAKE_FD(fd)                                                                                \
+        ({                                                                                         \
+                int _tf = (fd);                                                                    \
+                (fd) = -1;                                                                         \
+                _tf;                                                                               \
+        })
+
+#define streq(a, b) (strcmp((a), (b)) == 0)
