@@ -31,7 +31,7 @@ int
 nvh_err_prefix(struct nvh_err *err, const char *fmt, ...)
 {
         char prefix[NVH_ERR_MSG_MAX];
-        char old[NVH_ERR_MSG_MAX];
+        size_t plen, mlen;
         va_list ap;
 
         if (!err)
@@ -39,8 +39,16 @@ nvh_err_prefix(struct nvh_err *err, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(prefix, sizeof(prefix), fmt, ap);
         va_end(ap);
-        memcpy(old, err->msg, sizeof(old));
-        snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+        /* "<prefix>: <old message>", truncated at the end when too long. */
+        plen = strnlen(prefix, sizeof(err->msg) - 3);
+        mlen = strnlen(err->msg, sizeof(err->msg) - 1);
+        if (plen + 2 + mlen > sizeof(err->msg) - 1)
+                mlen = sizeof(err->msg) - 1 - plen - 2;
+        memmove(err->msg + plen + 2, err->msg, mlen);
+        memcpy(err->msg, prefix, plen);
+        err->msg[plen] = ':';
+        err->msg[plen + 1] = ' ';
+        err->msg[plen + 2 + mlen] = '\0';
         if (err->code == 0)
                 err->code = -EIO;
         return err->code;

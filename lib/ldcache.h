@@ -18,10 +18,14 @@
 #define NVH_LDCACHE_FLAG_X8664_LIB64 0x0300
 #define NVH_LDCACHE_FLAG_AARCH64_LIB64 0x0a00
 
+/* hwcap value of an entry found in a glibc-hwcaps subdirectory (glibc >= 2.33): bit 62 set,
+ * bits 32..41 the ISA level, the low 32 bits an index into nvh_ldcache.hwcaps. */
+#define NVH_LDCACHE_HWCAP_EXTENSION (1ULL << 62)
+
 enum nvh_ldcache_format {
-        NVH_LDCACHE_FORMAT_OLD,     /* ld.so-1.7.0 only */
-        NVH_LDCACHE_FORMAT_COMPAT,  /* ld.so-1.7.0 followed by glibc-ld.so.cache1.1 */
-        NVH_LDCACHE_FORMAT_NEW,     /* glibc-ld.so.cache1.1 only (glibc >= 2.32 default) */
+        NVH_LDCACHE_FORMAT_OLD,    /* ld.so-1.7.0 only */
+        NVH_LDCACHE_FORMAT_COMPAT, /* ld.so-1.7.0 followed by glibc-ld.so.cache1.1 */
+        NVH_LDCACHE_FORMAT_NEW,    /* glibc-ld.so.cache1.1 only (glibc >= 2.32 default) */
 };
 
 struct nvh_ldcache_entry {
@@ -36,6 +40,10 @@ struct nvh_ldcache {
         enum nvh_ldcache_format format;
         struct nvh_ldcache_entry *entries; /* in file order (glibc's sorted order) */
         size_t n_entries;
+        /* glibc-hwcaps subdirectory names ("x86-64-v3") from the extension section, indexed
+         * by the low 32 bits of an extension entry's hwcap; kept when serializing. */
+        char **hwcaps;
+        size_t n_hwcaps;
 };
 
 /* Parse a cache image. `what` names the file in error messages. Corrupt input is -EBADMSG
@@ -47,7 +55,18 @@ int nvh_ldcache_parse(const void *buf, size_t len, const char *what, struct nvh_
 int nvh_ldcache_load(int dir_fd, const char *rel_path, struct nvh_ldcache **ret,
                      struct nvh_err *err);
 
+/* An empty cache (for an image without /etc/ld.so.cache). NULL on ENOMEM. */
+struct nvh_ldcache *nvh_ldcache_new(void);
+
 void nvh_ldcache_free(struct nvh_ldcache *cache);
+
+/* The glibc-hwcaps subdirectory name of an entry, NULL for a regular entry. */
+const char *nvh_ldcache_entry_hwcaps(const struct nvh_ldcache *cache,
+                                     const struct nvh_ldcache_entry *entry);
+
+/* glibc's _dl_cache_libcmp: the soname order ld.so's binary search relies on (runs of digits
+ * compare numerically). */
+int nvh_ldcache_libcmp(const char *a, const char *b);
 
 /* "x86-64", "i386", "aarch64", ... for an entry's flags; "unknown" otherwise. */
 const char *nvh_ldcache_arch_name(int32_t flags);
@@ -56,11 +75,17 @@ const char *nvh_ldcache_arch_name(int32_t flags);
 int nvh_ldcache_flags_class(int32_t flags);
 
 /* Insert or replace: entries with the same key and the same flags are replaced by
- * (key, value, flags); otherwise a new entry is added at glibc's sort position. */
-int nvh_ldcache_upsert(struct nvh_ldcache *cache, const char *key, const char *value,
-                       int32_t flags, struct nvh_err *err);
+ * (key, value, flags); otherwise a new entry is added at glibc's sort position. Replacing also
+ * drops glibc-hwcaps and legacy-hwcap variants of that key and flags, which ld.so would
+ * otherwise prefer over the injected library. key is a soname (no '/'), value an absolute
+ * path. */
+int nvh_ldcache_upsert(struct nvh_ldcache *cache, const char *key, const char *value, int32_t flags,
+                       struct nvh_err *err);
 
-/* Serialize in the new format (glibc-ld.so.cache1.1), entries in glibc's order, so that
- * glibc's binary search in ld.so finds every key. */
+/* Serialize in the new format only (glibc-ld.so.cache1.1, glibc >= 2.32's default), entries
+ * stably sorted in ldconfig's order, so that ld.so's binary search finds every key. Writes an
+ * extension directory with a generator string ("nvhook") and the glibc-hwcaps section when
+ * entries use it. The old-format part of a compat input is not kept (glibc >= 2.2 reads the
+ * new part only). *ret_buf is malloc'ed. */
 int nvh_ldcache_serialize(const struct nvh_ldcache *cache, char **ret_buf, size_t *ret_len,
                           struct nvh_err *err);
