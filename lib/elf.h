@@ -1,17 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* ELF facts via libelf: class, machine, SONAME, DT_NEEDED, GNU ABI note. */
-#pragma once
+
+/* With -Ilib, <elf.h> names this file, and <libelf.h> includes <elf.h>: pull the system header
+ * in first (outside the guard, so a copy found through the quote directory still reaches it). */
+#include_next <elf.h>
+
+#ifndef NVH_ELF_H
+#define NVH_ELF_H
 
 #include <stdbool.h>
 
 #include "err.h"
 
 struct nvh_elf_info {
-        int elf_class;   /* 32 or 64 */
-        int machine;     /* EM_X86_64, EM_386, EM_AARCH64, ... */
-        int type;        /* ET_DYN, ET_EXEC */
-        char *soname;    /* NULL when none */
-        char **needed;   /* NULL-terminated DT_NEEDED list, never NULL after success */
+        int elf_class; /* 32 or 64 */
+        int machine;   /* EM_X86_64, EM_386, EM_AARCH64, ... */
+        int type;      /* ET_DYN, ET_EXEC */
+        char *soname;  /* NULL when none */
+        char **needed; /* NULL-terminated DT_NEEDED list, never NULL after success */
         bool has_abi_note;
         unsigned abi_os, abi_major, abi_minor, abi_patch;
 };
@@ -21,3 +27,5 @@ struct nvh_elf_info {
 int nvh_elf_read_fd(int fd, const char *what, struct nvh_elf_info *ret, struct nvh_err *err);
 
 void nvh_elf_info_clear(struct nvh_elf_info *info);
+
+#endif /* NVH_ELF_H */

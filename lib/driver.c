@@ -1,0 +1,859 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "driver.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "components.h"
+#include "elf.h"
+#include "fileio.h"
+#include "ldcache.h"
+#include "log.h"
+#include "macros.h"
+
+#define MAX_LINKS 40
+#define MAX_PREFIXES 4
+#define MAX_MEMO 16          /* library directories remembered */
+#define MAX_DIR_ENTRIES 4096 /* per firmware/config directory */
+#define MAX_VERSION_LEN 64
+
+#if defined(__x86_64__)
+#define MACHINE64 EM_X86_64
+#define MACHINE32 EM_386
+#elif defined(__aarch64__)
+#define MACHINE64 EM_AARCH64
+#define MACHINE32 (-1) /* no 32-bit driver libraries on arm64 */
+#else
+#define MACHINE64 (-1)
+#define MACHINE32 (-1)
+#endif
+
+struct ctx {
+        const char *version;
+        unsigned caps;
+        int root_fd;
+        struct nvh_driver *drv;
+        size_t cap_files;
+        char *prefixes[MAX_PREFIXES]; /* relative to the root, symlinks resolved */
+        size_t n_prefixes;
+        struct {
+                char *in, *out; /* a library directory as named and as resolved */
+        } memo[MAX_MEMO];
+        size_t n_memo;
+};
+
+static void
+ctx_done(struct ctx *c)
+{
+        closep(&c->root_fd);
+        for (size_t i = 0; i < c->n_prefixes; i++)
+                free(c->prefixes[i]);
+        for (size_t i = 0; i < c->n_memo; i++) {
+                free(c->memo[i].in);
+                free(c->memo[i].out);
+        }
+}
+
+static void
+driver_freep(struct nvh_driver **drv)
+{
+        nvh_driver_free(*drv);
+}
+
+static bool
+valid_version(const char *v)
+{
+        size_t n = strlen(v);
+
+        if (n == 0 || n > MAX_VERSION_LEN || v[0] == '.')
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'z') ||
+                      (v[i] >= 'A' && v[i] <= 'Z') || v[i] == '.' || v[i] == '-'))
+                        return false;
+        return true;
+}
+
+static const char *
+base_name(const char *path)
+{
+        const char *s = strrchr(path, '/');
+        return s ? s + 1 : path;
+}
+
+static bool
+ends_with(const char *s, const char *suffix)
+{
+        size_t ls = strlen(s), lx = strlen(suffix);
+        return ls >= lx && memcmp(s + ls - lx, suffix, lx) == 0;
+}
+
+/* Trusts nothing below root_fd: every component is lstat'ed and every link read here, so
+ * the result names a path made of real directories and a final non-link, all inside the
+ * root. Callers open the result with O_NOFOLLOW relative to root_fd. */
+static int
+resolve_from(int root_fd, const char *resolved, const char *rel, char **ret_rel,
+             struct nvh_err *err)
+{
+        char done[PATH_MAX];
+        size_t done_len = strlen(resolved);
+        _cleanup_free_ char *todo = strdup(rel);
+        char *p;
+        unsigned links = 0;
+
+        if (!todo)
+                return nvh_err_set(err, -ENOMEM, "resolve '%s': out of memory", rel);
+        if (done_len >= sizeof(done))
+                return nvh_err_set(err, -ENAMETOOLONG, "resolve '%s': path too long", rel);
+        memcpy(done, resolved, done_len + 1);
+        p = todo;
+        while (*p) {
+                char *comp, *slash;
+                struct stat st;
+                size_t clen;
+
+                while (*p == '/')
+                        p++;
+                if (!*p)
+                        break;
+                comp = p;
+                slash = strchr(p, '/');
+                clen = slash ? (size_t)(slash - p) : strlen(p);
+                p = slash ? slash : p + clen;
+                if (clen == 1 && comp[0] == '.')
+                        continue;
+                if (clen == 2 && comp[0] == '.' && comp[1] == '.') {
+                        char *up = strrchr(done, '/');
+                        done_len = up ? (size_t)(up - done) : 0;
+                        done[done_len] = '\0';
+                        continue;
+                }
+                size_t old_len = done_len;
+                if (done_len + 1 + clen + 1 > sizeof(done))
+                        return nvh_err_set(err, -ENAMETOOLONG, "resolve '%s': path too long", rel);
+                if (done_len)
+                        done[done_len++] = '/';
+                memcpy(done + done_len, comp, clen);
+                done_len += clen;
+                done[done_len] = '\0';
+                if (fstatat(root_fd, done, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        int e = errno;
+                        return nvh_err_set(err, -e, "resolve '%s': '%s': %s", rel, done,
+                                           strerror(e));
+                }
+                if (S_ISLNK(st.st_mode)) {
+                        char target[PATH_MAX];
+                        ssize_t n;
+
+                        if (++links > MAX_LINKS)
+                                return nvh_err_set(err, -ELOOP, "resolve '%s': more than %d links",
+                                                   rel, MAX_LINKS);
+                        n = readlinkat(root_fd, done, target, sizeof(target) - 1);
+                        if (n < 0) {
+                                int e = errno;
+                                return nvh_err_set(err, -e, "resolve '%s': readlink '%s': %s", rel,
+                                                   done, strerror(e));
+                        }
+                        if (n == 0)
+                                return nvh_err_set(err, -ENOENT, "resolve '%s': empty link '%s'",
+                                                   rel, done);
+                        target[n] = '\0';
+                        /* The link replaces its component; an absolute one restarts at the root. */
+                        done_len = target[0] == '/' ? 0 : old_len;
+                        done[done_len] = '\0';
+                        char *next;
+                        if (asprintf(&next, "%s%s", target, p) < 0)
+                                return nvh_err_set(err, -ENOMEM, "resolve '%s': out of memory",
+                                                   rel);
+                        free(todo);
+                        todo = next;
+                        p = todo;
+                        continue;
+                }
+                if (*p && !S_ISDIR(st.st_mode))
+                        return nvh_err_set(err, -ENOTDIR, "resolve '%s': '%s' is not a directory",
+                                           rel, done);
+        }
+        char *r = strdup(done);
+        if (!r)
+                return nvh_err_set(err, -ENOMEM, "resolve '%s': out of memory", rel);
+        *ret_rel = r;
+        return 0;
+}
+
+int
+nvh_driver_resolve(int root_fd, const char *rel, char **ret_rel, struct nvh_err *err)
+{
+        return resolve_from(root_fd, "", rel, ret_rel, err);
+}
+
+/* A cache names a handful of directories thousands of times: resolve each one once. */
+static int
+resolve_cached(struct ctx *c, const char *rel, char **ret_rel, struct nvh_err *err)
+{
+        const char *slash = strrchr(rel, '/');
+        size_t dlen = slash ? (size_t)(slash - rel) : 0;
+        size_t i;
+        int r;
+
+        if (!slash || !slash[1])
+                return resolve_from(c->root_fd, "", rel, ret_rel, err);
+        for (i = 0; i < c->n_memo; i++)
+                if (strlen(c->memo[i].in) == dlen && memcmp(c->memo[i].in, rel, dlen) == 0)
+                        return resolve_from(c->root_fd, c->memo[i].out, slash + 1, ret_rel, err);
+
+        _cleanup_free_ char *in = strndup(rel, dlen);
+        _cleanup_free_ char *out = NULL;
+        if (!in)
+                return nvh_err_set(err, -ENOMEM, "resolve '%s': out of memory", rel);
+        r = resolve_from(c->root_fd, "", in, &out, err);
+        if (r < 0)
+                return r;
+        r = resolve_from(c->root_fd, out, slash + 1, ret_rel, err);
+        if (c->n_memo < MAX_MEMO) {
+                c->memo[c->n_memo].in = TAKE_PTR(in);
+                c->memo[c->n_memo].out = TAKE_PTR(out);
+                c->n_memo++;
+        }
+        return r;
+}
+
+static char *
+host_path_of(const struct ctx *c, const char *rel)
+{
+        return nvh_fileio_path_join(c->drv->host_root, rel);
+}
+
+static struct nvh_driver_file *
+add_file(struct ctx *c, enum nvh_file_kind kind, unsigned caps, const char *why,
+         struct nvh_err *err)
+{
+        struct nvh_driver *drv = c->drv;
+
+        if (drv->n_files == c->cap_files) {
+                size_t ncap = c->cap_files ? c->cap_files * 2 : 64;
+                struct nvh_driver_file *nf = realloc(drv->files, ncap * sizeof(*nf));
+                if (!nf) {
+                        nvh_err_set(err, -ENOMEM, "driver discovery: out of memory");
+                        return NULL;
+                }
+                drv->files = nf;
+                c->cap_files = ncap;
+        }
+        struct nvh_driver_file *f = &drv->files[drv->n_files++];
+        *f = (struct nvh_driver_file){.kind = kind, .caps = caps, .why = why};
+        return f;
+}
+
+static bool
+have_host_path(const struct ctx *c, const char *host_path)
+{
+        for (size_t i = 0; i < c->drv->n_files; i++)
+                if (streq(c->drv->files[i].host_path, host_path))
+                        return true;
+        return false;
+}
+
+static bool
+have_ctr_path(const struct ctx *c, const char *ctr_path)
+{
+        for (size_t i = 0; i < c->drv->n_files; i++)
+                if (c->drv->files[i].ctr_path && streq(c->drv->files[i].ctr_path, ctr_path))
+                        return true;
+        return false;
+}
+
+static bool
+have_soname(const struct ctx *c, const char *soname, int elf_class)
+{
+        for (size_t i = 0; i < c->drv->n_files; i++) {
+                const struct nvh_driver_file *f = &c->drv->files[i];
+                if (f->kind == NVH_FILE_LIB && f->elf_class == elf_class &&
+                    streq(f->soname, soname))
+                        return true;
+        }
+        return false;
+}
+
+/* A candidate that looked like a driver file but is not usable: warn, count, go on. */
+#define skip(c, ...) (nvh_log_warn(__VA_ARGS__), (c)->drv->n_skipped++, 0)
+
+/* "usr/local/nvidia/lib64" -> "usr/local/nvidia"; "usr/lib/x86_64-linux-gnu" -> "usr". */
+static int
+note_prefix(struct ctx *c, const char *value)
+{
+        const char *rel = value;
+        size_t len;
+
+        while (*rel == '/')
+                rel++;
+        len = strlen(rel);
+        for (;;) {
+                while (len > 0 && rel[len - 1] != '/')
+                        len--; /* drop the last component (the file, then library dirs) */
+                while (len > 0 && rel[len - 1] == '/')
+                        len--;
+                size_t start = len;
+                while (start > 0 && rel[start - 1] != '/')
+                        start--;
+                const char *comp = rel + start;
+                size_t clen = len - start;
+                if (len == 0)
+                        break;
+                if ((clen == 3 && memcmp(comp, "lib", 3) == 0) ||
+                    (clen == 5 &&
+                     (memcmp(comp, "lib64", 5) == 0 || memcmp(comp, "lib32", 5) == 0)) ||
+                    memmem(comp, clen, "-linux-gnu", 10))
+                        continue;
+                break;
+        }
+        for (size_t i = 0; i < c->n_prefixes; i++)
+                if (strlen(c->prefixes[i]) == len && memcmp(c->prefixes[i], rel, len) == 0)
+                        return 0;
+        if (c->n_prefixes == MAX_PREFIXES)
+                return 0;
+        c->prefixes[c->n_prefixes] = strndup(rel, len);
+        if (!c->prefixes[c->n_prefixes])
+                return -ENOMEM;
+        c->n_prefixes++;
+        return 0;
+}
+
+/* One cache entry: trusts the cache only to name candidates. The file is resolved inside
+ * the root, opened with O_NOFOLLOW and its ELF header must agree with the cache (class),
+ * the host (machine) and the table (soname). */
+static int
+consider_lib(struct ctx *c, const struct nvh_ldcache_entry *e, struct nvh_err *err)
+{
+        const char *so = strstr(e->key, ".so");
+        const struct nvh_component_lib *comp;
+        _cleanup_free_ char *rel = NULL, *host_path = NULL, *suffix = NULL;
+        _cleanup_close_ int fd = -1;
+        _cleanup_(nvh_elf_info_clear) struct nvh_elf_info info = {0};
+        struct nvh_err lerr = {0};
+        struct stat st;
+        int cls, machine, r;
+
+        if (!so || (so[3] != '\0' && so[3] != '.'))
+                return 0;
+        comp = nvh_components_find_lib(e->key, (size_t)(so - e->key));
+        if (!comp)
+                return 0;
+        cls = nvh_ldcache_flags_class(e->flags);
+        if (!(comp->caps & c->caps))
+                return 0;
+        if (cls == 64)
+                machine = MACHINE64;
+        else if (cls == 32 && (c->caps & NVH_CAP_COMPAT32))
+                machine = MACHINE32;
+        else
+                return 0;
+        if (machine < 0)
+                return 0;
+
+        r = resolve_cached(c, e->value, &rel, &lerr);
+        if (r < 0)
+                return skip(c, "driver library '%s' in '%s': %s, skipping", e->value,
+                            c->drv->host_root, lerr.msg);
+        host_path = host_path_of(c, rel);
+        if (!host_path)
+                return nvh_err_set(err, -ENOMEM, "driver discovery: out of memory");
+        if (have_host_path(c, host_path))
+                return 0;
+        if (!(comp->flags & NVH_COMPONENT_UNVERSIONED)) {
+                if (asprintf(&suffix, ".so.%s", c->version) < 0)
+                        return nvh_err_set(err, -ENOMEM, "driver discovery: out of memory");
+                if (!ends_with(base_name(rel), suffix)) {
+                        nvh_log_debug("'%s' is not driver %s, skipping", host_path, c->version);
+                        return 0;
+                }
+        }
+
+        fd = openat(c->root_fd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        if (fd < 0 || fstat(fd, &st) < 0) {
+                int e2 = errno;
+                return skip(c, "open driver library '%s': %s, skipping", host_path, strerror(e2));
+        }
+        if (!S_ISREG(st.st_mode))
+                return skip(c, "driver library '%s' is %s, skipping", host_path,
+                            "not a regular file");
+        r = nvh_elf_read_fd(fd, host_path, &info, &lerr);
+        if (r < 0)
+                return skip(c, "driver library %s, skipping", lerr.msg);
+        if (info.elf_class != cls)
+                return skip(c, "driver library '%s': ELF class does not match %s, skipping",
+                            host_path, "its ld.so.cache entry");
+        if (info.machine != machine)
+                return skip(c, "driver library '%s': %s, skipping", host_path,
+                            "ELF machine is not this host's");
+        if (info.type != ET_DYN)
+                return skip(c, "driver library '%s': %s, skipping", host_path,
+                            "not a shared object");
+        if (!info.soname)
+                return skip(c, "driver library '%s': %s, skipping", host_path, "no DT_SONAME");
+        if (strncmp(info.soname, comp->name, strlen(comp->name)) != 0 ||
+            strncmp(info.soname + strlen(comp->name), ".so", 3) != 0)
+                return skip(c, "driver library '%s': unexpected soname '%s', skipping", host_path,
+                            info.soname);
+        if (have_soname(c, info.soname, cls))
+                return 0; /* ld.so would use the first one too */
+
+        struct nvh_driver_file *f = add_file(c, NVH_FILE_LIB, comp->caps, comp->why, err);
+        if (!f)
+                return -ENOMEM;
+        f->host_path = TAKE_PTR(host_path);
+        f->soname = TAKE_PTR(info.soname);
+        f->elf_class = cls;
+        if (cls == 64 && note_prefix(c, rel) < 0)
+                return nvh_err_set(err, -ENOMEM, "driver discovery: out of memory");
+        return 0;
+}
+
+static int
+discover_libs(struct ctx *c, const char *rel_ldcache, struct nvh_err *err)
+{
+        struct nvh_ldcache *cache = NULL;
+        int r;
+
+        r = nvh_ldcache_load(c->root_fd, rel_ldcache, &cache, err);
+        if (r < 0)
+                return nvh_err_prefix(err, "driver root '%s'", c->drv->host_root);
+        for (size_t i = 0; i < cache->n_entries; i++) {
+                r = consider_lib(c, &cache->entries[i], err);
+                if (r < 0)
+                        break;
+        }
+        nvh_ldcache_free(cache);
+        return r < 0 ? r : 0;
+}
+
+/* Search-directory list: fixed ones, then "<prefix>/<sub>" for each driver prefix, without
+ * duplicates. Returns the count; entries are malloc'ed. */
+static int
+search_dirs(const struct ctx *c, const char *const *fixed, size_t n_fixed, const char *sub,
+            char **dirs, size_t max)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < n_fixed + c->n_prefixes && n < max; i++) {
+                char *d;
+                if (i < n_fixed)
+                        d = strdup(fixed[i]);
+                else if (c->prefixes[i - n_fixed][0])
+                        d = nvh_fileio_path_join(c->prefixes[i - n_fixed], sub);
+                else
+                        d = strdup(sub);
+                if (!d) {
+                        for (size_t j = 0; j < n; j++)
+                                free(dirs[j]);
+                        return -ENOMEM;
+                }
+                bool dup = false;
+                for (size_t j = 0; j < n && !dup; j++)
+                        dup = streq(dirs[j], d);
+                if (dup)
+                        free(d);
+                else
+                        dirs[n++] = d;
+        }
+        return (int)n;
+}
+
+static void
+free_dirs(char **dirs, int n)
+{
+        for (int i = 0; i < n; i++)
+                free(dirs[i]);
+}
+
+/* Resolve rel in the root and check its type; 0 and *ret_rel on success, -ENOENT (quietly)
+ * when it does not exist or has another type. */
+static int
+find_in_root(const struct ctx *c, const char *rel, mode_t type, char **ret_rel)
+{
+        _cleanup_free_ char *res = NULL;
+        struct stat st;
+
+        if (nvh_driver_resolve(c->root_fd, rel, &res, NULL) < 0)
+                return -ENOENT;
+        if (fstatat(c->root_fd, res[0] ? res : ".", &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return -ENOENT;
+        if ((st.st_mode & S_IFMT) != type)
+                return -ENOENT;
+        *ret_rel = TAKE_PTR(res);
+        return 0;
+}
+
+static int
+add_found(struct ctx *c, enum nvh_file_kind kind, unsigned caps, const char *why, const char *rel,
+          const char *ctr_path, struct nvh_err *err)
+{
+        _cleanup_free_ char *host_path = host_path_of(c, rel);
+        _cleanup_free_ char *ctr = strdup(ctr_path);
+
+        if (!host_path || !ctr)
+                return nvh_err_set(err, -ENOMEM, "driver discovery: out of memory");
+        if (have_host_path(c, host_path) || have_ctr_path(c, ctr))
+                return 0;
+        struct nvh_driver_file *f = add_file(c, kind, caps, why, err);
+        if (!f)
+                return -ENOMEM;
+        f->host_path = TAKE_PTR(host_path);
+        f->ctr_path = TAKE_PTR(ctr);
+        return 0;
+}
+
+static int
+discover_bins(struct ctx *c, struct nvh_err *err)
+{
+        static const char *const fixed[] = {"usr/bin", "usr/sbin", "bin", "sbin", "usr/local/bin"};
+        char *dirs[ARRAY_SIZE(fixed) + MAX_PREFIXES];
+        size_t n_bins;
+        const struct nvh_component_bin *bins = nvh_components_bins(&n_bins);
+        int n, r = 0;
+
+        n = search_dirs(c, fixed, ARRAY_SIZE(fixed), "bin", dirs, ARRAY_SIZE(dirs));
+        if (n < 0)
+                return nvh_err_set(err, n, "driver discovery: out of memory");
+        for (size_t b = 0; b < n_bins && r >= 0; b++) {
+                if (!(bins[b].caps & c->caps))
+                        continue;
+                for (int d = 0; d < n; d++) {
+                        _cleanup_free_ char *rel = nvh_fileio_path_join(dirs[d], bins[b].name);
+                        _cleanup_free_ char *res = NULL, *ctr = NULL;
+                        if (!rel || asprintf(&ctr, "/usr/bin/%s", bins[b].name) < 0) {
+                                r = nvh_err_set(err, -ENOMEM, "driver discovery: out of memory");
+                                break;
+                        }
+                        if (find_in_root(c, rel, S_IFREG, &res) < 0)
+                                continue;
+                        r = add_found(c, NVH_FILE_BIN, bins[b].caps, bins[b].why, res, ctr, err);
+                        break;
+                }
+        }
+        free_dirs(dirs, n);
+        return r;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Names in dir_rel (resolved) matching pattern, sorted; hidden entries are ignored. */
+static int
+list_matches(const struct ctx *c, const char *dir_rel, const char *pattern, char ***ret_names,
+             size_t *ret_n, struct nvh_err *err)
+{
+        _cleanup_close_ int dir_fd = -1;
+        _cleanup_strv_ char **names = NULL;
+        size_t n = 0;
+        DIR *d;
+        struct dirent *de;
+
+        dir_fd = openat(c->root_fd, dir_rel[0] ? dir_rel : ".",
+                        O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (dir_fd < 0)
+                return -ENOENT;
+        d = fdopendir(dir_fd);
+        if (!d)
+                return -ENOENT;
+        TAKE_FD(dir_fd);
+        names = calloc(1, sizeof(char *));
+        if (!names) {
+                closedir(d);
+                return nvh_err_set(err, -ENOMEM, "driver discovery: out of memory");
+        }
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.' || fnmatch(pattern, de->d_name, 0) != 0)
+                        continue;
+                if (n == MAX_DIR_ENTRIES)
+                        break;
+                char **nn = realloc(names, (n + 2) * sizeof(char *));
+                if (!nn) {
+                        closedir(d);
+                        return nvh_err_set(err, -ENOMEM, "driver discovery: out of memory");
+                }
+                names = nn;
+                names[n] = strdup(de->d_name);
+                names[n + 1] = NULL;
+                if (!names[n]) {
+                        closedir(d);
+                        return nvh_err_set(err, -ENOMEM, "driver discovery: out of memory");
+                }
+                n++;
+        }
+        closedir(d);
+        qsort(names, n, sizeof(char *), cmp_str);
+        *ret_names = TAKE_PTR(names);
+        *ret_n = n;
+        return 0;
+}
+
+/* Every match of pattern in dir_rel, as kind, with ctr_dir/<name> as target. */
+static int
+add_matches(struct ctx *c, enum nvh_file_kind kind, unsigned caps, const char *why,
+            const char *dir_rel, const char *pattern, const char *ctr_dir, struct nvh_err *err)
+{
+        _cleanup_free_ char *dir_res = NULL;
+        _cleanup_strv_ char **names = NULL;
+        size_t n = 0;
+        int r;
+
+        if (find_in_root(c, dir_rel, S_IFDIR, &dir_res) < 0)
+                return 0;
+        r = list_matches(c, dir_res, pattern, &names, &n, err);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *rel = nvh_fileio_path_join(dir_res, names[i]);
+                _cleanup_free_ char *ctr = nvh_fileio_path_join(ctr_dir, names[i]);
+                _cleanup_free_ char *res = NULL;
+                if (!rel || !ctr)
+                        return nvh_err_set(err, -ENOMEM, "driver discovery: out of memory");
+                if (find_in_root(c, rel, S_IFREG, &res) < 0)
+                        continue;
+                r = add_found(c, kind, caps, why, res, ctr, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int
+discover_firmware(struct ctx *c, struct nvh_err *err)
+{
+        static const char *const fixed[] = {"lib/firmware", "usr/lib/firmware"};
+        char *dirs[ARRAY_SIZE(fixed) + MAX_PREFIXES];
+        size_t n_fw;
+        const struct nvh_component_firmware *fw = nvh_components_firmware(&n_fw);
+        int n, r = 0;
+
+        n = search_dirs(c, fixed, ARRAY_SIZE(fixed), "firmware", dirs, ARRAY_SIZE(dirs));
+        if (n < 0)
+                return nvh_err_set(err, n, "driver discovery: out of memory");
+        for (size_t i = 0; i < n_fw && r >= 0; i++) {
+                if (!(fw[i].caps & c->caps))
+                        continue;
+                for (int d = 0; d < n && r >= 0; d++) {
+                        _cleanup_free_ char *rel = NULL, *ctr = NULL;
+                        /* The kernel loads from /lib/firmware; a standard directory keeps its
+                         * path, one under the driver prefix goes to /lib/firmware. */
+                        bool standard = (size_t)d < ARRAY_SIZE(fixed);
+                        if (asprintf(&rel, "%s/nvidia/%s", dirs[d], c->version) < 0 ||
+                            asprintf(&ctr, "/%s/nvidia/%s", standard ? dirs[d] : "lib/firmware",
+                                     c->version) < 0) {
+                                r = nvh_err_set(err, -ENOMEM, "driver discovery: out of memory");
+                                break;
+                        }
+                        r = add_matches(c, NVH_FILE_FIRMWARE, fw[i].caps, fw[i].why, rel,
+                                        fw[i].pattern, ctr, err);
+                }
+        }
+        free_dirs(dirs, n);
+        return r;
+}
+
+static int
+discover_configs(struct ctx *c, struct nvh_err *err)
+{
+        static const char *const fixed[] = {"etc", "usr/local/share", "usr/share"};
+        char *dirs[ARRAY_SIZE(fixed) + MAX_PREFIXES];
+        size_t n_cfg;
+        const struct nvh_component_config *cfg = nvh_components_configs(&n_cfg);
+        int n, r = 0;
+
+        n = search_dirs(c, fixed, ARRAY_SIZE(fixed), "share", dirs, ARRAY_SIZE(dirs));
+        if (n < 0)
+                return nvh_err_set(err, n, "driver discovery: out of memory");
+        for (size_t i = 0; i < n_cfg && r >= 0; i++) {
+                const char *last = base_name(cfg[i].rel);
+                bool pattern = strpbrk(last, "*?[") != NULL;
+
+                if (!(cfg[i].caps & c->caps))
+                        continue;
+                for (int d = 0; d < n && r >= 0; d++) {
+                        const char *ctr_base = cfg[i].ctr_base;
+                        _cleanup_free_ char *rel = NULL, *ctr = NULL;
+
+                        if (!ctr_base)
+                                ctr_base = streq(dirs[d], "etc") ? "/etc" : "/usr/share";
+                        rel = nvh_fileio_path_join(dirs[d], cfg[i].rel);
+                        ctr = nvh_fileio_path_join(ctr_base, cfg[i].rel);
+                        if (!rel || !ctr) {
+                                r = nvh_err_set(err, -ENOMEM, "driver discovery: out of memory");
+                                break;
+                        }
+                        if (pattern) {
+                                /* rel and ctr end with the pattern: match in their parent. */
+                                *strrchr(rel, '/') = '\0';
+                                *strrchr(ctr, '/') = '\0';
+                                r = add_matches(c, NVH_FILE_CONFIG, cfg[i].caps, cfg[i].why, rel,
+                                                last, ctr, err);
+                                continue;
+                        }
+                        _cleanup_free_ char *res = NULL;
+                        if (find_in_root(c, rel, S_IFREG, &res) < 0)
+                                continue;
+                        r = add_found(c, NVH_FILE_CONFIG, cfg[i].caps, cfg[i].why, res, ctr, err);
+                        break; /* the first one found wins, as with the loaders' search order */
+                }
+        }
+        free_dirs(dirs, n);
+        return r;
+}
+
+/* IPC endpoints live on the real host, not under the driver root. */
+static int
+discover_ipc(struct ctx *c, const char *host_ipc_root, struct nvh_err *err)
+{
+        size_t n_ipc;
+        const struct nvh_component_ipc *ipc = nvh_components_ipcs(&n_ipc);
+
+        for (size_t i = 0; i < n_ipc; i++) {
+                _cleanup_free_ char *host_path = NULL, *ctr = NULL;
+                struct stat st;
+
+                if (!(ipc[i].caps & c->caps))
+                        continue;
+                host_path = nvh_fileio_path_join(host_ipc_root, ipc[i].path);
+                ctr = strdup(ipc[i].path);
+                if (!host_path || !ctr)
+                        return nvh_err_set(err, -ENOMEM, "driver discovery: out of memory");
+                if (lstat(host_path, &st) < 0)
+                        continue;
+                bool is_dir = ipc[i].kind == NVH_COMPONENT_IPC_DIR;
+                if (is_dir ? !S_ISDIR(st.st_mode) : !S_ISSOCK(st.st_mode))
+                        continue;
+                struct nvh_driver_file *f = add_file(c, is_dir ? NVH_FILE_DIR : NVH_FILE_SOCKET,
+                                                     ipc[i].caps, ipc[i].why, err);
+                if (!f)
+                        return -ENOMEM;
+                f->host_path = TAKE_PTR(host_path);
+                f->ctr_path = TAKE_PTR(ctr);
+        }
+        return 0;
+}
+
+static char *
+normalize_root(const char *root)
+{
+        size_t len = strlen(root);
+
+        while (len > 1 && root[len - 1] == '/')
+                len--;
+        return strndup(root, len);
+}
+
+int
+nvh_driver_discover(const struct nvh_driver_opts *opts, struct nvh_driver **ret,
+                    struct nvh_err *err)
+{
+        const char *host_root = opts->host_root ? opts->host_root : "/";
+        const char *rel_ldcache = opts->rel_ldcache ? opts->rel_ldcache : "etc/ld.so.cache";
+        const char *ipc_root = opts->host_ipc_root ? opts->host_ipc_root : "/";
+        _cleanup_(driver_freep) struct nvh_driver *drv = NULL;
+        _cleanup_(ctx_done) struct ctx c = {.root_fd = -1};
+        int r;
+
+        if (host_root[0] != '/')
+                return nvh_err_set(err, -EINVAL, "driver root '%s' is not an absolute path",
+                                   host_root);
+        if (!opts->version || !valid_version(opts->version))
+                return nvh_err_set(err, -EINVAL, "bad driver version '%s'",
+                                   opts->version ? opts->version : "(none)");
+        while (*rel_ldcache == '/')
+                rel_ldcache++;
+
+        drv = calloc(1, sizeof(*drv));
+        if (!drv)
+                return nvh_err_set(err, -ENOMEM, "driver discovery: out of memory");
+        drv->host_root = normalize_root(host_root);
+        drv->version = strdup(opts->version);
+        if (!drv->host_root || !drv->version)
+                return nvh_err_set(err, -ENOMEM, "driver discovery: out of memory");
+        c.version = drv->version;
+        c.caps = opts->caps;
+        c.drv = drv;
+        c.root_fd = open(drv->host_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (c.root_fd < 0) {
+                int e = errno;
+                return nvh_err_set(err, -e, "open driver root '%s': %s", drv->host_root,
+                                   strerror(e));
+        }
+
+        r = discover_libs(&c, rel_ldcache, err);
+        if (r < 0)
+                return r;
+        if (c.n_prefixes > 0) {
+                drv->host_prefix = host_path_of(&c, c.prefixes[0]);
+                if (!drv->host_prefix)
+                        return nvh_err_set(err, -ENOMEM, "driver discovery: out of memory");
+        }
+        r = discover_bins(&c, err);
+        if (r >= 0)
+                r = discover_firmware(&c, err);
+        if (r >= 0)
+                r = discover_configs(&c, err);
+        if (r >= 0)
+                r = discover_ipc(&c, ipc_root, err);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(drv);
+        return 0;
+}
+
+void
+nvh_driver_free(struct nvh_driver *drv)
+{
+        if (!drv)
+                return;
+        for (size_t i = 0; i < drv->n_files; i++) {
+                free(drv->files[i].host_path);
+                free(drv->files[i].ctr_path);
+                free(drv->files[i].soname);
+        }
+        free(drv->files);
+        free(drv->host_root);
+        free(drv->version);
+        free(drv->host_prefix);
+        free(drv);
+}
+
+bool
+nvh_driver_file_selected(const struct nvh_driver_file *f, unsigned caps)
+{
+        if (!(f->caps & caps))
+                return false;
+        return f->kind != NVH_FILE_LIB || f->elf_class != 32 || (caps & NVH_CAP_COMPAT32);
+}
+
+const char *
+nvh_driver_file_kind_name(enum nvh_file_kind kind)
+{
+        switch (kind) {
+        case NVH_FILE_LIB:
+                return "lib";
+        case NVH_FILE_BIN:
+                return "bin";
+        case NVH_FILE_FIRMWARE:
+                return "firmware";
+        case NVH_FILE_CONFIG:
+                return "config";
+        case NVH_FILE_SOCKET:
+                return "socket";
+        case NVH_FILE_DIR:
+                return "dir";
+        }
+        return "unknown";
+}
