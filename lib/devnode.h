@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Character device nodes inside the container. */
+#pragma once
+
+#include <sys/types.h>
+
+#include "err.h"
+
+/* Create the char device `name` (one file name, no '/') in dir_fd (the container's /dev or a
+ * subdirectory, resolved in-root) as S_IFCHR|mode with makedev(major, minor); mode is applied
+ * exactly (not subject to umask). An existing char device with the same rdev is fine (left as
+ * it is); anything else there: -EEXIST. Where mknod is refused with EPERM (user namespaces,
+ * no CAP_MKNOD) an empty regular file is created instead and host_src_fd is bind-mounted on
+ * it (nosuid, noexec). host_src_fd comes from nvh_mount_open_source(host node, false) before
+ * entering the container namespace; its st_rdev must be major:minor (checked first, -ENODEV
+ * otherwise). host_src_fd may be -1: no check, and EPERM is then an error. */
+int nvh_devnode_create(int dir_fd, const char *name, mode_t mode, unsigned major, unsigned minor,
+                       int host_src_fd, struct nvh_err *err);

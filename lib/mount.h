@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Mounting by file descriptor.
+ *
+ * Order of use: open every host source (nvh_mount_open_source) in the host mount namespace,
+ * enter the container's mount namespace (nsenter), resolve the in-root target
+ * (nvh_rootfs_create_target), then attach (nvh_mount_bind). Every mount we make is private
+ * (no propagation from it) and gets its flags before it becomes visible where the new mount
+ * API exists.
+ *
+ * New API (Linux >= 5.2 for open_tree/move_mount/fsopen, 5.12 for mount_setattr): the source
+ * is a detached clone (OPEN_TREE_CLONE), flags and propagation are set on the detached tree,
+ * then move_mount attaches it on the target fd. On 5.2-5.11 the flags are applied right after
+ * attaching, by a remount of the attached clone.
+ *
+ * Fallback (open_tree/fsopen answer ENOSYS or EPERM, or forced): the source is an O_PATH fd;
+ * mount(2) MS_BIND from /proc/self/fd/<src> onto /proc/self/fd/<target>. A bind from a mount
+ * of another namespace is refused by the kernel (EINVAL), so after setns the source is
+ * reopened by its host path in the current namespace (a copy of the host's, made by the
+ * runtime) and must be the same inode as the fd opened on the host, or -EXDEV. The new mount
+ * is then reached through the target's parent directory (found from the target fd and
+ * checked to contain the target, by inode) for the read-only remount and MS_PRIVATE. The
+ * mount is writable between the bind and the remount; the container's processes are blocked
+ * while hooks run.
+ *
+ * After attaching, the flags asked for are checked with fstatvfs on the new mount. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+enum {
+        NVH_MOUNT_RDONLY = 1 << 0,
+        NVH_MOUNT_NOSUID = 1 << 1,
+        NVH_MOUNT_NODEV = 1 << 2,
+        NVH_MOUNT_NOEXEC = 1 << 3,
+};
+
+/* Open host_path (trusted: discovered on the host; symlinks in it are followed) as a mount
+ * source, before entering the container namespace. is_dir must match the object (-ENOTDIR /
+ * -EISDIR); directories are cloned recursively. The caller owns the fd (close it after
+ * nvh_mount_bind). A detached clone can be attached once: open one source per target. */
+int nvh_mount_open_source(const char *host_path, bool is_dir, int *ret_src_fd, struct nvh_err *err);
+
+/* Attach src_fd (from nvh_mount_open_source) on target_fd (an O_PATH fd of the in-root
+ * target, from nvh_rootfs_create_target) with NVH_MOUNT_* flags (flags the source mount
+ * already has are kept), private propagation. what names the object in errors. */
+int nvh_mount_bind(int src_fd, int target_fd, unsigned flags, const char *what,
+                   struct nvh_err *err);
+
+struct nvh_mount_file {
+        const char *rel_path; /* relative, no "." or ".." components; parents listed first */
+        const char *content;  /* file content (NUL-terminated), NULL for an empty file/dir */
+        mode_t mode;          /* permission bits; S_IFDIR|0555 for a directory */
+};
+
+/* Mount a fresh tmpfs (mode 0555) holding the given files on target_fd (a directory), e.g.
+ * to mask /proc/driver/nvidia. Files are written while the tmpfs is detached (new API) or
+ * just attached (fallback); then it is made read-only, nosuid, nodev, noexec, private. */
+int nvh_mount_tmpfs_files(int target_fd, const struct nvh_mount_file *files, size_t n,
+                          const char *what, struct nvh_err *err);
+
+/* Force the mount(2) fallback (tests). Set it before opening sources. */
+void nvh_mount_set_fallback(bool force);

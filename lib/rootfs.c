@@ -1,0 +1,594 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "rootfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "macros.h"
+#include "syscalls.h"
+
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+#define PROC_ROOT_INO 1
+
+/* Bound on the text a walk may accumulate through symlink expansions. */
+#define WALK_MAX_PATH (16 * PATH_MAX)
+/* openat2 answers -EAGAIN when a rename raced with ".." resolution. */
+#define OPENAT2_RETRIES 8
+
+static bool force_fallback;
+static bool openat2_missing;
+
+void
+nvh_rootfs_set_fallback(bool force)
+{
+        force_fallback = force;
+}
+
+int
+nvh_rootfs_open(const char *host_rootfs, int *ret_root_fd, struct nvh_err *err)
+{
+        int fd = open(host_rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return nvh_err_set(err, -errno, "open container root '%s': %s", host_rootfs,
+                                   strerror(errno));
+        *ret_root_fd = fd;
+        return 0;
+}
+
+/* ---- the walker ---------------------------------------------------------------------- */
+
+enum walk_flags {
+        WALK_MKDIR = 1 << 0, /* create missing components as directories */
+};
+
+/* Directories walked so far, root first. stack[0] is the caller's root fd (not ours). */
+struct dirstack {
+        int *fds;
+        size_t n, cap;
+};
+
+static void
+dirstack_pop(struct dirstack *s)
+{
+        if (s->n > 1) {
+                s->n--;
+                close(s->fds[s->n]);
+        }
+}
+
+static void
+dirstack_done(struct dirstack *s)
+{
+        while (s->n > 1)
+                dirstack_pop(s);
+        free(s->fds);
+        s->fds = NULL;
+}
+
+static int
+dirstack_push(struct dirstack *s, int fd)
+{
+        if (s->n == s->cap) {
+                size_t cap = s->cap ? s->cap * 2 : 16;
+                int *fds = realloc(s->fds, cap * sizeof(*fds));
+                if (!fds)
+                        return -ENOMEM;
+                s->fds = fds;
+                s->cap = cap;
+        }
+        s->fds[s->n++] = fd;
+        return 0;
+}
+
+/* A symlink that lives in procfs below its root is a magic link (/proc/<pid>/root, cwd, exe,
+ * fd/N, map_files/N, ns/X): following its text would not be what the kernel does, so refuse
+ * it as RESOLVE_NO_MAGICLINKS does. /proc/self, /proc/thread-self, /proc/mounts, /proc/net
+ * sit in the procfs root and are ordinary symlinks. */
+static bool
+is_magic_link_parent(int dir_fd)
+{
+        struct statfs sfs;
+        struct stat st;
+
+        if (fstatfs(dir_fd, &sfs) < 0 || (unsigned long)sfs.f_type != PROC_SUPER_MAGIC)
+                return false;
+        if (fstat(dir_fd, &st) < 0)
+                return true;
+        return st.st_ino != PROC_ROOT_INO;
+}
+
+/* Replace *rest by link + tail; tail is empty or starts with '/'. */
+static int
+splice_link(char **rest, const char *tail, const char *link)
+{
+        size_t ll = strlen(link), tl = strlen(tail);
+        char *n;
+
+        if (ll + tl + 2 > WALK_MAX_PATH)
+                return -ENAMETOOLONG;
+        n = malloc(ll + tl + 2);
+        if (!n)
+                return -ENOMEM;
+        memcpy(n, link, ll);
+        memcpy(n + ll, tail, tl + 1);
+        free(*rest);
+        *rest = n;
+        return 0;
+}
+
+/*
+ * Trusts: root_fd (the container root, opened by us). Verifies: every component is opened
+ * with O_NOFOLLOW relative to a directory fd we reached from root_fd; symlink text is
+ * re-walked from root_fd (absolute) or from its own directory (relative); ".." pops our own
+ * stack and never goes above root_fd. Guarantees: the returned fd names an object reached
+ * only through root_fd, subject to the TOCTOU limit described in rootfs.h.
+ */
+static int
+walk(int root_fd, const char *ctr_path, int open_flags, unsigned wflags, mode_t mode, int *ret_fd,
+     struct nvh_err *err)
+{
+        _cleanup_free_ char *rest = NULL;
+        struct dirstack st = {0};
+        const char *p;
+        unsigned hops = 0, creates = 0;
+        int r;
+
+        rest = strdup(ctr_path);
+        if (!rest)
+                return nvh_err_set(err, -ENOMEM, "resolve '%s': out of memory", ctr_path);
+        r = dirstack_push(&st, root_fd);
+        if (r < 0)
+                return nvh_err_set(err, r, "resolve '%s': out of memory", ctr_path);
+
+        p = rest;
+        for (;;) {
+                char name[NAME_MAX + 1];
+                const char *end, *tail;
+                bool last, trailing_slash;
+                _cleanup_close_ int fd = -1;
+                struct stat sb;
+                int cur_fd = st.fds[st.n - 1];
+
+                while (*p == '/')
+                        p++;
+                if (!*p) {
+                        /* Ended on a directory we hold ("/", "a/..", "a/."). */
+                        int fl = (open_flags | O_CLOEXEC) & ~O_NOFOLLOW;
+                        int res_fd = openat(cur_fd, ".", fl);
+                        if (res_fd < 0) {
+                                r = nvh_err_set(err, -errno, "open '%s' in container root: %s",
+                                                ctr_path, strerror(errno));
+                                goto out;
+                        }
+                        *ret_fd = res_fd;
+                        r = 0;
+                        goto out;
+                }
+                end = strchrnul(p, '/');
+                if ((size_t)(end - p) > NAME_MAX) {
+                        r = nvh_err_set(err, -ENAMETOOLONG, "resolve '%s': component too long",
+                                        ctr_path);
+                        goto out;
+                }
+                memcpy(name, p, (size_t)(end - p));
+                name[end - p] = '\0';
+                tail = end;
+                while (*tail == '/')
+                        tail++;
+                last = *tail == '\0';
+                trailing_slash = last && *end == '/';
+
+                if (streq(name, ".")) {
+                        p = end;
+                        continue;
+                }
+                if (streq(name, "..")) {
+                        dirstack_pop(&st); /* no-op at the root: clamped */
+                        p = end;
+                        continue;
+                }
+
+                fd = openat(cur_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0 && errno == ENOENT && (wflags & WALK_MKDIR)) {
+                        /* Bounded: a name that keeps vanishing is an attack, not a race. */
+                        if (++creates > 64 * NVH_ROOTFS_MAX_HOPS) {
+                                r = nvh_err_set(err, -EAGAIN, "create '%s': tree keeps changing",
+                                                ctr_path);
+                                goto out;
+                        }
+                        if (mkdirat(cur_fd, name, mode) < 0 && errno != EEXIST) {
+                                r = nvh_err_set(err, -errno,
+                                                "create directory '%s' for '%s' in container "
+                                                "root: %s",
+                                                name, ctr_path, strerror(errno));
+                                goto out;
+                        }
+                        continue; /* look at the same name again, whatever it is now */
+                }
+                if (fd < 0) {
+                        r = nvh_err_set(err, -errno, "resolve '%s' in container root: '%s': %s",
+                                        ctr_path, name, strerror(errno));
+                        goto out;
+                }
+                if (fstat(fd, &sb) < 0) {
+                        r = nvh_err_set(err, -errno, "stat '%s' in '%s': %s", name, ctr_path,
+                                        strerror(errno));
+                        goto out;
+                }
+
+                if (S_ISLNK(sb.st_mode) &&
+                    !(last && !trailing_slash && (open_flags & O_NOFOLLOW))) {
+                        char link[PATH_MAX];
+                        ssize_t n;
+
+                        if (++hops > NVH_ROOTFS_MAX_HOPS) {
+                                r = nvh_err_set(err, -ELOOP,
+                                                "resolve '%s' in container root: more than %d "
+                                                "symlinks",
+                                                ctr_path, NVH_ROOTFS_MAX_HOPS);
+                                goto out;
+                        }
+                        n = readlinkat(fd, "", link, sizeof(link));
+                        if (n < 0) {
+                                r = nvh_err_set(err, -errno, "readlink '%s' in '%s': %s", name,
+                                                ctr_path, strerror(errno));
+                                goto out;
+                        }
+                        if ((size_t)n >= sizeof(link)) {
+                                r = nvh_err_set(err, -ENAMETOOLONG,
+                                                "readlink '%s' in '%s': target too long", name,
+                                                ctr_path);
+                                goto out;
+                        }
+                        link[n] = '\0';
+                        /* After readlinkat, which makes the same access check as the kernel
+                         * does before it refuses a magic link: the same error either way. */
+                        if (is_magic_link_parent(cur_fd)) {
+                                r = nvh_err_set(err, -ELOOP,
+                                                "resolve '%s' in container root: '%s' is a "
+                                                "magic link",
+                                                ctr_path, name);
+                                goto out;
+                        }
+                        if (n == 0) {
+                                r = nvh_err_set(err, -ENOENT,
+                                                "resolve '%s' in container root: '%s' is an "
+                                                "empty symlink",
+                                                ctr_path, name);
+                                goto out;
+                        }
+                        if (link[0] == '/')
+                                while (st.n > 1)
+                                        dirstack_pop(&st);
+                        /* end is "" or starts with '/': a trailing slash stays. */
+                        r = splice_link(&rest, end, link);
+                        if (r < 0) {
+                                r = nvh_err_set(err, r, "resolve '%s': path too long", ctr_path);
+                                goto out;
+                        }
+                        p = rest;
+                        continue;
+                }
+
+                if (!last || trailing_slash) {
+                        if (!S_ISDIR(sb.st_mode)) {
+                                r = nvh_err_set(err, -ENOTDIR,
+                                                "resolve '%s' in container root: '%s' is not a "
+                                                "directory",
+                                                ctr_path, name);
+                                goto out;
+                        }
+                        if (!last) {
+                                r = dirstack_push(&st, fd);
+                                if (r < 0) {
+                                        r = nvh_err_set(err, r, "resolve '%s': out of memory",
+                                                        ctr_path);
+                                        goto out;
+                                }
+                                TAKE_FD(fd);
+                                p = end;
+                                continue;
+                        }
+                }
+
+                /* The last component, reached without following it. */
+                if ((open_flags & O_DIRECTORY) && !S_ISDIR(sb.st_mode)) {
+                        r = nvh_err_set(err, -ENOTDIR,
+                                        "resolve '%s' in container root: '%s' is not a "
+                                        "directory",
+                                        ctr_path, name);
+                        goto out;
+                }
+                if (open_flags & O_PATH) {
+                        *ret_fd = TAKE_FD(fd);
+                        r = 0;
+                        goto out;
+                }
+                {
+                        struct stat sb2;
+                        int res_fd = openat(cur_fd, name, open_flags | O_NOFOLLOW | O_CLOEXEC);
+                        if (res_fd < 0) {
+                                r = nvh_err_set(err, -errno, "open '%s' in container root: %s",
+                                                ctr_path, strerror(errno));
+                                goto out;
+                        }
+                        /* The name must still be the object we examined. */
+                        if (fstat(res_fd, &sb2) < 0 || sb2.st_dev != sb.st_dev ||
+                            sb2.st_ino != sb.st_ino) {
+                                close(res_fd);
+                                r = nvh_err_set(err, -EAGAIN,
+                                                "open '%s' in container root: changed while "
+                                                "opening",
+                                                ctr_path);
+                                goto out;
+                        }
+                        *ret_fd = res_fd;
+                        r = 0;
+                        goto out;
+                }
+        }
+out:
+        dirstack_done(&st);
+        return r;
+}
+
+/* ---- openat2 ----------------------------------------------------------------------------- */
+
+/* Returns 1 when the caller must use the walker, 0 on success, < 0 on error (err set). */
+static int
+resolve_openat2(int root_fd, const char *ctr_path, int open_flags, int *ret_fd, struct nvh_err *err)
+{
+        struct nvh_open_how how = {
+            .flags = (uint64_t)(open_flags | O_CLOEXEC),
+            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        int fd = -1;
+
+        if (force_fallback || openat2_missing)
+                return 1;
+        for (int i = 0; i < OPENAT2_RETRIES; i++) {
+                fd = nvh_sys_openat2(root_fd, ctr_path, &how, sizeof(how));
+                if (fd >= 0 || errno != EAGAIN)
+                        break;
+        }
+        if (fd >= 0) {
+                *ret_fd = fd;
+                return 0;
+        }
+        switch (errno) {
+        case ENOSYS:
+                openat2_missing = true;
+                return 1;
+        case E2BIG:
+        case EPERM: /* a seccomp filter; the walker's answer is authoritative */
+                return 1;
+        case ELOOP:
+                return nvh_err_set(err, -ELOOP,
+                                   "resolve '%s' in container root: too many symlinks or a "
+                                   "magic link",
+                                   ctr_path);
+        default:
+                return nvh_err_set(err, -errno, "resolve '%s' in container root: %s", ctr_path,
+                                   strerror(errno));
+        }
+}
+
+int
+nvh_rootfs_resolve(int root_fd, const char *ctr_path, int open_flags, int *ret_fd,
+                   struct nvh_err *err)
+{
+        int r;
+
+        if (!ctr_path || !*ctr_path)
+                return nvh_err_set(err, -EINVAL, "resolve: empty container path");
+        if ((open_flags & O_CREAT) || (open_flags & __O_TMPFILE) == __O_TMPFILE)
+                return nvh_err_set(err, -EINVAL, "resolve '%s': O_CREAT is not supported",
+                                   ctr_path);
+        r = resolve_openat2(root_fd, ctr_path, open_flags, ret_fd, err);
+        if (r <= 0)
+                return r;
+        return walk(root_fd, ctr_path, open_flags, 0, 0, ret_fd, err);
+}
+
+int
+nvh_rootfs_mkdir_p(int root_fd, const char *ctr_dir, mode_t mode, int *ret_dir_fd,
+                   struct nvh_err *err)
+{
+        struct nvh_err tmp = {0};
+        int r;
+
+        if (!ctr_dir || !*ctr_dir)
+                return nvh_err_set(err, -EINVAL, "mkdir: empty container path");
+        /* Fast path: it is usually there already. */
+        r = resolve_openat2(root_fd, ctr_dir, O_PATH | O_DIRECTORY, ret_dir_fd, &tmp);
+        if (r == 0)
+                return 0;
+        if (r < 0 && r != -ENOENT) {
+                if (err)
+                        *err = tmp;
+                return r;
+        }
+        return walk(root_fd, ctr_dir, O_PATH | O_DIRECTORY, WALK_MKDIR, mode, ret_dir_fd, err);
+}
+
+/* Split ctr_path into its parent (a new string) and last name (a pointer into name_buf). The
+ * last name must be a real name: not empty, ".", "..". */
+static int
+split_last(const char *ctr_path, char **ret_parent, char name_buf[static NAME_MAX + 1],
+           struct nvh_err *err)
+{
+        size_t len = strlen(ctr_path);
+        const char *s, *e;
+        char *parent;
+
+        while (len > 0 && ctr_path[len - 1] == '/')
+                len--;
+        e = ctr_path + len;
+        s = e;
+        while (s > ctr_path && s[-1] != '/')
+                s--;
+        if (s == e || (e - s == 1 && s[0] == '.') || (e - s == 2 && s[0] == '.' && s[1] == '.'))
+                return nvh_err_set(err, -EINVAL, "'%s' does not end in a file name", ctr_path);
+        if ((size_t)(e - s) > NAME_MAX)
+                return nvh_err_set(err, -ENAMETOOLONG, "'%s': name too long", ctr_path);
+        memcpy(name_buf, s, (size_t)(e - s));
+        name_buf[e - s] = '\0';
+        parent = s == ctr_path ? strdup("/") : strndup(ctr_path, (size_t)(s - ctr_path));
+        if (!parent)
+                return nvh_err_set(err, -ENOMEM, "'%s': out of memory", ctr_path);
+        *ret_parent = parent;
+        return 0;
+}
+
+/* The in-root parent directory of ctr_path (created when missing) and the last name. */
+static int
+open_parent(int root_fd, const char *ctr_path, int *ret_dir_fd, char name[static NAME_MAX + 1],
+            struct nvh_err *err)
+{
+        _cleanup_free_ char *parent = NULL;
+        int r;
+
+        if (!ctr_path || !*ctr_path)
+                return nvh_err_set(err, -EINVAL, "empty container path");
+        r = split_last(ctr_path, &parent, name, err);
+        if (r < 0)
+                return r;
+        return nvh_rootfs_mkdir_p(root_fd, parent, 0755, ret_dir_fd, err);
+}
+
+int
+nvh_rootfs_create_target(int root_fd, const char *ctr_path, bool is_dir, mode_t mode, int *ret_fd,
+                         struct nvh_err *err)
+{
+        _cleanup_close_ int dir_fd = -1, fd = -1;
+        char name[NAME_MAX + 1];
+        struct stat sb;
+        int r;
+
+        r = open_parent(root_fd, ctr_path, &dir_fd, name, err);
+        if (r < 0)
+                return r;
+        if (is_dir) {
+                if (mkdirat(dir_fd, name, mode) < 0 && errno != EEXIST)
+                        return nvh_err_set(err, -errno, "create directory '%s': %s", ctr_path,
+                                           strerror(errno));
+        } else {
+                int new_fd = openat(dir_fd, name,
+                                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+                if (new_fd < 0 && errno != EEXIST)
+                        return nvh_err_set(err, -errno, "create file '%s': %s", ctr_path,
+                                           strerror(errno));
+                if (new_fd >= 0)
+                        close(new_fd);
+        }
+        fd = openat(dir_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return nvh_err_set(err, -errno, "open target '%s': %s", ctr_path, strerror(errno));
+        if (fstat(fd, &sb) < 0)
+                return nvh_err_set(err, -errno, "stat target '%s': %s", ctr_path, strerror(errno));
+        if (S_ISLNK(sb.st_mode))
+                return nvh_err_set(err, -ELOOP, "target '%s' is a symlink, refusing to use it",
+                                   ctr_path);
+        if (is_dir && !S_ISDIR(sb.st_mode))
+                return nvh_err_set(err, -ENOTDIR, "target '%s' exists and is not a directory",
+                                   ctr_path);
+        if (!is_dir && S_ISDIR(sb.st_mode))
+                return nvh_err_set(err, -EISDIR, "target '%s' exists and is a directory", ctr_path);
+        if (!is_dir && !S_ISREG(sb.st_mode))
+                return nvh_err_set(err, -EEXIST, "target '%s' exists and is not a regular file",
+                                   ctr_path);
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+int
+nvh_rootfs_symlink(int root_fd, const char *ctr_path, const char *target, struct nvh_err *err)
+{
+        _cleanup_close_ int dir_fd = -1;
+        char name[NAME_MAX + 1], old[PATH_MAX];
+        size_t tlen;
+        ssize_t n;
+        int r;
+
+        if (!target || !*target)
+                return nvh_err_set(err, -EINVAL, "symlink '%s': empty target", ctr_path);
+        tlen = strlen(target);
+        if (tlen >= PATH_MAX)
+                return nvh_err_set(err, -ENAMETOOLONG, "symlink '%s': target too long", ctr_path);
+        r = open_parent(root_fd, ctr_path, &dir_fd, name, err);
+        if (r < 0)
+                return r;
+        if (symlinkat(target, dir_fd, name) == 0)
+                return 0;
+        if (errno != EEXIST)
+                return nvh_err_set(err, -errno, "symlink '%s' -> '%s': %s", ctr_path, target,
+                                   strerror(errno));
+        n = readlinkat(dir_fd, name, old, sizeof(old));
+        if (n < 0 && errno == EINVAL)
+                return nvh_err_set(err, -EEXIST, "symlink '%s': exists and is not a symlink",
+                                   ctr_path);
+        if (n < 0)
+                return nvh_err_set(err, -errno, "readlink '%s': %s", ctr_path, strerror(errno));
+        if ((size_t)n == tlen && memcmp(old, target, tlen) == 0)
+                return 0;
+        if (unlinkat(dir_fd, name, 0) < 0)
+                return nvh_err_set(err, -errno, "replace symlink '%s': %s", ctr_path,
+                                   strerror(errno));
+        if (symlinkat(target, dir_fd, name) < 0)
+                return nvh_err_set(err, -errno, "symlink '%s' -> '%s': %s", ctr_path, target,
+                                   strerror(errno));
+        return 0;
+}
+
+int
+nvh_rootfs_write_atomic(int root_fd, const char *ctr_path, const void *buf, size_t len, mode_t mode,
+                        struct nvh_err *err)
+{
+        static unsigned counter;
+        _cleanup_close_ int dir_fd = -1, fd = -1;
+        char name[NAME_MAX + 1], tmp[NAME_MAX + 1];
+        struct stat sb;
+        int r;
+
+        r = open_parent(root_fd, ctr_path, &dir_fd, name, err);
+        if (r < 0)
+                return r;
+        if (fstatat(dir_fd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(sb.st_mode))
+                return nvh_err_set(err, -EISDIR, "write '%s': is a directory", ctr_path);
+        r = snprintf(tmp, sizeof(tmp), ".%.200s.nvh-%d-%u", name, (int)getpid(), counter++);
+        if (r < 0 || (size_t)r >= sizeof(tmp))
+                return nvh_err_set(err, -ENAMETOOLONG, "write '%s': name too long", ctr_path);
+        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (fd < 0)
+                return nvh_err_set(err, -errno, "create temp file for '%s': %s", ctr_path,
+                                   strerror(errno));
+        if (fchmod(fd, mode) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        r = nvh_fileio_write_all(fd, buf, len);
+        if (r < 0)
+                goto fail;
+        if (close(TAKE_FD(fd)) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        if (renameat(dir_fd, tmp, dir_fd, name) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        return 0;
+fail:
+        (void)unlinkat(dir_fd, tmp, 0);
+        return nvh_err_set(err, r, "write '%s': %s", ctr_path, strerror(-r));
+}

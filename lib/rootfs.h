@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* In-root path resolution by file descriptor.
+ *
+ * Every ctr_* path names a location inside the container root. It is resolved against an
+ * O_PATH fd of that root as if the root were "/": absolute and relative symlinks and ".."
+ * never leave it, magic links (/proc/<pid>/{root,cwd,exe,fd/N,ns/X}) are refused, at most
+ * NVH_ROOTFS_MAX_HOPS symlinks are followed (-ELOOP). A resolved location is handed on as an
+ * fd and never turned back into a string.
+ *
+ * Mechanism: openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) where the kernel has it
+ * (Linux >= 5.6); otherwise (ENOSYS, or EPERM/E2BIG from a filter, or forced by
+ * nvh_rootfs_set_fallback) a component-by-component walker: openat(O_PATH|O_NOFOLLOW) per
+ * name, readlinkat on symlinks, ".." popped from the stack of directories already walked
+ * (so it is clamped at the root and never looked up), symlinks on procfs below the procfs
+ * root refused as magic links. Both give the same results (tests/unit/test_rootfs.c runs
+ * every case through both).
+ *
+ * Known limit of the walker: it is not atomic. A directory that a concurrent process moves
+ * out of the root while we hold an fd to it takes the rest of the walk with it (openat2
+ * answers -EAGAIN there). The hook runs while the container's processes are blocked
+ * (prestart/createRuntime), and only root on the host can change the tree then.
+ *
+ * Missing directories are created with mkdirat on the parent fd (mode subject to umask). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+#define NVH_ROOTFS_MAX_HOPS 40
+
+/* Open the container root (a host path, trusted: it comes from the runtime) as
+ * O_PATH|O_DIRECTORY|O_CLOEXEC. */
+int nvh_rootfs_open(const char *host_rootfs, int *ret_root_fd, struct nvh_err *err);
+
+/* Resolve ctr_path inside root_fd and open it with open_flags (O_CLOEXEC is added; O_CREAT
+ * and O_TMPFILE are refused, use the functions below). With O_NOFOLLOW a symlink as the last
+ * component is not followed: O_PATH|O_NOFOLLOW returns the link itself, other modes fail
+ * with -ELOOP, as openat(2) does. A trailing slash requires a directory. */
+int nvh_rootfs_resolve(int root_fd, const char *ctr_path, int open_flags, int *ret_fd,
+                       struct nvh_err *err);
+
+/* Make sure ctr_dir exists as a directory, creating missing components (also those a
+ * dangling symlink points to, inside the root). A component that exists and is not a
+ * directory fails with -ENOTDIR naming it. Returns an O_PATH|O_DIRECTORY fd. */
+int nvh_rootfs_mkdir_p(int root_fd, const char *ctr_dir, mode_t mode, int *ret_dir_fd,
+                       struct nvh_err *err);
+
+/* Make sure a mount target exists at ctr_path: a directory (is_dir) or a regular file
+ * (created empty with O_CREAT|O_EXCL|O_NOFOLLOW). Missing parents are created (0755).
+ * An existing target of the right type is used as it is. A symlink as the last component is
+ * never followed nor replaced: -ELOOP naming it (mounting over an image's symlink would
+ * silently change what the image links to; such an image is refused). A directory where a
+ * file is wanted: -EISDIR; a non-directory where a directory is wanted: -ENOTDIR; a device,
+ * fifo or socket where a file is wanted: -EEXIST. Returns an O_PATH|O_NOFOLLOW fd of the
+ * target itself. */
+int nvh_rootfs_create_target(int root_fd, const char *ctr_path, bool is_dir, mode_t mode,
+                             int *ret_fd, struct nvh_err *err);
+
+/* Create the symlink ctr_path -> target (target is stored as given; it is data, resolved
+ * later by whoever follows it, never by us). Missing parents are created (0755). An existing
+ * symlink with the same target is fine; one with another target is replaced
+ * (unlinkat + symlinkat); anything that is not a symlink is left alone: -EEXIST. */
+int nvh_rootfs_symlink(int root_fd, const char *ctr_path, const char *target, struct nvh_err *err);
+
+/* Replace the file at ctr_path with buf atomically: a temp file created O_EXCL|O_NOFOLLOW in
+ * the in-root parent, written, chmod'ed to mode, then renamed over the final name (a symlink
+ * there is replaced, not followed; a directory fails with -EISDIR). No fsync: atomicity
+ * towards readers is the point, the container's rootfs does not outlive a crash usefully. */
+int nvh_rootfs_write_atomic(int root_fd, const char *ctr_path, const void *buf, size_t len,
+                            mode_t mode, struct nvh_err *err);
+
+/* Force the walker instead of openat2 (tests). */
+void nvh_rootfs_set_fallback(bool force);
