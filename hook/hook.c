@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Hook mode and explain: state -> spec -> request -> discovery -> requirements -> plan ->
+ * execution. Phases are timed for the JSON-lines log. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "driver.h"
+#include "facts.h"
+#include "fileio.h"
+#include "gpus.h"
+#include "inject.h"
+#include "layout.h"
+#include "log.h"
+#include "macros.h"
+#include "nvhook.h"
+#include "oci.h"
+#include "plan.h"
+#include "request.h"
+#include "require.h"
+
+#define STATE_MAX (1u << 20)
+#define SPEC_MAX (8u << 20)
+
+enum phase {
+        PH_STATE,
+        PH_SPEC,
+        PH_REQUEST,
+        PH_DISCOVER,
+        PH_REQUIRE,
+        PH_LAYOUT,
+        PH_PLAN,
+        PH_INJECT,
+        PH_TOTAL,
+        PH_MAX
+};
+
+static const char *const phase_names[PH_MAX] = {
+        "state", "spec", "request", "discover", "require", "layout", "plan", "inject", "total",
+};
+
+struct run {
+        struct nvh_cli *cli;
+        struct nvh_oci_state *state;
+        struct nvh_oci_spec *spec;
+        struct nvh_request *req;
+        struct nvh_system *sys;
+        struct nvh_driver *drv;
+        struct nvh_plan *plan;
+        struct nvh_layout layout;
+        struct nvh_inject_stats stats;
+        unsigned long long t[PH_MAX];
+        unsigned long long t0, tlast;
+        const char *decision;
+};
+
+static void
+phase_done(struct run *run, enum phase ph)
+{
+        unsigned long long now = nvh_log_now_ns();
+        run->t[ph] = now - run->tlast;
+        run->tlast = now;
+}
+
+static void
+run_free(struct run *run)
+{
+        nvh_plan_free(run->plan);
+        nvh_driver_free(run->drv);
+        nvh_gpus_free(run->sys);
+        nvh_request_free(run->req);
+        nvh_oci_spec_free(run->spec);
+        nvh_oci_state_free(run->state);
+}
+
+/* Facts for NVIDIA_REQUIRE_*: the driver version is free (procfs); the others come from the
+ * driver libraries through a sandboxed, cached probe, and only when asked for. */
+static int
+fact_cb(void *userdata, const char *key, char *ret_value, size_t size, struct nvh_err *err)
+{
+        struct run *run = userdata;
+
+        if (streq(key, "driver")) {
+                snprintf(ret_value, size, "%s", run->sys->driver_version);
+                return 0;
+        }
+        return nvh_facts_get(run->cli->conf.cache_dir, run->drv, run->sys, key, ret_value, size,
+                             err);
+}
+
+static int
+check_requirements(struct run *run, struct nvh_err *err)
+{
+        if (run->req->disable_require || run->cli->conf.disable_require)
+                return 0;
+        for (char **e = run->req->requires; e && *e; e++) {
+                int r = nvh_require_eval(*e, fact_cb, run, err);
+                if (r < 0)
+                        return r;
+                if (r == 0) {
+                        char found[160];
+                        snprintf(found, sizeof(found), "driver %s", run->sys->driver_version);
+                        return nvh_err_prefix(err, "requirement not met (found %s)", found) ,
+                               nvh_err_set(err, -EPERM, "%s (found %s)", err->msg, found);
+                }
+        }
+        return 0;
+}
+
+/* Everything up to the plan; shared by the hook and explain. */
+static int
+prepare(struct run *run, const char *bundle, int pid, struct nvh_err *err)
+{
+        _cleanup_free_ char *spec_path = NULL, *spec_buf = NULL;
+        struct nvh_request_policy policy = { 0 };
+        size_t spec_len = 0;
+        int r;
+
+        spec_path = nvh_fileio_path_join(bundle, "config.json");
+        if (!spec_path)
+                return nvh_err_set(err, -ENOMEM, "out of memory");
+        r = nvh_fileio_read_at(AT_FDCWD, spec_path, SPEC_MAX, 0, &spec_buf, &spec_len, err);
+        if (r < 0)
+                return r;
+        r = nvh_oci_spec_parse(spec_buf, spec_len, bundle, &run->spec, err);
+        if (r < 0)
+                return nvh_err_prefix(err, "'%s'", spec_path);
+        phase_done(run, PH_SPEC);
+
+        policy.accept_env_unprivileged = run->cli->conf.accept_env_unprivileged;
+        policy.accept_device_mounts = run->cli->conf.accept_device_mounts;
+        policy.allowed_caps = run->cli->conf.allowed_caps;
+        r = nvh_request_parse(run->spec, &policy, &run->req, err);
+        if (r < 0)
+                return r;
+        phase_done(run, PH_REQUEST);
+        if (!run->req->gpu_container) {
+                run->decision = "not a GPU container";
+                return 0;
+        }
+
+        r = nvh_gpus_discover(run->cli->conf.proc_root, &run->sys, err);
+        if (r < 0)
+                return r;
+        {
+                struct nvh_driver_opts dopts = { 0 };
+                dopts.host_root = run->cli->conf.driver_root;
+                dopts.rel_ldcache = run->cli->conf.ldcache;
+                dopts.version = run->sys->driver_version;
+                dopts.caps = run->req->caps;
+                r = nvh_driver_discover(&dopts, &run->drv, err);
+                if (r < 0)
+                        return r;
+        }
+        phase_done(run, PH_DISCOVER);
+
+        r = check_requirements(run, err);
+        if (r < 0)
+                return r;
+        phase_done(run, PH_REQUIRE);
+
+        r = nvh_layout_probe(run->spec->host_rootfs, pid, &run->layout, err);
+        if (r < 0)
+                return r;
+        phase_done(run, PH_LAYOUT);
+
+        struct nvh_plan_input in = { .req = run->req,
+                                     .sys = run->sys,
+                                     .drv = run->drv,
+                                     .layout = &run->layout,
+                                     .host_dev = run->cli->conf.dev_root,
+                                     .host_proc = run->cli->conf.proc_root };
+        r = nvh_plan_build(&in, &run->plan, err);
+        if (r < 0)
+                return r;
+        phase_done(run, PH_PLAN);
+        run->decision = "inject";
+        return 0;
+}
+
+static void
+write_log(const struct run *run, int rc, const struct nvh_err *err)
+{
+        const char *path = run->cli->conf.log_file;
+        json_t *o, *ph;
+        char *line;
+        int fd;
+
+        if (!path)
+                return;
+        ph = json_object();
+        for (int i = 0; i < PH_MAX; i++)
+                json_object_set_new(ph, phase_names[i], json_real((double)run->t[i] / 1e6));
+        json_object_set_new(ph, "mounts", json_real((double)run->stats.ns_mounts / 1e6));
+        json_object_set_new(ph, "nodes", json_real((double)run->stats.ns_nodes / 1e6));
+        json_object_set_new(ph, "ldcache", json_real((double)run->stats.ns_ldcache / 1e6));
+        json_object_set_new(ph, "cgroup", json_real((double)run->stats.ns_cgroup / 1e6));
+        json_object_set_new(ph, "sources", json_real((double)run->stats.ns_sources / 1e6));
+        o = json_pack("{s:I,s:s?,s:s?,s:s,s:i,s:o}", "time", (json_int_t)time(NULL), "id",
+                      run->state ? run->state->id : NULL, "stage", run->cli->stage, "decision",
+                      run->decision ? run->decision : "error", "exit", rc, "phases_ms", ph);
+        if (!o)
+                return;
+        if (rc != 0 && err)
+                json_object_set_new(o, "error", json_string(err->msg));
+        if (run->plan) {
+                char cbuf[128];
+                json_object_set_new(o, "capabilities",
+                                    json_string(nvh_caps_format(run->plan->caps, cbuf,
+                                                                sizeof(cbuf))));
+                json_object_set_new(o, "gpus", json_integer((json_int_t)run->plan->n_gpus));
+                json_object_set_new(o, "libraries", json_integer((json_int_t)run->plan->n_libs));
+                json_object_set_new(o, "binaries", json_integer((json_int_t)run->plan->n_bins));
+                json_object_set_new(o, "nodes", json_integer((json_int_t)run->plan->n_nodes));
+        }
+        line = json_dumps(o, JSON_COMPACT);
+        json_decref(o);
+        if (!line)
+                return;
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+        if (fd >= 0) {
+                size_t len = strlen(line);
+                line[len] = '\n';
+                /* One write with O_APPEND: lines of concurrent hooks never interleave. */
+                (void)!write(fd, line, len + 1);
+                close(fd);
+        }
+        free(line);
+}
+
+int
+nvh_cmd_hook(struct nvh_cli *cli)
+{
+        struct run run = { .cli = cli };
+        struct nvh_err err = { 0 };
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        int r;
+
+        run.t0 = run.tlast = nvh_log_now_ns();
+        r = nvh_fileio_read_fd(STDIN_FILENO, "container state on stdin", STATE_MAX, &buf, &len,
+                               &err);
+        if (r >= 0)
+                r = nvh_oci_state_parse(buf, len, &run.state, &err);
+        phase_done(&run, PH_STATE);
+        if (r >= 0 && run.state->pid <= 0)
+                r = nvh_err_set(&err, -EINVAL, "container state has no process id");
+        if (r >= 0)
+                r = prepare(&run, run.state->bundle, run.state->pid, &err);
+        if (r >= 0 && run.plan) {
+                struct nvh_inject_target t = { 0 };
+                t.pid = run.state->pid;
+                t.host_rootfs = run.spec->host_rootfs;
+                t.cgroup_mode = cli->conf.cgroup_mode;
+                t.user_ns = run.spec->user_ns;
+                r = nvh_inject_run(run.plan, &t, &run.stats, &err);
+                phase_done(&run, PH_INJECT);
+        }
+        run.t[PH_TOTAL] = nvh_log_now_ns() - run.t0;
+        if (r < 0)
+                nvh_cli_fail(NULL, &err);
+        else
+                nvh_log_debug("%s: %s in %.3f ms", run.state->id, run.decision,
+                              (double)run.t[PH_TOTAL] / 1e6);
+        write_log(&run, r < 0 ? 1 : 0, &err);
+        run_free(&run);
+        return r < 0 ? 1 : 0;
+}
+
+int
+nvh_cmd_explain(struct nvh_cli *cli)
+{
+        struct run run = { .cli = cli };
+        struct nvh_err err = { 0 };
+        _cleanup_free_ char *abs = NULL;
+        int r;
+
+        if (!cli->bundle) {
+                fprintf(stderr, "nvhook: explain needs --bundle DIR\n");
+                return 2;
+        }
+        abs = realpath(cli->bundle, NULL);
+        if (!abs) {
+                fprintf(stderr, "nvhook: bundle '%s': %s\n", cli->bundle, strerror(errno));
+                return 1;
+        }
+        run.t0 = run.tlast = nvh_log_now_ns();
+        r = prepare(&run, abs, cli->pid, &err);
+        if (r < 0) {
+                nvh_cli_fail(NULL, &err);
+                run_free(&run);
+                return 1;
+        }
+        if (!run.plan) {
+                printf("{\n  \"decision\": \"%s\",\n  \"operations\": []\n}\n", run.decision);
+        } else {
+                char *s = nvh_plan_to_json(run.plan, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+                if (s)
+                        puts(s);
+                free(s);
+        }
+        run_free(&run);
+        return 0;
+}

@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "conf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "caps.h"
+#include "fileio.h"
+#include "macros.h"
+
+/* jansson ships json_decrefp() (NULL-safe) for exactly this. */
+#define _cleanup_json_ _cleanup_(json_decrefp)
+
+static const char *const cgroup_names[] = {
+    [NVH_CONF_CGROUP_AUTO] = "auto",
+    [NVH_CONF_CGROUP_V1] = "v1",
+    [NVH_CONF_CGROUP_V2] = "v2",
+    [NVH_CONF_CGROUP_NONE] = "none",
+};
+
+static const struct {
+        const char *name;
+        enum nvh_log_level level;
+} log_levels[] = {
+    {"debug", NVH_LOG_DEBUG},
+    {"info", NVH_LOG_INFO},
+    {"warning", NVH_LOG_WARN},
+    {"error", NVH_LOG_ERROR},
+};
+
+const char *
+nvh_conf_cgroup_name(enum nvh_conf_cgroup cg)
+{
+        if ((unsigned)cg >= ARRAY_SIZE(cgroup_names))
+                return "?";
+        return cgroup_names[cg];
+}
+
+void
+nvh_conf_free_contents(struct nvh_conf *c)
+{
+        if (!c)
+                return;
+        free(c->driver_root);
+        free(c->ldcache);
+        free(c->proc_root);
+        free(c->dev_root);
+        free(c->log_file);
+        free(c->cache_dir);
+        memset(c, 0, sizeof(*c));
+}
+
+void
+nvh_conf_free(struct nvh_conf *c)
+{
+        nvh_conf_free_contents(c);
+        free(c);
+}
+
+static inline void
+conf_freep(struct nvh_conf **c)
+{
+        nvh_conf_free(*c);
+}
+
+int
+nvh_conf_defaults(struct nvh_conf *c)
+{
+        *c = (struct nvh_conf){
+            .driver_root = strdup("/"),
+            .ldcache = strdup("/etc/ld.so.cache"),
+            .proc_root = strdup("/proc"),
+            .dev_root = strdup("/dev"),
+            .allowed_caps = NVH_CAP_ALL,
+            .accept_env_unprivileged = true,
+            .accept_device_mounts = true,
+            .log_file = NULL,
+            .log_level = NVH_LOG_WARN,
+            .cache_dir = strdup("/run/nvhook"),
+            .disable_require = false,
+            .cgroup_mode = NVH_CONF_CGROUP_AUTO,
+        };
+        if (!c->driver_root || !c->ldcache || !c->proc_root || !c->dev_root || !c->cache_dir) {
+                nvh_conf_free_contents(c);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static const char *
+describe(const json_t *v, char *buf, size_t size)
+{
+        switch (json_typeof(v)) {
+        case JSON_OBJECT:
+                return "an object";
+        case JSON_ARRAY:
+                return "an array";
+        case JSON_STRING:
+                snprintf(buf, size, "'%.64s'", json_string_value(v));
+                return buf;
+        case JSON_INTEGER:
+                snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+                return buf;
+        case JSON_REAL:
+                snprintf(buf, size, "%g", json_real_value(v));
+                return buf;
+        case JSON_TRUE:
+                return "true";
+        case JSON_FALSE:
+                return "false";
+        case JSON_NULL:
+                return "null";
+        }
+        return "?";
+}
+
+static int
+type_error(const char *what, const char *key, const char *type, const json_t *v,
+           struct nvh_err *err)
+{
+        char buf[80];
+
+        return nvh_err_set(err, -EINVAL, "%s: '%s' is not %s: %s", what, key, type,
+                           describe(v, buf, sizeof(buf)));
+}
+
+enum kind { K_PATH, K_PATH_OR_NULL, K_BOOL, K_CAPS, K_LOG_LEVEL, K_CGROUP };
+
+static const struct field {
+        const char *key;
+        enum kind kind;
+        size_t off;
+} fields[] = {
+    {"driver_root", K_PATH, offsetof(struct nvh_conf, driver_root)},
+    {"ldcache", K_PATH_OR_NULL, offsetof(struct nvh_conf, ldcache)},
+    {"proc_root", K_PATH, offsetof(struct nvh_conf, proc_root)},
+    {"dev_root", K_PATH, offsetof(struct nvh_conf, dev_root)},
+    {"allowed_capabilities", K_CAPS, offsetof(struct nvh_conf, allowed_caps)},
+    {"accept_env_unprivileged", K_BOOL, offsetof(struct nvh_conf, accept_env_unprivileged)},
+    {"accept_device_mounts", K_BOOL, offsetof(struct nvh_conf, accept_device_mounts)},
+    {"log_file", K_PATH_OR_NULL, offsetof(struct nvh_conf, log_file)},
+    {"log_level", K_LOG_LEVEL, offsetof(struct nvh_conf, log_level)},
+    {"cache_dir", K_PATH, offsetof(struct nvh_conf, cache_dir)},
+    {"disable_require", K_BOOL, offsetof(struct nvh_conf, disable_require)},
+    {"cgroup", K_CGROUP, offsetof(struct nvh_conf, cgroup_mode)},
+};
+
+static int
+set_caps(const json_t *v, const char *what, const char *key, unsigned *ret, struct nvh_err *err)
+{
+        unsigned caps = 0;
+        int r;
+
+        if (json_is_string(v)) {
+                r = nvh_caps_parse(json_string_value(v), &caps, err);
+                if (r < 0)
+                        return nvh_err_prefix(err, "%s: '%s'", what, key);
+        } else if (json_is_array(v)) {
+                for (size_t i = 0; i < json_array_size(v); i++) {
+                        json_t *e = json_array_get(v, i);
+                        char name[64];
+                        unsigned one;
+
+                        if (!json_is_string(e)) {
+                                snprintf(name, sizeof(name), "%s[%zu]", key, i);
+                                return type_error(what, name, "a string", e, err);
+                        }
+                        /* One name per element: a comma inside one is a mistake. */
+                        if (strchr(json_string_value(e), ','))
+                                return nvh_err_set(err, -EINVAL,
+                                                   "%s: '%s' holds a list in one element: '%.64s'",
+                                                   what, key, json_string_value(e));
+                        r = nvh_caps_parse(json_string_value(e), &one, err);
+                        if (r < 0)
+                                return nvh_err_prefix(err, "%s: '%s'", what, key);
+                        caps |= one;
+                }
+        } else {
+                return type_error(what, key, "a string or an array", v, err);
+        }
+        *ret = caps;
+        return 0;
+}
+
+static int
+set_field(const struct field *f, const json_t *v, const char *what, struct nvh_conf *c,
+          struct nvh_err *err)
+{
+        char *base = (char *)c + f->off;
+
+        switch (f->kind) {
+        case K_PATH:
+        case K_PATH_OR_NULL: {
+                char **dst = (char **)(void *)base;
+                const char *s;
+
+                if (f->kind == K_PATH_OR_NULL && json_is_null(v)) {
+                        free(*dst);
+                        *dst = NULL;
+                        return 0;
+                }
+                if (!json_is_string(v))
+                        return type_error(what, f->key, "a string", v, err);
+                s = json_string_value(v);
+                if (s[0] != '/')
+                        return nvh_err_set(err, -EINVAL,
+                                           "%s: '%s' is not an absolute path: '%.64s'", what,
+                                           f->key, s);
+                char *d = strdup(s);
+                if (!d)
+                        return nvh_err_set(err, -ENOMEM, "out of memory");
+                free(*dst);
+                *dst = d;
+                return 0;
+        }
+        case K_BOOL:
+                if (!json_is_boolean(v))
+                        return type_error(what, f->key, "a boolean", v, err);
+                *(bool *)(void *)base = json_is_true(v);
+                return 0;
+        case K_CAPS:
+                return set_caps(v, what, f->key, (unsigned *)(void *)base, err);
+        case K_LOG_LEVEL:
+                if (!json_is_string(v))
+                        return type_error(what, f->key, "a string", v, err);
+                for (size_t i = 0; i < ARRAY_SIZE(log_levels); i++)
+                        if (streq(json_string_value(v), log_levels[i].name)) {
+                                *(enum nvh_log_level *)(void *)base = log_levels[i].level;
+                                return 0;
+                        }
+                return nvh_err_set(err, -EINVAL, "%s: unknown '%s' '%.64s'", what, f->key,
+                                   json_string_value(v));
+        case K_CGROUP:
+                if (!json_is_string(v))
+                        return type_error(what, f->key, "a string", v, err);
+                for (size_t i = 0; i < ARRAY_SIZE(cgroup_names); i++)
+                        if (streq(json_string_value(v), cgroup_names[i])) {
+                                *(enum nvh_conf_cgroup *)(void *)base = (enum nvh_conf_cgroup)i;
+                                return 0;
+                        }
+                return nvh_err_set(err, -EINVAL, "%s: unknown '%s' '%.64s'", what, f->key,
+                                   json_string_value(v));
+        }
+        return -EINVAL;
+}
+
+/* Trust boundary: the file is the administrator's, but a typo must not weaken the policy:
+ * unknown keys, wrong types and relative paths are errors naming the key. */
+int
+nvh_conf_parse(const char *buf, size_t len, const char *what, struct nvh_conf **ret,
+               struct nvh_err *err)
+{
+        _cleanup_json_ json_t *root = NULL;
+        _cleanup_(conf_freep) struct nvh_conf *c = NULL;
+        json_error_t jerr;
+        const char *key;
+        json_t *v;
+        int r;
+
+        if (!what)
+                what = "config";
+        if (len > NVH_CONF_MAX)
+                return nvh_err_set(err, -E2BIG, "%s: larger than %u bytes", what, NVH_CONF_MAX);
+        root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!root)
+                return nvh_err_set(err, -EINVAL, "%s: invalid json at line %d column %d: %s", what,
+                                   jerr.line, jerr.column, jerr.text);
+        if (!json_is_object(root))
+                return type_error(what, "(top level)", "an object", root, err);
+        c = calloc(1, sizeof(*c));
+        if (!c || nvh_conf_defaults(c) < 0)
+                return nvh_err_set(err, -ENOMEM, "out of memory");
+
+        json_object_foreach(root, key, v)
+        {
+                const struct field *f = NULL;
+
+                for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+                        if (streq(fields[i].key, key)) {
+                                f = &fields[i];
+                                break;
+                        }
+                if (!f)
+                        return nvh_err_set(err, -EINVAL, "%s: unknown key '%.64s'", what, key);
+                r = set_field(f, v, what, c, err);
+                if (r < 0)
+                        return r;
+        }
+        if (!c->ldcache && !(c->ldcache = strdup("/etc/ld.so.cache")))
+                return nvh_err_set(err, -ENOMEM, "out of memory");
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int
+nvh_conf_set_str(char **field, const char *value)
+{
+        char *d = NULL;
+
+        if (value && !(d = strdup(value)))
+                return -ENOMEM;
+        free(*field);
+        *field = d;
+        return 0;
+}
+
+int
+nvh_conf_load(const char *host_path, struct nvh_conf **ret, struct nvh_err *err)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        int r;
+
+        r = nvh_fileio_read_at(AT_FDCWD, host_path, NVH_CONF_MAX, 0, &buf, &len, err);
+        if (r < 0)
+                return r;
+        return nvh_conf_parse(buf, len, host_path, ret, err);
+}

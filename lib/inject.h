@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Execute a plan: open host sources, enter the container's mount namespace, apply every
+ * operation through in-root file descriptors, leave, then grant devices in the cgroup. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+#include "plan.h"
+
+struct nvh_inject_target {
+        int pid;                 /* the container's process (from the OCI state) */
+        const char *host_rootfs; /* <bundle>/<root.path>, absolute */
+        int cgroup_mode;         /* enum nvh_cgroup_mode */
+        bool user_ns;            /* the container has a user namespace: bind nodes */
+};
+
+struct nvh_inject_stats {
+        unsigned long long ns_sources, ns_mounts, ns_nodes, ns_ldcache, ns_cgroup;
+        size_t n_mounts, n_symlinks, n_nodes, n_ldcache;
+};
+
+int nvh_inject_run(const struct nvh_plan *plan, const struct nvh_inject_target *t,
+                   struct nvh_inject_stats *stats, struct nvh_err *err);
+
+/* Update the linker cache below root_fd with the plan's NVH_OP_LDCACHE entries (exposed for
+ * tests). */
+int nvh_inject_ldcache(const struct nvh_plan *plan, int root_fd, struct nvh_err *err);

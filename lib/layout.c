@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "layout.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "ldcache.h"
+#include "macros.h"
+#include "rootfs.h"
+
+/* Library directories by family, most specific first. The loader of each family searches
+ * these by default, so a library placed there loads even without a cache. */
+static const struct family {
+        const char *marker;   /* libc (or loader) path that identifies the family */
+        const char *libdir;   /* where 64-bit libraries go */
+        const char *libdir32; /* where 32-bit libraries go */
+        const char *name;
+} families[] = {
+        /* Debian/Ubuntu multiarch (merged /usr or not). */
+        { "/usr/lib/x86_64-linux-gnu/libc.so.6", "/usr/lib/x86_64-linux-gnu",
+          "/usr/lib/i386-linux-gnu", "multiarch libc" },
+        { "/lib/x86_64-linux-gnu/libc.so.6", "/usr/lib/x86_64-linux-gnu", "/usr/lib/i386-linux-gnu",
+          "multiarch libc" },
+        { "/usr/lib/aarch64-linux-gnu/libc.so.6", "/usr/lib/aarch64-linux-gnu", "",
+          "multiarch libc" },
+        /* RHEL, SUSE, Fedora, Amazon Linux: lib64. */
+        { "/usr/lib64/libc.so.6", "/usr/lib64", "/usr/lib", "lib64 libc" },
+        { "/lib64/libc.so.6", "/usr/lib64", "/usr/lib", "lib64 libc" },
+        /* musl (Alpine): the loader searches /lib:/usr/local/lib:/usr/lib. */
+        { "/lib/ld-musl-x86_64.so.1", "/usr/lib", "", "musl loader" },
+        { "/lib/ld-musl-aarch64.so.1", "/usr/lib", "", "musl loader" },
+        /* Arch and others: plain /usr/lib. */
+        { "/usr/lib/libc.so.6", "/usr/lib", "/usr/lib32", "/usr/lib libc" },
+};
+
+static bool
+exists_in_root(int root_fd, const char *ctr_path)
+{
+        _cleanup_close_ int fd = -1;
+        struct nvh_err ignored = { 0 };
+
+        return nvh_rootfs_resolve(root_fd, ctr_path, O_PATH, &fd, &ignored) >= 0;
+}
+
+static void
+dir_of(const char *path, char *buf, size_t size)
+{
+        const char *slash = strrchr(path, '/');
+        size_t len = slash ? (size_t)(slash - path) : 0;
+
+        if (len == 0 || len >= size) {
+                snprintf(buf, size, "/");
+                return;
+        }
+        memcpy(buf, path, len);
+        buf[len] = '\0';
+}
+
+/* The cache says where the image's own libc lives: that directory is searched by the loader
+ * for certain, whatever the distribution. */
+static bool
+probe_cache(int root_fd, struct nvh_layout *ret)
+{
+        _cleanup_close_ int fd = -1;
+        struct nvh_err ignored = { 0 };
+        struct nvh_ldcache *cache = NULL;
+        bool found = false;
+
+        if (nvh_rootfs_resolve(root_fd, "/etc/ld.so.cache", O_RDONLY | O_NOFOLLOW, &fd,
+                               &ignored) < 0)
+                return false;
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+
+        ret->has_ldcache = true;
+        if (nvh_fileio_read_fd(fd, "/etc/ld.so.cache", NVH_LDCACHE_MAX_SIZE, &buf, &len,
+                               &ignored) < 0 ||
+            nvh_ldcache_parse(buf, len, "/etc/ld.so.cache", &cache, &ignored) < 0)
+                return false;
+        for (size_t i = 0; i < cache->n_entries; i++) {
+                const struct nvh_ldcache_entry *e = &cache->entries[i];
+                if (!streq(e->key, "libc.so.6") || e->value[0] != '/')
+                        continue;
+                if (nvh_ldcache_flags_class(e->flags) == 64 && !ret->libdir[0]) {
+                        dir_of(e->value, ret->libdir, sizeof(ret->libdir));
+                        found = true;
+                } else if (nvh_ldcache_flags_class(e->flags) == 32 && !ret->libdir32[0]) {
+                        dir_of(e->value, ret->libdir32, sizeof(ret->libdir32));
+                }
+        }
+        nvh_ldcache_free(cache);
+        return found;
+}
+
+int
+nvh_layout_probe_fd(int root_fd, struct nvh_layout *ret, struct nvh_err *err)
+{
+        struct nvh_layout l = { 0 };
+        const struct family *fam = NULL;
+
+        for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
+                if (exists_in_root(root_fd, families[i].marker)) {
+                        fam = &families[i];
+                        break;
+                }
+        }
+        if (fam && strstr(fam->marker, "ld-musl")) {
+                l.musl = true;
+                snprintf(l.musl_arch, sizeof(l.musl_arch), "%s",
+                         strstr(fam->marker, "aarch64") ? "aarch64" : "x86_64");
+        }
+        if (probe_cache(root_fd, &l)) {
+                snprintf(l.why, sizeof(l.why), "directory of libc.so.6 in the image's ld.so.cache");
+        } else if (fam) {
+                snprintf(l.libdir, sizeof(l.libdir), "%s", fam->libdir);
+                snprintf(l.why, sizeof(l.why), "%s at '%s'", fam->name, fam->marker);
+        } else {
+                /* No libc at all (busybox, static or distroless-static images): nothing can
+                 * load a library without a loader, but one brought in later searches the
+                 * cache we write, so use the neutral default. */
+                snprintf(l.libdir, sizeof(l.libdir), "/usr/lib64");
+                snprintf(l.why, sizeof(l.why), "no libc found: default directory");
+        }
+        if (!l.libdir32[0] && fam)
+                snprintf(l.libdir32, sizeof(l.libdir32), "%s", fam->libdir32);
+        if (!l.libdir32[0] && !fam)
+                snprintf(l.libdir32, sizeof(l.libdir32), "/usr/lib");
+        *ret = l;
+        return 0;
+}
+
+int
+nvh_layout_probe(const char *host_rootfs, int pid, struct nvh_layout *ret, struct nvh_err *err)
+{
+        _cleanup_close_ int root_fd = -1;
+        _cleanup_free_ char *path = NULL;
+
+        /* Before pivot_root the container's mount namespace shows the rootfs at the same path
+         * as the bundle says; /proc/<pid>/root enters that namespace's view without setns. */
+        if (pid > 0) {
+                if (asprintf(&path, "/proc/%d/root%s", pid, host_rootfs) < 0)
+                        return nvh_err_set(err, -ENOMEM, "out of memory");
+        } else {
+                path = strdup(host_rootfs);
+                if (!path)
+                        return nvh_err_set(err, -ENOMEM, "out of memory");
+        }
+        root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0) {
+                int e = errno;
+                if (pid > 0 && e == ENOENT && kill(pid, 0) < 0)
+                        return nvh_err_set(err, -ESRCH, "container process %d is not running",
+                                           pid);
+                return nvh_err_set(err, -e, "open rootfs '%s': %s", host_rootfs, strerror(e));
+        }
+        return nvh_layout_probe_fd(root_fd, ret, err);
+}

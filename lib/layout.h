@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Where the image's dynamic loader looks for libraries, probed in-root (read-only). */
+#pragma once
+
+#include "err.h"
+#include "plan.h"
+
+/* Probe the image below root_fd (an O_PATH directory fd of the container's rootfs). */
+int nvh_layout_probe_fd(int root_fd, struct nvh_layout *ret, struct nvh_err *err);
+
+/* Open the rootfs as the container's mount namespace sees it (through /proc/<pid>/root when
+ * pid > 0, else in the caller's namespace) and probe it. */
+int nvh_layout_probe(const char *host_rootfs, int pid, struct nvh_layout *ret,
+                     struct nvh_err *err);

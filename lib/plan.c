@@ -1,0 +1,574 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "plan.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "caps.h"
+#include "driver.h"
+#include "fileio.h"
+#include "gpus.h"
+#include "ldcache.h"
+#include "macros.h"
+#include "request.h"
+
+#define PLAN_MAX_OPS 65536
+
+/* Control nodes a GPU container gets whatever GPUs it selected. */
+#define NVIDIA_CTL_MINOR 255
+#define NVIDIA_MODESET_MINOR 254
+
+static struct nvh_op *
+plan_add(struct nvh_plan *plan, enum nvh_op_kind kind, const char *why_fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static struct nvh_op *
+plan_add(struct nvh_plan *plan, enum nvh_op_kind kind, const char *why_fmt, ...)
+{
+        struct nvh_op *op;
+        va_list ap;
+
+        if (plan->n_ops == plan->cap_ops) {
+                size_t ncap = plan->cap_ops ? plan->cap_ops * 2 : 64;
+                struct nvh_op *nops;
+
+                if (ncap > PLAN_MAX_OPS)
+                        return NULL;
+                nops = realloc(plan->ops, ncap * sizeof(*nops));
+                if (!nops)
+                        return NULL;
+                plan->ops = nops;
+                plan->cap_ops = ncap;
+        }
+        op = &plan->ops[plan->n_ops++];
+        memset(op, 0, sizeof(*op));
+        op->kind = kind;
+        va_start(ap, why_fmt);
+        vsnprintf(op->why, sizeof(op->why), why_fmt, ap);
+        va_end(ap);
+        return op;
+}
+
+static int
+set_str(char **dst, const char *src)
+{
+        if (!src)
+                return 0;
+        *dst = strdup(src);
+        return *dst ? 0 : -ENOMEM;
+}
+
+static int
+add_bind(struct nvh_plan *plan, const char *host_path, const char *ctr_path, unsigned flags,
+         const char *why, struct nvh_err *err)
+{
+        struct nvh_op *op = plan_add(plan, NVH_OP_BIND, "%s", why);
+
+        if (!op || set_str(&op->host_path, host_path) < 0 || set_str(&op->ctr_path, ctr_path) < 0)
+                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+        op->flags = flags;
+        return 0;
+}
+
+static int
+add_symlink(struct nvh_plan *plan, const char *ctr_path, const char *target, const char *why,
+            struct nvh_err *err)
+{
+        struct nvh_op *op = plan_add(plan, NVH_OP_SYMLINK, "%s", why);
+
+        if (!op || set_str(&op->ctr_path, ctr_path) < 0 || set_str(&op->target, target) < 0)
+                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+        return 0;
+}
+
+static int
+add_ldcache(struct nvh_plan *plan, const char *key, const char *ctr_path, int elf_class,
+            struct nvh_err *err)
+{
+        struct nvh_op *op = plan_add(plan, NVH_OP_LDCACHE, "linker cache entry");
+
+        if (!op || set_str(&op->ctr_path, ctr_path) < 0 || set_str(&op->target, key) < 0)
+                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+        op->elf_class = elf_class;
+        return 0;
+}
+
+/* A device node the container gets: it must exist on the host with the expected numbers,
+ * so that we never grant a device the host does not have. Missing optional nodes are
+ * skipped. */
+static int
+add_node(struct nvh_plan *plan, const char *host_dev, const char *name, unsigned major,
+         unsigned minor, bool required, const char *why, struct nvh_err *err)
+{
+        _cleanup_free_ char *host_path = nvh_fileio_path_join(host_dev, name);
+        _cleanup_free_ char *ctr_path = nvh_fileio_path_join("/dev", name);
+        struct stat st;
+        struct nvh_op *op;
+
+        if (!host_path || !ctr_path)
+                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+        if (stat(host_path, &st) < 0) {
+                int e = errno;
+                if (!required && e == ENOENT)
+                        return 0;
+                return nvh_err_set(err, -e, "device node '%s': %s", host_path, strerror(e));
+        }
+        if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != major || minor(st.st_rdev) != minor)
+                return nvh_err_set(err, -EINVAL,
+                                   "device node '%s' is not the char device %u:%u the driver "
+                                   "reports",
+                                   host_path, major, minor);
+        op = plan_add(plan, NVH_OP_MKNOD, "%s", why);
+        if (!op || set_str(&op->host_path, host_path) < 0 || set_str(&op->ctr_path, ctr_path) < 0)
+                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+        op->major = major;
+        op->minor = minor;
+        op->mode = st.st_mode & 0777;
+        plan->n_nodes++;
+
+        op = plan_add(plan, NVH_OP_CGROUP_ALLOW, "device %s", name);
+        if (!op || set_str(&op->ctr_path, ctr_path) < 0)
+                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+        op->major = major;
+        op->minor = minor;
+        return 0;
+}
+
+static const char *
+base_name(const char *path)
+{
+        const char *s = strrchr(path, '/');
+        return s ? s + 1 : path;
+}
+
+/* The development link name for a soname that has one ("libcuda.so.1" -> "libcuda.so"). */
+static const char *const dev_links[] = {
+        "libcuda.so.1",                 /* CUDA programs link with -lcuda */
+        "libnvidia-opticalflow.so.1",   /* Optical Flow SDK links with -lnvidia-opticalflow */
+        "libnvidia-encode.so.1",        /* NVENC SDK samples link with -lnvidia-encode */
+        "libnvcuvid.so.1",              /* Video Codec SDK links with -lnvcuvid */
+        "libnvidia-ml.so.1",            /* NVML users link with -lnvidia-ml */
+};
+
+static int
+plan_library(struct nvh_plan *plan, const struct nvh_driver_file *f, struct nvh_err *err)
+{
+        const char *libdir = f->elf_class == 32 ? plan->layout.libdir32 : plan->layout.libdir;
+        _cleanup_free_ char *ctr_path = NULL;
+        const char *file = base_name(f->host_path);
+        int r;
+
+        if (!libdir[0])
+                return 0; /* no 32-bit directory in this image: nothing could load it */
+        ctr_path = nvh_fileio_path_join(libdir, file);
+        if (!ctr_path)
+                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+        r = add_bind(plan, f->host_path, ctr_path, NVH_OPF_RDONLY | NVH_OPF_NOSUID | NVH_OPF_NODEV,
+                     f->why, err);
+        if (r < 0)
+                return r;
+        plan->n_libs++;
+        if (f->soname && !streq(f->soname, file)) {
+                _cleanup_free_ char *link = nvh_fileio_path_join(libdir, f->soname);
+                if (!link)
+                        return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+                r = add_symlink(plan, link, file, "soname link", err);
+                if (r < 0)
+                        return r;
+                r = add_ldcache(plan, f->soname, link, f->elf_class, err);
+        } else if (f->soname) {
+                r = add_ldcache(plan, f->soname, ctr_path, f->elf_class, err);
+        }
+        if (r < 0)
+                return r;
+        for (size_t i = 0; f->soname && i < ARRAY_SIZE(dev_links); i++) {
+                if (!streq(f->soname, dev_links[i]))
+                        continue;
+                /* "libcuda.so.1" -> "libcuda.so" */
+                _cleanup_free_ char *dev = strndup(f->soname, strlen(f->soname) - 2);
+                _cleanup_free_ char *link = dev ? nvh_fileio_path_join(libdir, dev) : NULL;
+                if (!link)
+                        return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+                r = add_symlink(plan, link, f->soname, "development link", err);
+                if (r < 0)
+                        return r;
+        }
+        if (f->soname && streq(f->soname, "libGLX_nvidia.so.0")) {
+                _cleanup_free_ char *link = nvh_fileio_path_join(libdir, "libGLX_indirect.so.0");
+                if (!link)
+                        return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+                r = add_symlink(plan, link, "libGLX_nvidia.so.0", "GLVND indirect rendering", err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int
+plan_files(struct nvh_plan *plan, const struct nvh_driver *drv, unsigned caps, struct nvh_err *err)
+{
+        for (size_t i = 0; i < drv->n_files; i++) {
+                const struct nvh_driver_file *f = &drv->files[i];
+                int r = 0;
+
+                if (!(f->caps & caps))
+                        continue;
+                switch (f->kind) {
+                case NVH_FILE_LIB:
+                        if (f->elf_class == 32 && !(caps & NVH_CAP_COMPAT32))
+                                continue;
+                        r = plan_library(plan, f, err);
+                        break;
+                case NVH_FILE_BIN:
+                        r = add_bind(plan, f->host_path, f->ctr_path,
+                                     NVH_OPF_RDONLY | NVH_OPF_NOSUID | NVH_OPF_NODEV, f->why, err);
+                        plan->n_bins++;
+                        break;
+                case NVH_FILE_FIRMWARE:
+                        r = add_bind(plan, f->host_path, f->ctr_path,
+                                     NVH_OPF_RDONLY | NVH_OPF_NOSUID | NVH_OPF_NODEV |
+                                             NVH_OPF_NOEXEC,
+                                     f->why, err);
+                        plan->n_firmware++;
+                        break;
+                case NVH_FILE_CONFIG:
+                        r = add_bind(plan, f->host_path, f->ctr_path,
+                                     NVH_OPF_RDONLY | NVH_OPF_NOSUID | NVH_OPF_NODEV |
+                                             NVH_OPF_NOEXEC,
+                                     f->why, err);
+                        break;
+                case NVH_FILE_SOCKET:
+                        r = add_bind(plan, f->host_path, f->ctr_path,
+                                     NVH_OPF_NOSUID | NVH_OPF_NODEV | NVH_OPF_NOEXEC, f->why, err);
+                        break;
+                case NVH_FILE_DIR:
+                        r = add_bind(plan, f->host_path, f->ctr_path,
+                                     NVH_OPF_NOSUID | NVH_OPF_NODEV | NVH_OPF_NOEXEC |
+                                             NVH_OPF_DIR,
+                                     f->why, err);
+                        break;
+                }
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int
+add_proc_file(struct nvh_plan *plan, const char *rel, const char *host_path, const char *content,
+              struct nvh_err *err)
+{
+        struct nvh_op *op = plan_add(plan, NVH_OP_PROC_FILE, "mask /proc/driver/nvidia");
+
+        if (!op || set_str(&op->ctr_path, rel) < 0 || set_str(&op->host_path, host_path) < 0 ||
+            set_str(&op->target, content) < 0)
+                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+        op->mode = 0444;
+        return 0;
+}
+
+/* /proc/driver/nvidia inside the container: the driver's version and registry, params with
+ * ModifyDeviceFiles forced to 0 (so that no CUDA library tries to create device nodes the
+ * cgroup would refuse), and only the selected GPUs. */
+static int
+plan_proc(struct nvh_plan *plan, const char *host_proc, const struct nvh_gpu *const *gpus,
+          size_t n_gpus, struct nvh_err *err)
+{
+        _cleanup_free_ char *dir = nvh_fileio_path_join(host_proc, "driver/nvidia");
+        static const char *const plain[] = { "version", "registry" };
+        int r;
+
+        if (!dir)
+                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+        for (size_t i = 0; i < ARRAY_SIZE(plain); i++) {
+                _cleanup_free_ char *p = nvh_fileio_path_join(dir, plain[i]);
+                if (!p)
+                        return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+                r = add_proc_file(plan, plain[i], p, NULL, err);
+                if (r < 0)
+                        return r;
+        }
+        {
+                _cleanup_free_ char *p = nvh_fileio_path_join(dir, "params");
+                _cleanup_free_ char *buf = NULL;
+                _cleanup_free_ char *out = NULL;
+                size_t len = 0, o = 0;
+                struct nvh_err ignored = { 0 };
+
+                if (!p)
+                        return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+                if (nvh_fileio_read_at(-100 /* AT_FDCWD */, p, 64 << 10, 0, &buf, &len,
+                                       &ignored) < 0) {
+                        buf = strdup("");
+                        len = 0;
+                        if (!buf)
+                                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+                }
+                out = malloc(len + 32);
+                if (!out)
+                        return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+                bool seen = false;
+                for (char *line = buf; *line;) {
+                        char *nl = strchr(line, '\n');
+                        size_t ll = nl ? (size_t)(nl - line) : strlen(line);
+                        if (ll >= 18 && strncmp(line, "ModifyDeviceFiles:", 18) == 0) {
+                                o += (size_t)sprintf(out + o, "ModifyDeviceFiles: 0\n");
+                                seen = true;
+                        } else {
+                                memcpy(out + o, line, ll);
+                                o += ll;
+                                out[o++] = '\n';
+                        }
+                        line += ll + (nl ? 1 : 0);
+                }
+                if (!seen)
+                        o += (size_t)sprintf(out + o, "ModifyDeviceFiles: 0\n");
+                out[o] = '\0';
+                r = add_proc_file(plan, "params", NULL, out, err);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < n_gpus; i++) {
+                _cleanup_free_ char *rel = NULL, *host = NULL;
+                if (asprintf(&rel, "gpus/%s/information", gpus[i]->proc_name) < 0)
+                        return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+                host = nvh_fileio_path_join(dir, rel);
+                if (!host)
+                        return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+                r = add_proc_file(plan, rel, host, NULL, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int
+nvh_plan_select_gpus(const struct nvh_request *req, const struct nvh_system *sys,
+                     const struct nvh_gpu ***ret_gpus, size_t *ret_n, struct nvh_err *err)
+{
+        _cleanup_free_ const struct nvh_gpu **gpus = NULL;
+        size_t n = 0;
+
+        gpus = calloc(sys->n_gpus + 1, sizeof(*gpus));
+        if (!gpus)
+                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+        if (req->sel == NVH_DEVSEL_ALL) {
+                for (size_t i = 0; i < sys->n_gpus; i++)
+                        gpus[n++] = &sys->gpus[i];
+        } else if (req->sel == NVH_DEVSEL_LIST) {
+                for (char **d = req->devices; d && *d; d++) {
+                        const struct nvh_gpu *g = NULL;
+                        bool dup = false;
+                        int r = nvh_gpus_find(sys, *d, &g, err);
+
+                        if (r < 0)
+                                return r;
+                        for (size_t j = 0; j < n; j++)
+                                dup |= gpus[j] == g;
+                        if (!dup && n < sys->n_gpus)
+                                gpus[n++] = g;
+                }
+        }
+        *ret_gpus = TAKE_PTR(gpus);
+        *ret_n = n;
+        return 0;
+}
+
+int
+nvh_plan_build(const struct nvh_plan_input *in, struct nvh_plan **ret, struct nvh_err *err)
+{
+        const struct nvh_system *sys = in->sys;
+        _cleanup_free_ const struct nvh_gpu **gpus = NULL;
+        struct nvh_plan *plan;
+        size_t n_gpus = 0;
+        unsigned caps = in->req->caps;
+        int r;
+
+        plan = calloc(1, sizeof(*plan));
+        if (!plan)
+                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+        plan->layout = *in->layout;
+        /* Video and display need the compute and graphics stacks underneath them. */
+        if (caps & NVH_CAP_VIDEO)
+                caps |= NVH_CAP_COMPUTE;
+        if (caps & NVH_CAP_DISPLAY)
+                caps |= NVH_CAP_GRAPHICS;
+        plan->caps = caps;
+
+        r = nvh_plan_select_gpus(in->req, sys, &gpus, &n_gpus, err);
+        if (r < 0)
+                goto fail;
+        plan->n_gpus = n_gpus;
+
+        r = plan_files(plan, in->drv, caps, err);
+        if (r < 0)
+                goto fail;
+
+        r = add_node(plan, in->host_dev, "nvidiactl", (unsigned)sys->majors.nvidia,
+                     NVIDIA_CTL_MINOR, true, "control device", err);
+        if (r < 0)
+                goto fail;
+        if (sys->majors.nvidia_uvm >= 0) {
+                r = add_node(plan, in->host_dev, "nvidia-uvm", (unsigned)sys->majors.nvidia_uvm, 0,
+                             false, "unified memory", err);
+                if (r >= 0)
+                        r = add_node(plan, in->host_dev, "nvidia-uvm-tools",
+                                     (unsigned)sys->majors.nvidia_uvm, 1, false,
+                                     "unified memory tools", err);
+                if (r < 0)
+                        goto fail;
+        }
+        if (caps & NVH_CAP_DISPLAY) {
+                r = add_node(plan, in->host_dev, "nvidia-modeset", (unsigned)sys->majors.nvidia,
+                             NVIDIA_MODESET_MINOR, false, "display: modeset", err);
+                if (r < 0)
+                        goto fail;
+        }
+        for (size_t i = 0; i < n_gpus; i++) {
+                char name[32];
+                snprintf(name, sizeof(name), "nvidia%u", gpus[i]->minor);
+                r = add_node(plan, in->host_dev, name, (unsigned)sys->majors.nvidia,
+                             gpus[i]->minor, true, "selected GPU", err);
+                if (r < 0)
+                        goto fail;
+        }
+        r = plan_proc(plan, in->host_proc, gpus, n_gpus, err);
+        if (r < 0)
+                goto fail;
+        *ret = plan;
+        return 0;
+fail:
+        nvh_plan_free(plan);
+        return r;
+}
+
+void
+nvh_plan_free(struct nvh_plan *plan)
+{
+        if (!plan)
+                return;
+        for (size_t i = 0; i < plan->n_ops; i++) {
+                free(plan->ops[i].host_path);
+                free(plan->ops[i].ctr_path);
+                free(plan->ops[i].target);
+        }
+        free(plan->ops);
+        free(plan);
+}
+
+const char *
+nvh_plan_op_kind_name(enum nvh_op_kind kind)
+{
+        switch (kind) {
+        case NVH_OP_BIND:
+                return "bind";
+        case NVH_OP_SYMLINK:
+                return "symlink";
+        case NVH_OP_MKNOD:
+                return "mknod";
+        case NVH_OP_PROC_FILE:
+                return "proc-file";
+        case NVH_OP_LDCACHE:
+                return "ldcache";
+        case NVH_OP_CGROUP_ALLOW:
+                return "cgroup-allow";
+        }
+        return "unknown";
+}
+
+static json_t *
+flags_json(unsigned flags)
+{
+        json_t *a = json_array();
+        static const struct {
+                unsigned bit;
+                const char *name;
+        } names[] = { { NVH_OPF_RDONLY, "ro" },
+                      { NVH_OPF_NOSUID, "nosuid" },
+                      { NVH_OPF_NODEV, "nodev" },
+                      { NVH_OPF_NOEXEC, "noexec" },
+                      { NVH_OPF_DIR, "dir" } };
+
+        for (size_t i = 0; a && i < ARRAY_SIZE(names); i++)
+                if (flags & names[i].bit)
+                        json_array_append_new(a, json_string(names[i].name));
+        return a;
+}
+
+char *
+nvh_plan_to_json(const struct nvh_plan *plan, unsigned json_flags)
+{
+        json_t *root = json_object(), *ops = json_array(), *layout = json_object();
+        char capbuf[128];
+        char *out;
+
+        if (!root || !ops || !layout) {
+                json_decref(root);
+                json_decref(ops);
+                json_decref(layout);
+                return NULL;
+        }
+        json_object_set_new(root, "capabilities",
+                            json_string(nvh_caps_format(plan->caps, capbuf, sizeof(capbuf))));
+        json_object_set_new(layout, "libdir", json_string(plan->layout.libdir));
+        json_object_set_new(layout, "libdir32", json_string(plan->layout.libdir32));
+        json_object_set_new(layout, "has_ldcache", json_boolean(plan->layout.has_ldcache));
+        json_object_set_new(layout, "musl", json_boolean(plan->layout.musl));
+        json_object_set_new(layout, "why", json_string(plan->layout.why));
+        json_object_set_new(root, "layout", layout);
+        json_object_set_new(root, "gpus", json_integer((json_int_t)plan->n_gpus));
+        for (size_t i = 0; i < plan->n_ops; i++) {
+                const struct nvh_op *op = &plan->ops[i];
+                json_t *o = json_object();
+                char dev[32];
+
+                if (!o)
+                        break;
+                json_object_set_new(o, "op", json_string(nvh_plan_op_kind_name(op->kind)));
+                switch (op->kind) {
+                case NVH_OP_BIND:
+                        json_object_set_new(o, "source", json_string(op->host_path));
+                        json_object_set_new(o, "target", json_string(op->ctr_path));
+                        json_object_set_new(o, "flags", flags_json(op->flags));
+                        break;
+                case NVH_OP_SYMLINK:
+                        json_object_set_new(o, "path", json_string(op->ctr_path));
+                        json_object_set_new(o, "target", json_string(op->target));
+                        break;
+                case NVH_OP_MKNOD:
+                        snprintf(dev, sizeof(dev), "%u:%u", op->major, op->minor);
+                        json_object_set_new(o, "path", json_string(op->ctr_path));
+                        json_object_set_new(o, "device", json_string(dev));
+                        json_object_set_new(o, "host", json_string(op->host_path));
+                        break;
+                case NVH_OP_PROC_FILE:
+                        json_object_set_new(o, "path", json_string(op->ctr_path));
+                        if (op->host_path)
+                                json_object_set_new(o, "source", json_string(op->host_path));
+                        else
+                                json_object_set_new(o, "content", json_string(op->target));
+                        break;
+                case NVH_OP_LDCACHE:
+                        json_object_set_new(o, "key", json_string(op->target));
+                        json_object_set_new(o, "value", json_string(op->ctr_path));
+                        json_object_set_new(o, "class", json_integer(op->elf_class));
+                        break;
+                case NVH_OP_CGROUP_ALLOW:
+                        snprintf(dev, sizeof(dev), "c %u:%u rw", op->major, op->minor);
+                        json_object_set_new(o, "rule", json_string(dev));
+                        break;
+                }
+                json_object_set_new(o, "why", json_string(op->why));
+                json_array_append_new(ops, o);
+        }
+        json_object_set_new(root, "operations", ops);
+        out = json_dumps(root, json_flags);
+        json_decref(root);
+        return out;
+}

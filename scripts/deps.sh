@@ -1,0 +1,18 @@
+#!/bin/bash
+# Install what building and testing nvhook needs on Debian/Ubuntu (run as root).
+set -eu
+packages=(
+        build-essential cmake pkg-config
+        libjansson-dev libcap-dev libseccomp-dev libelf-dev libcmocka-dev
+        runc crun podman conmon debootstrap busybox-static jq strace util-linux kmod
+)
+missing=()
+for p in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+                missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
