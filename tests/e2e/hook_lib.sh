@@ -1,0 +1,69 @@
+# shellcheck shell=bash
+# tests/e2e/hook_lib.sh -- the nvhook end-to-end scenario shared by the test_hook_*.sh files:
+# a fake GPU host (generated driver tree, fake procfs, mknod'ed nodes) in a private mount
+# namespace, a real runtime running nvhook from config.json or hooks.d, and a script inside
+# the container that checks what it sees. Sourced after tests/e2e/lib.sh.
+
+# hook_setup [PROC_TREE]: fake GPU host + hook config; exports HOOK_CONF, HOOK_LOG.
+hook_setup() {
+        local tree=${1:-proc-1gpu}
+        [ -n "${NVHOOK:-}" ] && [ -x "$NVHOOK" ] || rig_skip "NVHOOK is not set (run under ctest)"
+        [ -d "${NVH_FIXTURES:-}/driver" ] || rig_skip "no generated fixtures (run under ctest)"
+        rig_fake_gpu_host "$NVH_FIXTURES/$tree"
+        HOOK_CONF=$RIG_TMP/nvhook.json
+        HOOK_LOG=$RIG_TMP/nvhook.log
+        jq -n --arg root "$NVH_FIXTURES/driver" --arg log "$HOOK_LOG" \
+                '{driver_root: $root, log_file: $log, log_level: "debug"}' >"$HOOK_CONF"
+        export HOOK_CONF HOOK_LOG
+}
+
+# The checks run inside the container (busybox or glibc sh). $1 = expected library directory,
+# $2 = GPU minors expected present (space separated), $3 = a minor that must stay denied.
+hook_check_script() {
+        cat <<EOF
+set -e
+L=$1
+fail() { echo "CHECK FAILED: \$*"; exit 1; }
+for f in libcuda.so.580.159.04 libnvidia-ml.so.580.159.04 libnvidia-ptxjitcompiler.so.580.159.04; do
+        [ -f "\$L/\$f" ] || fail "missing \$L/\$f"
+        grep " \$L/\$f " /proc/self/mountinfo | grep -q " ro,nosuid,nodev" ||
+                fail "\$L/\$f not mounted ro,nosuid,nodev: \$(grep " \$L/\$f " /proc/self/mountinfo)"
+done
+[ "\$(readlink "\$L/libcuda.so.1")" = libcuda.so.580.159.04 ] || fail "soname link libcuda.so.1"
+[ "\$(readlink "\$L/libcuda.so")" = libcuda.so.1 ] || fail "development link libcuda.so"
+[ -f /usr/bin/nvidia-smi ] || fail "nvidia-smi not injected"
+grep -q '^ModifyDeviceFiles: 0' /proc/driver/nvidia/params || fail "params not masked"
+[ "\$(stat -c %t:%T /dev/nvidiactl)" = c3:ff ] || fail "nvidiactl is not 195:255"
+for m in $2; do
+        [ "\$(stat -c %t /dev/nvidia\$m)" = c3 ] || fail "/dev/nvidia\$m is not major 195"
+        cat /dev/nvidia\$m 2>/tmp/err </dev/null && fail "/dev/nvidia\$m opened?"
+        grep -q "No such device or address" /tmp/err || fail "/dev/nvidia\$m: \$(cat /tmp/err)"
+        ls /proc/driver/nvidia/gpus/ | grep -q . || fail "no GPU in masked procfs"
+done
+if [ -n "$3" ]; then
+        mknod /dev/nvidia$3 c 195 $3 2>/dev/null || true
+        cat /dev/nvidia$3 2>/tmp/err </dev/null && fail "/dev/nvidia$3 opened?"
+        grep -q "Operation not permitted" /tmp/err || fail "/dev/nvidia$3 not denied: \$(cat /tmp/err)"
+fi
+echo ALL-CHECKS-PASSED
+EOF
+}
+
+# The container may mknod (runtimes allow "c *:* m" by default), so the test can make a node the
+# hook did not grant and show that the cgroup still denies opening it.
+hook_allow_mknod() {
+        rig_jq "$1" '.process.capabilities |= with_entries(.value += ["CAP_MKNOD"])'
+}
+
+# hook_run_bundle RUNTIME STAGE ROOTFS_KIND LIBDIR: one container with NVIDIA_VISIBLE_DEVICES=all.
+hook_run_bundle() {
+        local rt=$1 stage=$2 kind=$3 libdir=$4 b=$RIG_TMP/b-$1-$2-$3
+        rig_bundle "$b" "$kind"
+        rig_env "$b" NVIDIA_VISIBLE_DEVICES=all
+        hook_allow_mknod "$b"
+        rig_args "$b" sh -c "$(hook_check_script "$libdir" 0 1)"
+        rig_hook "$b" "$stage" "$NVHOOK" --config "$HOOK_CONF" "$stage"
+        rig_run "$rt" "$b" "c-$rt-$stage-$kind"
+        rig_assert_rc 0
+        rig_assert_stdout_has ALL-CHECKS-PASSED
+}
