@@ -61,9 +61,46 @@ hook_run_bundle() {
         rig_bundle "$b" "$kind"
         rig_env "$b" NVIDIA_VISIBLE_DEVICES=all
         hook_allow_mknod "$b"
-        rig_args "$b" sh -c "$(hook_check_script "$libdir" 0 1)"
+        if [ "$kind" = glibc ]; then
+                hook_glibc_image "$b"
+                rig_args "$b" sh -c "$(hook_glibc_checks)
+$(hook_check_script "$libdir" 0 1)"
+        else
+                rig_args "$b" sh -c "$(hook_check_script "$libdir" 0 1)"
+        fi
         rig_hook "$b" "$stage" "$NVHOOK" --config "$HOOK_CONF" "$stage"
         rig_run "$rt" "$b" "c-$rt-$stage-$kind"
         rig_assert_rc 0
         rig_assert_stdout_has ALL-CHECKS-PASSED
+        [ "$kind" != glibc ] || rig_assert_stdout_has GLIBC-CHECKS-PASSED
+}
+
+# hook_glibc_image DIR: make the bundle's glibc rootfs look like a CUDA image: a stub
+# libcuda.so.1 in a directory its own ld.so.cache lists (made by the image's ldconfig, here, on
+# the image's tree), and the dlopen checker.
+hook_glibc_image() {
+        local r=$1/rootfs
+        mkdir -p "$r/usr/local/cuda/lib64/stubs" "$r/usr/local/bin"
+        echo 'int cuda_stub(void) { return 0; }' >"$RIG_TMP/stub.c"
+        gcc -shared -fPIC -Wl,-soname,libcuda.so.1 -o "$r/usr/local/cuda/lib64/stubs/libcuda.so.1" \
+                "$RIG_TMP/stub.c"
+        echo /usr/local/cuda/lib64/stubs >"$r/etc/ld.so.conf.d/cuda-stubs.conf"
+        ldconfig -r "$r"
+        gcc -O2 -o "$r/usr/local/bin/dlopen_check" "$RIG_SRC/tests/e2e/dlopen_check.c"
+}
+
+# Extra checks for glibc images: the image's own ldconfig lists the injected libraries and the
+# loader picks the injected libcuda over the image's stub.
+hook_glibc_checks() {
+        cat <<EOF
+ldconfig -p | grep -q 'libcuda.so.1 (libc6,x86-64) => .*-linux-gnu/libcuda.so.1' ||
+        { echo "CHECK FAILED: ldconfig -p: \$(ldconfig -p | grep libcuda)"; exit 1; }
+ldconfig -p | grep -q 'libnvidia-ml.so.1 (libc6,x86-64)' ||
+        { echo "CHECK FAILED: ldconfig -p lacks libnvidia-ml.so.1"; exit 1; }
+out=\$(/usr/local/bin/dlopen_check libcuda.so.1 libnvidia-ml.so.1) ||
+        { echo "CHECK FAILED: dlopen"; exit 1; }
+echo "\$out" | grep -q '^libcuda.so.1 /usr/lib/x86_64-linux-gnu/libcuda.so.580.159.04$' ||
+        { echo "CHECK FAILED: dlopen picked: \$out"; exit 1; }
+echo GLIBC-CHECKS-PASSED
+EOF
 }

@@ -7,4 +7,5 @@ rig_enter_private_ns "$@"
 hook_setup
 hook_run_bundle runc prestart busybox /usr/lib64
 hook_run_bundle runc createRuntime busybox /usr/lib64
+hook_run_bundle runc prestart glibc /usr/lib/x86_64-linux-gnu
 rig_log "ok"

@@ -49,10 +49,10 @@ chmod 0755 "$hook"
 
 skipped=()
 glibc=glibc
-if ! (rig_rootfs glibc >/dev/null); then
+if ! (rig_rootfs glibc >/dev/null 2>"$RIG_TMP/glibc.err"); then
         # The GPU machine has no debootstrap: its own / (overlay) is the glibc image there.
         glibc=host
-        skipped+=("glibc rootfs unavailable (scripts/mkrootfs.sh glibc), used the host overlay")
+        skipped+=("no glibc rootfs ($(head -n 1 "$RIG_TMP/glibc.err")), used the host overlay;")
 fi
 podman_reason=
 if ! command -v podman >/dev/null || ! command -v conmon >/dev/null; then
