@@ -510,6 +510,21 @@ add_found(struct ctx *c, enum nvh_file_kind kind, unsigned caps, const char *why
         return 0;
 }
 
+/* A driver binary is an ELF executable. Hosts often put wrapper scripts in /usr/bin that exec
+ * the driver's real binary by its host path (the GPU machine's /usr/bin/nvidia-smi does): bound
+ * into a container such a script points at a path that is not there. */
+static bool
+is_elf_at(const struct ctx *c, const char *rel)
+{
+        _cleanup_close_ int fd = -1;
+        unsigned char magic[4];
+
+        fd = openat(c->root_fd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0 || read(fd, magic, sizeof(magic)) != (ssize_t)sizeof(magic))
+                return false;
+        return memcmp(magic, "\x7f" "ELF", 4) == 0;
+}
+
 static int
 discover_bins(struct ctx *c, struct nvh_err *err)
 {
@@ -534,6 +549,10 @@ discover_bins(struct ctx *c, struct nvh_err *err)
                         }
                         if (find_in_root(c, rel, S_IFREG, &res) < 0)
                                 continue;
+                        if (!is_elf_at(c, res)) {
+                                nvh_log_debug("'%s' is not an ELF executable, skipping", rel);
+                                continue;
+                        }
                         r = add_found(c, NVH_FILE_BIN, bins[b].caps, bins[b].why, res, ctr, err);
                         break;
                 }

@@ -60,6 +60,10 @@ if [ "${NVH_KEEP_DRIVER:-0}" != 1 ]; then
                         rm -f "$f"
                 done
         fi
-        ldconfig -r "$m" 2>/dev/null || ldconfig -r "$m"
+        # NVH_KEEP_CACHE=1 keeps the machine's own cache, which still names the driver's
+        # directory: the hook must then replace those entries with what it injected.
+        if [ "${NVH_KEEP_CACHE:-0}" != 1 ]; then
+                ldconfig -r "$m" 2>/dev/null || ldconfig -r "$m"
+        fi
 fi
 echo "$m"
