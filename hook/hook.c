@@ -105,10 +105,12 @@ check_requirements(struct run *run, struct nvh_err *err)
                 if (r < 0)
                         return r;
                 if (r == 0) {
-                        char found[160];
-                        snprintf(found, sizeof(found), "driver %s", run->sys->driver_version);
-                        return nvh_err_prefix(err, "requirement not met (found %s)", found) ,
-                               nvh_err_set(err, -EPERM, "%s (found %s)", err->msg, found);
+                        /* err says which term failed and the value found for it; add the
+                         * driver so the user sees what this host has. */
+                        char msg[NVH_ERR_MSG_MAX];
+                        snprintf(msg, sizeof(msg), "%s", err->msg);
+                        return nvh_err_set(err, -EPERM, "%.400s (driver %s)", msg,
+                                           run->sys->driver_version);
                 }
         }
         return 0;
@@ -154,7 +156,10 @@ prepare(struct run *run, const char *bundle, int pid, struct nvh_err *err)
                 dopts.host_root = run->cli->conf.driver_root;
                 dopts.rel_ldcache = run->cli->conf.ldcache;
                 dopts.version = run->sys->driver_version;
-                dopts.caps = run->req->caps;
+                /* Requirements need libcuda (and NVML for brand) even when the container
+                 * did not ask for them; the plan still filters by the request's caps. */
+                dopts.caps = run->req->caps |
+                             (run->req->requires[0] ? NVH_CAP_COMPUTE | NVH_CAP_UTILITY : 0);
                 r = nvh_driver_discover(&dopts, &run->drv, err);
                 if (r < 0)
                         return r;

@@ -23,10 +23,25 @@
 
 #define PROBE_TIMEOUT_MS 20000
 
+/* nvmlBrandType_t values, named as NVIDIA_REQUIRE_BRAND spells them. */
 static const char *const brand_names[] = {
-        "unknown", "quadro",  "tesla",      "nvs",      "grid",      "geforce",
-        "titan",   "vapps",   "vpc",        "vcs",      "vws",       "cloudgaming",
-        "vgaming", "quadrortx", "nvidiartx", "nvidia",   "geforcertx", "titanrtx",
+        "unknown",     /* 0 NVML_BRAND_UNKNOWN */
+        "quadro",      /* 1 */
+        "tesla",       /* 2 */
+        "nvs",         /* 3 */
+        "grid",        /* 4 */
+        "geforce",     /* 5 */
+        "titan",       /* 6 */
+        "vapps",       /* 7 NVML_BRAND_NVIDIA_VAPPS */
+        "vpc",         /* 8 */
+        "vcs",         /* 9 */
+        "vws",         /* 10 */
+        "cloudgaming", /* 11 (also NVML_BRAND_NVIDIA_VGAMING) */
+        "quadrortx",   /* 12 */
+        "nvidiartx",   /* 13 */
+        "nvidia",      /* 14 */
+        "geforcertx",  /* 15 */
+        "titanrtx",    /* 16 */
 };
 
 static const struct nvh_driver_file *
