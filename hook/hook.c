@@ -252,8 +252,8 @@ nvh_cmd_hook(struct nvh_cli *cli)
         run.t0 = run.tlast = nvh_log_now_ns();
         r = nvh_fileio_read_fd(STDIN_FILENO, "container state on stdin", STATE_MAX, &buf, &len,
                                &err);
-        if (r >= 0)
-                r = nvh_oci_state_parse(buf, len, &run.state, &err);
+        if (r >= 0 && nvh_oci_state_parse(buf, len, &run.state, &err) < 0)
+                r = nvh_err_prefix(&err, "container state on stdin");
         phase_done(&run, PH_STATE);
         if (r >= 0 && run.state->pid <= 0)
                 r = nvh_err_set(&err, -EINVAL, "container state has no process id");

@@ -16,7 +16,7 @@
 static void
 usage(FILE *f)
 {
-        fputs("usage: nvhook [--config FILE] [--debug] [prestart|createRuntime|createContainer]\n"
+        fputs("usage: nvhook [--config FILE] [--debug] [prestart|createRuntime]\n"
               "           OCI hook: reads the container state on stdin\n"
               "       nvhook info [--json]\n"
               "       nvhook list [--json] [--capabilities LIST] [--devices LIST] [--root DIR]\n"
@@ -184,8 +184,15 @@ main(int argc, char **argv)
         }
         nvh_log_set_level(ov.debug ? NVH_LOG_DEBUG : (enum nvh_log_level)cli.conf.log_level);
 
-        if (!cmd || streq(cmd, "prestart") || streq(cmd, "createRuntime") ||
-            streq(cmd, "createContainer")) {
+        if (cmd && (streq(cmd, "createContainer") || streq(cmd, "startContainer"))) {
+                /* Those stages run in the container's namespaces, after pivot_root: the host's
+                 * driver is not reachable there, and the image's environment may be. */
+                fprintf(stderr,
+                        "nvhook: stage '%s' is not supported: run nvhook as a prestart or "
+                        "createRuntime hook\n",
+                        cmd);
+                r = 2;
+        } else if (!cmd || streq(cmd, "prestart") || streq(cmd, "createRuntime")) {
                 cli.stage = cmd ? cmd : "prestart";
                 r = nvh_cmd_hook(&cli);
         } else if (streq(cmd, "info")) {
