@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,10 @@ struct inject {
         struct nvh_cgroup *cg;
         int host_mnt_fd;
         int root_fd;
+        /* The last parent directory resolved in-root: most targets share one (the library
+         * directory), so it is resolved once, not once per file. */
+        char parent_path[PATH_MAX];
+        int parent_fd;
 };
 
 static void
@@ -51,6 +56,8 @@ inject_release(struct inject *in)
         }
         if (in->root_fd >= 0)
                 close(in->root_fd);
+        if (in->parent_fd >= 0)
+                close(in->parent_fd);
         if (in->host_mnt_fd >= 0)
                 close(in->host_mnt_fd);
         nvh_cgroup_free(in->cg);
@@ -101,29 +108,34 @@ open_sources(struct inject *in, struct nvh_err *err)
         return 0;
 }
 
-static const char *
-base_name(const char *path)
-{
-        const char *s = strrchr(path, '/');
-        return s ? s + 1 : path;
-}
-
+/* The in-root parent of ctr_path (created when missing) as a borrowed fd, and the last name. */
 static int
-parent_dir(int root_fd, const char *ctr_path, int *ret_dir_fd, struct nvh_err *err)
+parent_of(struct inject *in, const char *ctr_path, int *ret_dir_fd, char name[static NAME_MAX + 1],
+          struct nvh_err *err)
 {
-        _cleanup_free_ char *dir = strdup(ctr_path);
-        char *slash;
+        const char *slash = strrchr(ctr_path, '/');
+        size_t plen, nlen;
+        int r;
 
-        if (!dir)
-                return nvh_err_set(err, -ENOMEM, "out of memory");
-        slash = strrchr(dir, '/');
-        if (!slash)
+        if (!slash || ctr_path[0] != '/')
                 return nvh_err_set(err, -EINVAL, "path '%s' is not absolute", ctr_path);
-        if (slash == dir)
-                slash[1] = '\0';
-        else
-                *slash = '\0';
-        return nvh_rootfs_mkdir_p(root_fd, dir, 0755, ret_dir_fd, err);
+        plen = (size_t)(slash - ctr_path);
+        nlen = strlen(slash + 1);
+        if (nlen == 0 || nlen > NAME_MAX || plen >= sizeof(in->parent_path))
+                return nvh_err_set(err, -EINVAL, "bad container path '%s'", ctr_path);
+        if (in->parent_fd < 0 || strlen(in->parent_path) != plen ||
+            memcmp(in->parent_path, ctr_path, plen) != 0) {
+                if (in->parent_fd >= 0)
+                        close(TAKE_FD(in->parent_fd));
+                r = nvh_rootfs_open_parent(in->root_fd, ctr_path, &in->parent_fd, name, err);
+                if (r < 0)
+                        return r;
+                memcpy(in->parent_path, ctr_path, plen);
+                in->parent_path[plen] = '\0';
+        }
+        memcpy(name, slash + 1, nlen + 1);
+        *ret_dir_fd = in->parent_fd;
+        return 0;
 }
 
 static unsigned
@@ -132,7 +144,8 @@ mount_flags(unsigned op_flags)
         return (op_flags & NVH_OPF_RDONLY ? NVH_MOUNT_RDONLY : 0) |
                (op_flags & NVH_OPF_NOSUID ? NVH_MOUNT_NOSUID : 0) |
                (op_flags & NVH_OPF_NODEV ? NVH_MOUNT_NODEV : 0) |
-               (op_flags & NVH_OPF_NOEXEC ? NVH_MOUNT_NOEXEC : 0);
+               (op_flags & NVH_OPF_NOEXEC ? NVH_MOUNT_NOEXEC : 0) |
+               (op_flags & NVH_OPF_DIR ? NVH_MOUNT_DIR : 0);
 }
 
 static int
@@ -140,28 +153,46 @@ do_bind(struct inject *in, size_t i, struct nvh_err *err)
 {
         const struct nvh_op *op = &in->plan->ops[i];
         _cleanup_close_ int target_fd = -1;
-        bool is_dir = op->flags & NVH_OPF_DIR;
-        int r;
+        bool is_dir = op->flags & NVH_OPF_DIR, created = false;
+        char name[NAME_MAX + 1];
+        int dir_fd, r;
 
-        r = nvh_rootfs_create_target(in->root_fd, op->ctr_path, is_dir, is_dir ? 0755 : 0644,
-                                     &target_fd, err);
+        r = parent_of(in, op->ctr_path, &dir_fd, name, err);
         if (r < 0)
                 return r;
-        return nvh_mount_bind(in->src[i].fd, target_fd, mount_flags(op->flags), op->ctr_path, err);
+        r = nvh_rootfs_create_target_at(dir_fd, name, op->ctr_path, is_dir, is_dir ? 0755 : 0644,
+                                        &target_fd, &created, err);
+        if (r < 0)
+                return r;
+        return nvh_mount_bind(in->src[i].fd, target_fd,
+                              mount_flags(op->flags) | (created ? NVH_MOUNT_NEW_TARGET : 0),
+                              op->ctr_path, err);
+}
+
+static int
+do_symlink(struct inject *in, const struct nvh_op *op, struct nvh_err *err)
+{
+        char name[NAME_MAX + 1];
+        int dir_fd, r;
+
+        r = parent_of(in, op->ctr_path, &dir_fd, name, err);
+        if (r < 0)
+                return r;
+        return nvh_rootfs_symlink_at(dir_fd, name, op->ctr_path, op->target, err);
 }
 
 static int
 do_mknod(struct inject *in, size_t i, struct nvh_err *err)
 {
         const struct nvh_op *op = &in->plan->ops[i];
-        _cleanup_close_ int dir_fd = -1;
-        int r;
+        char name[NAME_MAX + 1];
+        int dir_fd, r;
 
-        r = parent_dir(in->root_fd, op->ctr_path, &dir_fd, err);
+        r = parent_of(in, op->ctr_path, &dir_fd, name, err);
         if (r < 0)
                 return r;
-        return nvh_devnode_create(dir_fd, base_name(op->ctr_path), op->mode, op->major, op->minor,
-                                  in->src[i].fd, err);
+        return nvh_devnode_create(dir_fd, name, op->mode, op->major, op->minor, in->src[i].fd,
+                                  err);
 }
 
 /* The tmpfs over /proc/driver/nvidia. A procfs without the nvidia directory (the driver is
@@ -314,7 +345,7 @@ apply_in_container(struct inject *in, struct nvh_inject_stats *stats, struct nvh
                         stats->n_mounts++;
                         break;
                 case NVH_OP_SYMLINK:
-                        r = nvh_rootfs_symlink(in->root_fd, op->ctr_path, op->target, err);
+                        r = do_symlink(in, op, err);
                         stats->n_symlinks++;
                         break;
                 default:
@@ -350,7 +381,9 @@ int
 nvh_inject_run(const struct nvh_plan *plan, const struct nvh_inject_target *t,
                struct nvh_inject_stats *stats, struct nvh_err *err)
 {
-        struct inject in = { .plan = plan, .t = t, .host_mnt_fd = -1, .root_fd = -1 };
+        struct inject in = {
+                .plan = plan, .t = t, .host_mnt_fd = -1, .root_fd = -1, .parent_fd = -1
+        };
         _cleanup_free_ struct nvh_cgroup_rule *rules = NULL;
         size_t n_rules = 0;
         unsigned long long t0 = nvh_log_now_ns();

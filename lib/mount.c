@@ -260,7 +260,9 @@ attach_detached(int mnt_fd, int target_fd, bool recursive, unsigned flags, const
                         return nvh_err_set(err, -e, "remount '%s': %s", what, strerror(e));
                 }
         }
-        return verify_flags(mnt_fd, flags, what, err);
+        /* mount_setattr applied the flags atomically before the attach; only the remount
+         * path of older kernels needs checking. */
+        return remount_after ? verify_flags(mnt_fd, flags, what, err) : 0;
 }
 
 /* ---- mount(2) fallback -------------------------------------------------------------------- */
@@ -421,6 +423,9 @@ nvh_mount_bind(int src_fd, int target_fd, unsigned flags, const char *what, stru
 
         if (src_find(src_fd))
                 return bind_fallback(src_fd, target_fd, flags, what, err);
+        if (flags & NVH_MOUNT_NEW_TARGET)
+                return attach_detached(src_fd, target_fd, flags & NVH_MOUNT_DIR, flags, what,
+                                       err);
         if (fstat(src_fd, &src_st) < 0)
                 return nvh_err_set(err, -errno, "stat source of '%s': %s", what, strerror(errno));
         r = check_target(target_fd, S_ISDIR(src_st.st_mode), what, &target_st, err);

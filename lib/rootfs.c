@@ -467,67 +467,88 @@ open_parent(int root_fd, const char *ctr_path, int *ret_dir_fd, char name[static
 }
 
 int
+nvh_rootfs_open_parent(int root_fd, const char *ctr_path, int *ret_dir_fd,
+                       char ret_name[static NAME_MAX + 1], struct nvh_err *err)
+{
+        return open_parent(root_fd, ctr_path, ret_dir_fd, ret_name, err);
+}
+
+int
+nvh_rootfs_create_target_at(int dir_fd, const char *name, const char *what, bool is_dir,
+                            mode_t mode, int *ret_fd, bool *ret_created, struct nvh_err *err)
+{
+        _cleanup_close_ int fd = -1;
+        struct stat sb;
+
+        if (is_dir) {
+                if (mkdirat(dir_fd, name, mode) < 0 && errno != EEXIST)
+                        return nvh_err_set(err, -errno, "create directory '%s': %s", what,
+                                           strerror(errno));
+        } else {
+                /* The new file's own fd is the mount target: one syscall for a fresh target.
+                 * O_EXCL|O_NOFOLLOW: never an existing object, never through a symlink. */
+                fd = openat(dir_fd, name, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                            mode);
+                if (fd >= 0) {
+                        *ret_fd = TAKE_FD(fd);
+                        if (ret_created)
+                                *ret_created = true;
+                        return 0;
+                }
+                if (errno != EEXIST)
+                        return nvh_err_set(err, -errno, "create file '%s': %s", what,
+                                           strerror(errno));
+        }
+        fd = openat(dir_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return nvh_err_set(err, -errno, "open target '%s': %s", what, strerror(errno));
+        if (fstat(fd, &sb) < 0)
+                return nvh_err_set(err, -errno, "stat target '%s': %s", what, strerror(errno));
+        if (S_ISLNK(sb.st_mode))
+                return nvh_err_set(err, -ELOOP, "target '%s' is a symlink, refusing to use it",
+                                   what);
+        if (is_dir && !S_ISDIR(sb.st_mode))
+                return nvh_err_set(err, -ENOTDIR, "target '%s' exists and is not a directory",
+                                   what);
+        if (!is_dir && S_ISDIR(sb.st_mode))
+                return nvh_err_set(err, -EISDIR, "target '%s' exists and is a directory", what);
+        if (!is_dir && !S_ISREG(sb.st_mode))
+                return nvh_err_set(err, -EEXIST, "target '%s' exists and is not a regular file",
+                                   what);
+        *ret_fd = TAKE_FD(fd);
+        if (ret_created)
+                *ret_created = false;
+        return 0;
+}
+
+int
 nvh_rootfs_create_target(int root_fd, const char *ctr_path, bool is_dir, mode_t mode, int *ret_fd,
                          struct nvh_err *err)
 {
-        _cleanup_close_ int dir_fd = -1, fd = -1;
+        _cleanup_close_ int dir_fd = -1;
         char name[NAME_MAX + 1];
-        struct stat sb;
         int r;
 
         r = open_parent(root_fd, ctr_path, &dir_fd, name, err);
         if (r < 0)
                 return r;
-        if (is_dir) {
-                if (mkdirat(dir_fd, name, mode) < 0 && errno != EEXIST)
-                        return nvh_err_set(err, -errno, "create directory '%s': %s", ctr_path,
-                                           strerror(errno));
-        } else {
-                int new_fd = openat(dir_fd, name,
-                                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-                if (new_fd < 0 && errno != EEXIST)
-                        return nvh_err_set(err, -errno, "create file '%s': %s", ctr_path,
-                                           strerror(errno));
-                if (new_fd >= 0)
-                        close(new_fd);
-        }
-        fd = openat(dir_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return nvh_err_set(err, -errno, "open target '%s': %s", ctr_path, strerror(errno));
-        if (fstat(fd, &sb) < 0)
-                return nvh_err_set(err, -errno, "stat target '%s': %s", ctr_path, strerror(errno));
-        if (S_ISLNK(sb.st_mode))
-                return nvh_err_set(err, -ELOOP, "target '%s' is a symlink, refusing to use it",
-                                   ctr_path);
-        if (is_dir && !S_ISDIR(sb.st_mode))
-                return nvh_err_set(err, -ENOTDIR, "target '%s' exists and is not a directory",
-                                   ctr_path);
-        if (!is_dir && S_ISDIR(sb.st_mode))
-                return nvh_err_set(err, -EISDIR, "target '%s' exists and is a directory", ctr_path);
-        if (!is_dir && !S_ISREG(sb.st_mode))
-                return nvh_err_set(err, -EEXIST, "target '%s' exists and is not a regular file",
-                                   ctr_path);
-        *ret_fd = TAKE_FD(fd);
-        return 0;
+        return nvh_rootfs_create_target_at(dir_fd, name, ctr_path, is_dir, mode, ret_fd, NULL,
+                                           err);
 }
 
 int
-nvh_rootfs_symlink(int root_fd, const char *ctr_path, const char *target, struct nvh_err *err)
+nvh_rootfs_symlink_at(int dir_fd, const char *name, const char *ctr_path, const char *target,
+                      struct nvh_err *err)
 {
-        _cleanup_close_ int dir_fd = -1;
-        char name[NAME_MAX + 1], old[PATH_MAX];
+        char old[PATH_MAX];
         size_t tlen;
         ssize_t n;
-        int r;
 
         if (!target || !*target)
                 return nvh_err_set(err, -EINVAL, "symlink '%s': empty target", ctr_path);
         tlen = strlen(target);
         if (tlen >= PATH_MAX)
                 return nvh_err_set(err, -ENAMETOOLONG, "symlink '%s': target too long", ctr_path);
-        r = open_parent(root_fd, ctr_path, &dir_fd, name, err);
-        if (r < 0)
-                return r;
         if (symlinkat(target, dir_fd, name) == 0)
                 return 0;
         if (errno != EEXIST)
@@ -548,6 +569,19 @@ nvh_rootfs_symlink(int root_fd, const char *ctr_path, const char *target, struct
                 return nvh_err_set(err, -errno, "symlink '%s' -> '%s': %s", ctr_path, target,
                                    strerror(errno));
         return 0;
+}
+
+int
+nvh_rootfs_symlink(int root_fd, const char *ctr_path, const char *target, struct nvh_err *err)
+{
+        _cleanup_close_ int dir_fd = -1;
+        char name[NAME_MAX + 1];
+        int r;
+
+        r = open_parent(root_fd, ctr_path, &dir_fd, name, err);
+        if (r < 0)
+                return r;
+        return nvh_rootfs_symlink_at(dir_fd, name, ctr_path, target, err);
 }
 
 int

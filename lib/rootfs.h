@@ -23,6 +23,7 @@
  * Missing directories are created with mkdirat on the parent fd (mode subject to umask). */
 #pragma once
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -74,3 +75,18 @@ int nvh_rootfs_write_atomic(int root_fd, const char *ctr_path, const void *buf, 
 
 /* Force the walker instead of openat2 (tests). */
 void nvh_rootfs_set_fallback(bool force);
+
+/* The in-root parent directory of ctr_path (created when missing, like nvh_rootfs_mkdir_p)
+ * and its last component, so that several targets in one directory resolve it once. */
+int nvh_rootfs_open_parent(int root_fd, const char *ctr_path, int *ret_dir_fd,
+                           char ret_name[static NAME_MAX + 1], struct nvh_err *err);
+
+/* nvh_rootfs_create_target on a parent from nvh_rootfs_open_parent. A new regular file comes
+ * back as its own (read-only) fd and *ret_created = true: it is of the requested type by
+ * construction. what names the target in errors. */
+int nvh_rootfs_create_target_at(int dir_fd, const char *name, const char *what, bool is_dir,
+                                mode_t mode, int *ret_fd, bool *ret_created, struct nvh_err *err);
+
+/* nvh_rootfs_symlink on a parent from nvh_rootfs_open_parent. */
+int nvh_rootfs_symlink_at(int dir_fd, const char *name, const char *ctr_path, const char *target,
+                          struct nvh_err *err);

@@ -1,0 +1,258 @@
+#!/bin/bash
+# bench/bench.sh [--quick]: nvhook's benchmarks, one command, a table at the end.
+#
+# Runs as root in a private mount namespace (tests/e2e/lib.sh), on pure cgroup v2. Against the
+# real driver where one is loaded, else against the generated fake driver (SIMULATED). Every
+# ratio compares numbers measured in this same run: absolute times drift on a shared machine,
+# ratios hold. Not a test: it asserts nothing about speed.
+#
+#   1 hook latency: nvhook run as a runtime runs it (state on stdin, a live container made by
+#     `runc create`: own mount namespace, cgroup, device program), utility+compute, 1 GPU,
+#     a fresh container (fresh overlay rootfs) each time
+#   2 the floor: exec of an empty static binary; a minimal static C program doing the same
+#     number of read-only bind mounts into the same kind of container
+#   3 phase breakdown from the hook's own JSON log
+#   4 scaling: 1, 8, 64 GPUs (fake trees), all capabilities, a 10,000-entry image ld.so.cache
+#   5 container start overhead: runc run / crun run of a trivial container with and without
+#   6 syscalls per injected file (strace -f -c), peak RSS (wait4 rusage)
+#   7 concurrency: 100 starts with the hook, 16 at a time: failures, p50, p99
+set -eu
+src=$(cd "$(dirname "$0")/.." && pwd)
+export NVH_SOURCE_DIR=$src
+. "$src/tests/e2e/lib.sh"
+quick=0
+[ "${1:-}" != --quick ] || quick=1
+export NVH_BENCH_QUICK=$quick
+rig_enter_private_ns "$@"
+
+build=${BUILD:-$src/build}
+NVHOOK=${NVHOOK:-$build/nvhook}
+bdir=${NVH_BENCH_BIN:-$build/bench}
+T=$bdir/timeexec
+for b in "$NVHOOK" "$T" "$bdir/bench_floor" "$bdir/bench_empty" "$bdir/bench_mkcache"; do
+        [ -x "$b" ] || rig_die "'$b' missing: build first (bash scripts/build.sh)"
+done
+if [ "$NVH_BENCH_QUICK" = 1 ]; then
+        N=5 M=3 S=4 C=8 P=4
+else
+        N=200 M=50 S=50 C=100 P=16
+fi
+out=$RIG_TMP/bench
+mkdir -p "$out"
+rig_cgroup_v2
+runc=$(rig_runtime_bin runc)
+crun=$(rig_runtime_bin crun 2>/dev/null || true)
+
+if [ -r /proc/driver/nvidia/version ]; then
+        mode="real driver $(awk '{for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+\.[0-9]+(\.[0-9]+)?$/) { print $i; exit } }' /proc/driver/nvidia/version)"
+        conf_base='{}'
+        fx=
+else
+        fx=${NVH_FIXTURES:-$RIG_TMP/fixtures}
+        [ -d "$fx/driver" ] || bash "$src/tests/fixtures/generate.sh" "$fx" >/dev/null
+        rig_fake_gpu_host "$fx/proc-1gpu"
+        mode="SIMULATED: fake driver 580.159.04"
+        conf_base=$(jq -nc --arg r "$fx/driver" '{driver_root: $r}')
+fi
+log=$out/hook.log
+conf=$out/conf.json
+jq -n --argjson b "$conf_base" --arg log "$log" '$b + {log_file: $log}' >"$conf"
+
+lower=$(rig_rootfs busybox)
+template=$out/template
+rig_bundle "$template" busybox
+rig_env "$template" NVIDIA_VISIBLE_DEVICES=0 NVIDIA_DRIVER_CAPABILITIES=compute,utility
+rig_args "$template" true
+state_dir=$RIG_TMP/state/bench
+mkdir -p "$state_dir"
+
+# fresh_bundle DIR [LOWER] [ENV...]: a bundle whose rootfs is a new overlay on LOWER.
+fresh_bundle() {
+        local d=$1 lo=${2:-$lower}
+        shift 2 || shift $#
+        mkdir -p "$d/rootfs" "$d/u" "$d/w"
+        mount -n -t overlay bench -o "lowerdir=$lo,upperdir=$d/u,workdir=$d/w" "$d/rootfs"
+        cp "$template/config.json" "$d/config.json"
+        [ $# -eq 0 ] || rig_env "$d" "$@"
+        rig_jq "$d" '.linux.cgroupsPath = $p' --arg p "/$RIG_CG/$(basename "$d")"
+}
+drop_bundle() {
+        rm -f "$1.go" "$1.state" "$1.pid" "$1.err"
+        "$runc" --root "$state_dir" delete -f "$(basename "$1")" >/dev/null 2>&1 || true
+        umount -n "$1/rootfs" 2>/dev/null || true
+        rm -rf "$1"
+}
+# created DIR: start `runc create` with a prestart hook that saves the state it is given and
+# then waits: the container is held exactly where a runtime runs its hooks (namespaces and
+# cgroup made, device program attached, rootfs mounted, before pivot_root). DIR.state is the
+# state a hook gets; `released DIR` lets runc finish.
+created() {
+        local d=$1 id
+        id=$(basename "$d")
+        mkfifo "$d.go"
+        rig_jq "$d" '.hooks.prestart = [{path: "/bin/sh", args: ["sh", "-c",
+                "cat >\"$0.tmp\" && mv \"$0.tmp\" \"$0.state\" && read x <\"$0.go\"", $d]}]' \
+                --arg d "$d"
+        "$runc" --root "$state_dir" create --bundle "$d" "$id" </dev/null >/dev/null 2>"$d.err" &
+        echo $! >"$d.pid"
+        while [ ! -s "$d.state" ]; do
+                kill -0 "$(cat "$d.pid")" 2>/dev/null || { cat "$d.err" >&2; rig_die "runc create $id failed"; }
+                sleep 0.001
+        done
+}
+released() {
+        echo go >"$1.go"
+        wait "$(cat "$1.pid")" || { cat "$1.err" >&2; rig_die "runc create $(basename "$1") failed"; }
+}
+
+# hook_samples NAME COUNT LOWER ENV...: COUNT timed hook runs on fresh containers.
+hook_samples() {
+        local name=$1 count=$2 lo=$3 i d
+        shift 3
+        : >"$out/$name"
+        : >"$log"
+        for i in $(seq 1 "$count"); do
+                d=$RIG_TMP/$name-$i
+                fresh_bundle "$d" "$lo" "$@"
+                created "$d"
+                "$T" "$d.state" "$NVHOOK" --config "$conf" prestart >>"$out/$name"
+                released "$d"
+                drop_bundle "$d"
+        done
+        if awk '$2 != 0 { bad = 1 } END { exit !bad }' "$out/$name"; then
+                rig_die "$name: the hook failed (see $log)"
+        fi
+        cp "$log" "$out/$name.log"
+}
+
+echo "== nvhook benchmarks ($mode; $(nproc) cores; $(uname -r); N=$N)" >&2
+
+# 1 + 2: hook latency and the floor, interleaved so drift hits both alike.
+nbind=0
+d=$RIG_TMP/probe
+fresh_bundle "$d" "$lower"
+nbind=$("$NVHOOK" --config "$conf" explain --bundle "$d" | jq '[.operations[] | select(.op == "bind")] | length')
+drop_bundle "$d"
+srcfile=$(ls "${fx:+$fx/driver}"/usr/lib/x86_64-linux-gnu/libcuda.so.* /usr/local/nvidia/lib64/libcuda.so.* 2>/dev/null | head -1)
+: >"$out/hook" >"$out/floor" >"$out/empty"
+: >"$log"
+for i in $(seq 1 "$N"); do
+        d=$RIG_TMP/h-$i
+        fresh_bundle "$d" "$lower"
+        created "$d"
+        "$T" "$d.state" "$NVHOOK" --config "$conf" prestart >>"$out/hook"
+        released "$d"
+        drop_bundle "$d"
+        d=$RIG_TMP/f-$i
+        fresh_bundle "$d" "$lower"
+        created "$d"
+        "$T" "$d.state" "$bdir/bench_floor" "$(jq .pid "$d.state")" "$d/rootfs" "$nbind" \
+                "$srcfile" >>"$out/floor"
+        "$T" "$d.state" "$bdir/bench_empty" >>"$out/empty"
+        released "$d"
+        drop_bundle "$d"
+done
+awk '$2 != 0 { print "hook failed: " $0; bad = 1 } END { exit bad }' "$out/hook" "$out/floor" >&2 ||
+        rig_die "a run failed (hook log: $log)"
+cp "$log" "$out/hook.phases"
+
+# 4: scaling.
+if [ -n "$fx" ]; then
+        for g in 8 64; do
+                rig_fake_gpu_host "$fx/proc-${g}gpu"
+                hook_samples "gpus$g" "$S" "$lower" NVIDIA_VISIBLE_DEVICES=all
+        done
+        rig_fake_gpu_host "$fx/proc-1gpu"
+fi
+hook_samples gpus1 "$S" "$lower" NVIDIA_VISIBLE_DEVICES=all
+hook_samples capsall "$S" "$lower" NVIDIA_VISIBLE_DEVICES=all NVIDIA_DRIVER_CAPABILITIES=all
+bigroot=$RIG_TMP/bigcache-root
+cp -a "$lower" "$bigroot"
+mkdir -p "$bigroot/etc"
+"$bdir/bench_mkcache" "$bigroot/etc/ld.so.cache" 10000
+hook_samples cache10k "$S" "$bigroot" NVIDIA_VISIBLE_DEVICES=0
+
+# 5: container start overhead, with and without the hook, alternating.
+start_samples() {
+        local rt=$1 bin=$2 i d hooked
+        : >"$out/start-$rt-plain" >"$out/start-$rt-hook"
+        for i in $(seq 1 "$M"); do
+                for hooked in plain hook; do
+                        d=$RIG_TMP/s-$rt-$hooked-$i
+                        fresh_bundle "$d" "$lower"
+                        [ "$hooked" = plain ] || rig_hook "$d" prestart "$NVHOOK" --config "$conf" prestart
+                        "$T" /dev/null "$bin" --root "$state_dir" run --bundle "$d" "$(basename "$d")" \
+                                >>"$out/start-$rt-$hooked"
+                        drop_bundle "$d"
+                done
+        done
+}
+start_samples runc "$runc"
+[ -z "$crun" ] || start_samples crun "$crun"
+
+# 6: syscalls and RSS of one hook run.
+syscalls=n/a
+if command -v strace >/dev/null; then
+        d=$RIG_TMP/strace
+        fresh_bundle "$d" "$lower"
+        created "$d"
+        strace -f -c -o "$out/strace" "$NVHOOK" --config "$conf" prestart <"$d.state" >/dev/null
+        released "$d"
+        drop_bundle "$d"
+        fresh_bundle "$d" "$lower"
+        created "$d"
+        strace -f -T -o "$out/strace.T" "$NVHOOK" --config "$conf" prestart <"$d.state" >/dev/null
+        [ -z "${NVH_BENCH_TRACE:-}" ] || cp "$out/strace.T" "$NVH_BENCH_TRACE"
+        released "$d"
+        drop_bundle "$d"
+        # strace -c's last line: "100.00 SECONDS USECS/CALL CALLS [ERRORS] total"
+        calls=$(awk '$NF == "total" { print $4 }' "$out/strace")
+        syscalls="$(awk -v c="$calls" -v n="$nbind" 'BEGIN { printf "%.1f", c / n }') ($calls syscalls in all, $nbind bind-mounted files)"
+fi
+rss=$(awk '{ print $3 }' "$out/hook" | sort -n | tail -1)
+
+# 7: concurrency.
+for i in $(seq 1 "$C"); do
+        d=$RIG_TMP/cc-$i
+        fresh_bundle "$d" "$lower"
+        rig_hook "$d" prestart "$NVHOOK" --config "$conf" prestart
+done
+seq 1 "$C" | xargs -P "$P" -I{} sh -c \
+        "'$T' /dev/null '$runc' --root '$state_dir' run --bundle '$RIG_TMP/cc-{}' cc-{} >'$RIG_TMP/cc-{}.t'"
+cat "$RIG_TMP"/cc-*.t >"$out/concurrent"
+failures=$(awk '$2 != 0' "$out/concurrent" | wc -l)
+for i in $(seq 1 "$C"); do drop_bundle "$RIG_TMP/cc-$i"; done
+
+# The table.
+st() { python3 "$src/bench/stats.py" "$@"; }
+{
+        echo
+        echo "nvhook benchmarks -- $mode -- $(date -u +%Y-%m-%dT%H:%MZ) -- $(nproc) cores, kernel $(uname -r)"
+        echo
+        echo "| what | n | median ms | p90 | p99 | min | max | ratio |"
+        echo "|---|---|---|---|---|---|---|---|"
+        st "exec of an empty static binary" "$out/empty"
+        st "floor: static C, $nbind ro bind mounts" "$out/floor"
+        st "nvhook hook, 1 GPU, utility+compute" "$out/hook" floor "$out/floor"
+        [ ! -s "$out/gpus8" ] || st "nvhook, 8 GPUs (all)" "$out/gpus8" "1 GPU" "$out/gpus1"
+        [ ! -s "$out/gpus64" ] || st "nvhook, 64 GPUs (all)" "$out/gpus64" "1 GPU" "$out/gpus1"
+        st "nvhook, 1 GPU (all)" "$out/gpus1" floor "$out/floor"
+        st "nvhook, all capabilities" "$out/capsall" "1 GPU" "$out/gpus1"
+        st "nvhook, image cache 10,000 entries" "$out/cache10k" "1 GPU" "$out/gpus1"
+        st "runc run, no hook" "$out/start-runc-plain"
+        st "runc run, with nvhook" "$out/start-runc-hook" "no hook" "$out/start-runc-plain"
+        if [ -s "$out/start-crun-plain" ]; then
+                st "crun run, no hook" "$out/start-crun-plain"
+                st "crun run, with nvhook" "$out/start-crun-hook" "no hook" "$out/start-crun-plain"
+        fi
+        st "concurrent runc run + nvhook ($C, $P at a time)" "$out/concurrent"
+        echo
+        echo "concurrency failures: $failures / $C"
+        echo "syscalls per injected file: $syscalls"
+        echo "peak RSS of the hook: $rss KiB"
+        echo
+        echo "phase medians (ms, from the hook's JSON log, 1 GPU utility+compute):"
+        jq -s -r '[.[].phases_ms] as $p | ($p[0] | keys_unsorted) as $k
+                | $k[] as $name | [$p[][$name]] | sort | "  \($name): \(.[length / 2 | floor] * 1000 | round / 1000)"' \
+                "$out/hook.phases"
+} | tee "${NVH_BENCH_OUT:-/dev/null}"
