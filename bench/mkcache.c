@@ -14,7 +14,7 @@
 int
 main(int argc, char **argv)
 {
-        struct nvh_err err = { 0 };
+        struct nvh_err err = {0};
         struct nvh_ldcache *c;
         char key[64], value[128], *buf = NULL;
         size_t len = 0;

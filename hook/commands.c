@@ -38,7 +38,7 @@ majors_json(const struct nvh_majors *m)
 int
 nvh_cmd_info(struct nvh_cli *cli)
 {
-        struct nvh_err err = { 0 };
+        struct nvh_err err = {0};
         struct nvh_system *sys = NULL;
         int r;
 
@@ -52,10 +52,9 @@ nvh_cmd_info(struct nvh_cli *cli)
                 for (size_t i = 0; i < sys->n_gpus; i++) {
                         const struct nvh_gpu *g = &sys->gpus[i];
                         json_array_append_new(gpus, json_pack("{s:i,s:i,s:s,s:s,s:s}", "index",
-                                                              (int)g->index, "minor",
-                                                              (int)g->minor, "uuid", g->uuid,
-                                                              "bus_id", g->bus_id, "model",
-                                                              g->model));
+                                                              (int)g->index, "minor", (int)g->minor,
+                                                              "uuid", g->uuid, "bus_id", g->bus_id,
+                                                              "model", g->model));
                 }
                 json_print(json_pack("{s:s,s:b,s:o,s:o}", "driver_version", sys->driver_version,
                                      "open_module", sys->open_module, "gpus", gpus, "majors",
@@ -104,7 +103,7 @@ static int
 discover(const struct nvh_conf *conf, unsigned caps, struct nvh_system **ret_sys,
          struct nvh_driver **ret_drv, struct nvh_err *err)
 {
-        struct nvh_driver_opts dopts = { 0 };
+        struct nvh_driver_opts dopts = {0};
         int r;
 
         r = nvh_gpus_discover(conf->proc_root, ret_sys, err);
@@ -125,11 +124,11 @@ discover(const struct nvh_conf *conf, unsigned caps, struct nvh_system **ret_sys
 int
 nvh_cmd_list(struct nvh_cli *cli)
 {
-        struct nvh_err err = { 0 };
+        struct nvh_err err = {0};
         struct nvh_system *sys = NULL;
         struct nvh_driver *drv = NULL;
-        struct nvh_request req = { 0 };
-        struct nvh_layout layout = { 0 };
+        struct nvh_request req = {0};
+        struct nvh_layout layout = {0};
         struct nvh_plan *plan = NULL;
         _cleanup_strv_ char **devices = NULL;
         unsigned caps = NVH_CAP_DEFAULT;
@@ -159,12 +158,12 @@ nvh_cmd_list(struct nvh_cli *cli)
         /* list shows the host side: libraries keep their host directory. */
         snprintf(layout.libdir, sizeof(layout.libdir), "/usr/lib64");
         snprintf(layout.libdir32, sizeof(layout.libdir32), "/usr/lib");
-        struct nvh_plan_input in = { .req = &req,
-                                     .sys = sys,
-                                     .drv = drv,
-                                     .layout = &layout,
-                                     .host_dev = cli->conf.dev_root,
-                                     .host_proc = cli->conf.proc_root };
+        struct nvh_plan_input in = {.req = &req,
+                                    .sys = sys,
+                                    .drv = drv,
+                                    .layout = &layout,
+                                    .host_dev = cli->conf.dev_root,
+                                    .host_proc = cli->conf.proc_root};
         r = nvh_plan_build(&in, &plan, &err);
         if (r < 0) {
                 nvh_cli_fail(NULL, &err);
@@ -180,10 +179,10 @@ nvh_cmd_list(struct nvh_cli *cli)
                             (f->kind == NVH_FILE_LIB && f->elf_class == 32 &&
                              !(plan->caps & NVH_CAP_COMPAT32)))
                                 continue;
-                        json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "path", f->host_path, "kind",
-                                              kind_name(f->kind), "capabilities",
-                                              nvh_caps_format(f->caps, cbuf, sizeof(cbuf)),
-                                              "why", f->why);
+                        json_t *o =
+                            json_pack("{s:s,s:s,s:s,s:s}", "path", f->host_path, "kind",
+                                      kind_name(f->kind), "capabilities",
+                                      nvh_caps_format(f->caps, cbuf, sizeof(cbuf)), "why", f->why);
                         if (f->soname)
                                 json_object_set_new(o, "soname", json_string(f->soname));
                         if (f->kind == NVH_FILE_LIB)
@@ -198,14 +197,13 @@ nvh_cmd_list(struct nvh_cli *cli)
                         if (op->kind != NVH_OP_MKNOD)
                                 continue;
                         snprintf(dev, sizeof(dev), "%u:%u", op->major, op->minor);
-                        json_array_append_new(nodes, json_pack("{s:s,s:s,s:s}", "path",
-                                                               op->ctr_path, "device", dev, "why",
-                                                               op->why));
+                        json_array_append_new(nodes,
+                                              json_pack("{s:s,s:s,s:s}", "path", op->ctr_path,
+                                                        "device", dev, "why", op->why));
                 }
-                json_print(json_pack("{s:s,s:s,s:o,s:o,s:f}", "driver_version",
-                                     sys->driver_version, "driver_root", cli->conf.driver_root,
-                                     "files", files, "devices", nodes, "elapsed_ms",
-                                     (double)dt / 1e6));
+                json_print(json_pack("{s:s,s:s,s:o,s:o,s:f}", "driver_version", sys->driver_version,
+                                     "driver_root", cli->conf.driver_root, "files", files,
+                                     "devices", nodes, "elapsed_ms", (double)dt / 1e6));
         } else {
                 for (size_t i = 0; i < drv->n_files; i++) {
                         const struct nvh_driver_file *f = &drv->files[i];

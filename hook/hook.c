@@ -43,7 +43,7 @@ enum phase {
 };
 
 static const char *const phase_names[PH_MAX] = {
-        "state", "spec", "request", "discover", "require", "layout", "plan", "inject", "total",
+    "state", "spec", "request", "discover", "require", "layout", "plan", "inject", "total",
 };
 
 struct run {
@@ -146,7 +146,7 @@ static int
 prepare(struct run *run, const char *bundle, int pid, struct nvh_err *err)
 {
         _cleanup_free_ char *spec_path = NULL, *spec_buf = NULL;
-        struct nvh_request_policy policy = { 0 };
+        struct nvh_request_policy policy = {0};
         size_t spec_len = 0;
         int r;
 
@@ -180,7 +180,7 @@ prepare(struct run *run, const char *bundle, int pid, struct nvh_err *err)
         if (r < 0)
                 return r;
         {
-                struct nvh_driver_opts dopts = { 0 };
+                struct nvh_driver_opts dopts = {0};
                 dopts.host_root = run->cli->conf.driver_root;
                 dopts.rel_ldcache = run->cli->conf.ldcache;
                 dopts.version = run->sys->driver_version;
@@ -204,12 +204,12 @@ prepare(struct run *run, const char *bundle, int pid, struct nvh_err *err)
                 return r;
         phase_done(run, PH_LAYOUT);
 
-        struct nvh_plan_input in = { .req = run->req,
-                                     .sys = run->sys,
-                                     .drv = run->drv,
-                                     .layout = &run->layout,
-                                     .host_dev = run->cli->conf.dev_root,
-                                     .host_proc = run->cli->conf.proc_root };
+        struct nvh_plan_input in = {.req = run->req,
+                                    .sys = run->sys,
+                                    .drv = run->drv,
+                                    .layout = &run->layout,
+                                    .host_dev = run->cli->conf.dev_root,
+                                    .host_proc = run->cli->conf.proc_root};
         r = nvh_plan_build(&in, &run->plan, err);
         if (r < 0)
                 return r;
@@ -245,9 +245,9 @@ write_log(const struct run *run, int rc, const struct nvh_err *err)
                 json_object_set_new(o, "error", json_string(err->msg));
         if (run->plan) {
                 char cbuf[128];
-                json_object_set_new(o, "capabilities",
-                                    json_string(nvh_caps_format(run->plan->caps, cbuf,
-                                                                sizeof(cbuf))));
+                json_object_set_new(
+                    o, "capabilities",
+                    json_string(nvh_caps_format(run->plan->caps, cbuf, sizeof(cbuf))));
                 json_object_set_new(o, "gpus", json_integer((json_int_t)run->plan->n_gpus));
                 json_object_set_new(o, "libraries", json_integer((json_int_t)run->plan->n_libs));
                 json_object_set_new(o, "binaries", json_integer((json_int_t)run->plan->n_bins));
@@ -271,8 +271,8 @@ write_log(const struct run *run, int rc, const struct nvh_err *err)
 int
 nvh_cmd_hook(struct nvh_cli *cli)
 {
-        struct run run = { .cli = cli };
-        struct nvh_err err = { 0 };
+        struct run run = {.cli = cli};
+        struct nvh_err err = {0};
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
         int r;
@@ -288,7 +288,7 @@ nvh_cmd_hook(struct nvh_cli *cli)
         if (r >= 0)
                 r = prepare(&run, run.state->bundle, run.state->pid, &err);
         if (r >= 0 && run.plan) {
-                struct nvh_inject_target t = { 0 };
+                struct nvh_inject_target t = {0};
                 t.pid = run.state->pid;
                 t.host_rootfs = run.spec->host_rootfs;
                 t.cgroup_mode = cli->conf.cgroup_mode;
@@ -310,8 +310,8 @@ nvh_cmd_hook(struct nvh_cli *cli)
 int
 nvh_cmd_explain(struct nvh_cli *cli)
 {
-        struct run run = { .cli = cli };
-        struct nvh_err err = { 0 };
+        struct run run = {.cli = cli};
+        struct nvh_err err = {0};
         _cleanup_free_ char *abs = NULL;
         int r;
 

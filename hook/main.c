@@ -90,23 +90,23 @@ int
 main(int argc, char **argv)
 {
         static const struct option opts[] = {
-                { "config", required_argument, NULL, 'c' },
-                { "debug", no_argument, NULL, 'D' },
-                { "json", no_argument, NULL, 'j' },
-                { "capabilities", required_argument, NULL, 'C' },
-                { "devices", required_argument, NULL, 'd' },
-                { "root", required_argument, NULL, 'r' },
-                { "proc", required_argument, NULL, 'p' },
-                { "dev", required_argument, NULL, 'v' },
-                { "bundle", required_argument, NULL, 'b' },
-                { "pid", required_argument, NULL, 'P' },
-                { "version", no_argument, NULL, 'V' },
-                { "help", no_argument, NULL, 'h' },
-                { NULL, 0, NULL, 0 },
+            {"config", required_argument, NULL, 'c'},
+            {"debug", no_argument, NULL, 'D'},
+            {"json", no_argument, NULL, 'j'},
+            {"capabilities", required_argument, NULL, 'C'},
+            {"devices", required_argument, NULL, 'd'},
+            {"root", required_argument, NULL, 'r'},
+            {"proc", required_argument, NULL, 'p'},
+            {"dev", required_argument, NULL, 'v'},
+            {"bundle", required_argument, NULL, 'b'},
+            {"pid", required_argument, NULL, 'P'},
+            {"version", no_argument, NULL, 'V'},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
         };
-        struct nvh_cli cli = { 0 };
-        struct nvh_err err = { 0 };
-        struct overrides ov = { 0 };
+        struct nvh_cli cli = {0};
+        struct nvh_err err = {0};
+        struct overrides ov = {0};
         const char *cmd = NULL;
         int c, r;
 
@@ -123,8 +123,7 @@ main(int argc, char **argv)
                         if (optind >= argc)
                                 break;
                         if (cmd) {
-                                fprintf(stderr, "nvhook: unexpected argument '%s'\n",
-                                        argv[optind]);
+                                fprintf(stderr, "nvhook: unexpected argument '%s'\n", argv[optind]);
                                 return 2;
                         }
                         cmd = argv[optind++];
@@ -163,10 +162,9 @@ main(int argc, char **argv)
                 }
         }
         {
-                const char *names[] = { "--root", "--proc", "--dev" };
-                const char *vals[] = { ov.root, ov.proc, ov.dev };
-                char **fields[] = { &cli.conf.driver_root, &cli.conf.proc_root,
-                                    &cli.conf.dev_root };
+                const char *names[] = {"--root", "--proc", "--dev"};
+                const char *vals[] = {ov.root, ov.proc, ov.dev};
+                char **fields[] = {&cli.conf.driver_root, &cli.conf.proc_root, &cli.conf.dev_root};
 
                 for (size_t i = 0; i < ARRAY_SIZE(vals); i++) {
                         _cleanup_free_ char *abs = NULL;

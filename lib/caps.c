@@ -9,10 +9,9 @@ static const struct {
         const char *name;
         unsigned bit;
 } cap_names[] = {
-        { "utility", NVH_CAP_UTILITY },   { "compute", NVH_CAP_COMPUTE },
-        { "video", NVH_CAP_VIDEO },       { "graphics", NVH_CAP_GRAPHICS },
-        { "display", NVH_CAP_DISPLAY },   { "compat32", NVH_CAP_COMPAT32 },
-        { "ngx", NVH_CAP_NGX },
+    {"utility", NVH_CAP_UTILITY},   {"compute", NVH_CAP_COMPUTE}, {"video", NVH_CAP_VIDEO},
+    {"graphics", NVH_CAP_GRAPHICS}, {"display", NVH_CAP_DISPLAY}, {"compat32", NVH_CAP_COMPAT32},
+    {"ngx", NVH_CAP_NGX},
 };
 
 int
@@ -37,7 +36,8 @@ nvh_caps_parse(const char *list, unsigned *ret_caps, struct nvh_err *err)
 
                         if (tlen == 3 && memcmp(tok, "all", 3) == 0)
                                 bit = NVH_CAP_ALL;
-                        for (size_t i = 0; !bit && i < sizeof(cap_names) / sizeof(cap_names[0]); i++)
+                        for (size_t i = 0; !bit && i < sizeof(cap_names) / sizeof(cap_names[0]);
+                             i++)
                                 if (strlen(cap_names[i].name) == tlen &&
                                     memcmp(cap_names[i].name, tok, tlen) == 0)
                                         bit = cap_names[i].bit;

@@ -12,15 +12,14 @@
 #include <unistd.h>
 
 #include "components.h"
+#include "driver_resolve.h"
 #include "elf.h"
 #include "fileio.h"
 #include "ldcache.h"
 #include "log.h"
 #include "macros.h"
 
-#define MAX_LINKS 40
 #define MAX_PREFIXES 4
-#define MAX_MEMO 16          /* library directories remembered */
 #define MAX_DIR_ENTRIES 4096 /* per firmware/config directory */
 #define MAX_VERSION_LEN 64
 
@@ -43,10 +42,7 @@ struct ctx {
         size_t cap_files;
         char *prefixes[MAX_PREFIXES]; /* relative to the root, symlinks resolved */
         size_t n_prefixes;
-        struct {
-                char *in, *out; /* a library directory as named and as resolved */
-        } memo[MAX_MEMO];
-        size_t n_memo;
+        struct nvh_driver_memo memo;
 };
 
 static void
@@ -55,10 +51,7 @@ ctx_done(struct ctx *c)
         closep(&c->root_fd);
         for (size_t i = 0; i < c->n_prefixes; i++)
                 free(c->prefixes[i]);
-        for (size_t i = 0; i < c->n_memo; i++) {
-                free(c->memo[i].in);
-                free(c->memo[i].out);
-        }
+        nvh_driver_resolve_memo_clear(&c->memo);
 }
 
 static void
@@ -93,136 +86,6 @@ ends_with(const char *s, const char *suffix)
 {
         size_t ls = strlen(s), lx = strlen(suffix);
         return ls >= lx && memcmp(s + ls - lx, suffix, lx) == 0;
-}
-
-/* Trusts nothing below root_fd: every component is lstat'ed and every link read here, so
- * the result names a path made of real directories and a final non-link, all inside the
- * root. Callers open the result with O_NOFOLLOW relative to root_fd. */
-static int
-resolve_from(int root_fd, const char *resolved, const char *rel, char **ret_rel,
-             struct nvh_err *err)
-{
-        char done[PATH_MAX];
-        size_t done_len = strlen(resolved);
-        _cleanup_free_ char *todo = strdup(rel);
-        char *p;
-        unsigned links = 0;
-
-        if (!todo)
-                return nvh_err_set(err, -ENOMEM, "resolve '%s': out of memory", rel);
-        if (done_len >= sizeof(done))
-                return nvh_err_set(err, -ENAMETOOLONG, "resolve '%s': path too long", rel);
-        memcpy(done, resolved, done_len + 1);
-        p = todo;
-        while (*p) {
-                char *comp, *slash;
-                struct stat st;
-                size_t clen;
-
-                while (*p == '/')
-                        p++;
-                if (!*p)
-                        break;
-                comp = p;
-                slash = strchr(p, '/');
-                clen = slash ? (size_t)(slash - p) : strlen(p);
-                p = slash ? slash : p + clen;
-                if (clen == 1 && comp[0] == '.')
-                        continue;
-                if (clen == 2 && comp[0] == '.' && comp[1] == '.') {
-                        char *up = strrchr(done, '/');
-                        done_len = up ? (size_t)(up - done) : 0;
-                        done[done_len] = '\0';
-                        continue;
-                }
-                size_t old_len = done_len;
-                if (done_len + 1 + clen + 1 > sizeof(done))
-                        return nvh_err_set(err, -ENAMETOOLONG, "resolve '%s': path too long", rel);
-                if (done_len)
-                        done[done_len++] = '/';
-                memcpy(done + done_len, comp, clen);
-                done_len += clen;
-                done[done_len] = '\0';
-                if (fstatat(root_fd, done, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                        int e = errno;
-                        return nvh_err_set(err, -e, "resolve '%s': '%s': %s", rel, done,
-                                           strerror(e));
-                }
-                if (S_ISLNK(st.st_mode)) {
-                        char target[PATH_MAX];
-                        ssize_t n;
-
-                        if (++links > MAX_LINKS)
-                                return nvh_err_set(err, -ELOOP, "resolve '%s': more than %d links",
-                                                   rel, MAX_LINKS);
-                        n = readlinkat(root_fd, done, target, sizeof(target) - 1);
-                        if (n < 0) {
-                                int e = errno;
-                                return nvh_err_set(err, -e, "resolve '%s': readlink '%s': %s", rel,
-                                                   done, strerror(e));
-                        }
-                        if (n == 0)
-                                return nvh_err_set(err, -ENOENT, "resolve '%s': empty link '%s'",
-                                                   rel, done);
-                        target[n] = '\0';
-                        /* The link replaces its component; an absolute one restarts at the root. */
-                        done_len = target[0] == '/' ? 0 : old_len;
-                        done[done_len] = '\0';
-                        char *next;
-                        if (asprintf(&next, "%s%s", target, p) < 0)
-                                return nvh_err_set(err, -ENOMEM, "resolve '%s': out of memory",
-                                                   rel);
-                        free(todo);
-                        todo = next;
-                        p = todo;
-                        continue;
-                }
-                if (*p && !S_ISDIR(st.st_mode))
-                        return nvh_err_set(err, -ENOTDIR, "resolve '%s': '%s' is not a directory",
-                                           rel, done);
-        }
-        char *r = strdup(done);
-        if (!r)
-                return nvh_err_set(err, -ENOMEM, "resolve '%s': out of memory", rel);
-        *ret_rel = r;
-        return 0;
-}
-
-int
-nvh_driver_resolve(int root_fd, const char *rel, char **ret_rel, struct nvh_err *err)
-{
-        return resolve_from(root_fd, "", rel, ret_rel, err);
-}
-
-/* A cache names a handful of directories thousands of times: resolve each one once. */
-static int
-resolve_cached(struct ctx *c, const char *rel, char **ret_rel, struct nvh_err *err)
-{
-        const char *slash = strrchr(rel, '/');
-        size_t dlen = slash ? (size_t)(slash - rel) : 0;
-        size_t i;
-        int r;
-
-        if (!slash || !slash[1])
-                return resolve_from(c->root_fd, "", rel, ret_rel, err);
-        for (i = 0; i < c->n_memo; i++)
-                if (strlen(c->memo[i].in) == dlen && memcmp(c->memo[i].in, rel, dlen) == 0)
-                        return resolve_from(c->root_fd, c->memo[i].out, slash + 1, ret_rel, err);
-
-        _cleanup_free_ char *in = strndup(rel, dlen);
-        _cleanup_free_ char *out = NULL;
-        if (!in)
-                return nvh_err_set(err, -ENOMEM, "resolve '%s': out of memory", rel);
-        r = resolve_from(c->root_fd, "", in, &out, err);
-        if (r < 0)
-                return r;
-        r = resolve_from(c->root_fd, out, slash + 1, ret_rel, err);
-        if (c->n_memo < MAX_MEMO) {
-                c->memo[c->n_memo].in = TAKE_PTR(in);
-                c->memo[c->n_memo].out = TAKE_PTR(out);
-                c->n_memo++;
-        }
-        return r;
 }
 
 static char *
@@ -326,11 +189,16 @@ note_prefix(struct ctx *c, const char *value)
         return 0;
 }
 
+/* consider_lib's answer when the short path cannot decide: take the walker's path. */
+#define SLOW_PATH 1
+
 /* One cache entry: trusts the cache only to name candidates. The file is resolved inside
- * the root, opened with O_NOFOLLOW and its ELF header must agree with the cache (class),
- * the host (machine) and the table (soname). */
+ * the root, opened without following links and its ELF header must agree with the cache
+ * (class), the host (machine) and the table (soname). fast: name the file from the memo and
+ * one readlink (nvh_driver_resolve_guess); whatever that cannot prove exactly, including
+ * every failure, returns SLOW_PATH so that the walker decides and words the warning. */
 static int
-consider_lib(struct ctx *c, const struct nvh_ldcache_entry *e, struct nvh_err *err)
+consider_lib(struct ctx *c, const struct nvh_ldcache_entry *e, bool fast, struct nvh_err *err)
 {
         const char *so = strstr(e->key, ".so");
         const struct nvh_component_lib *comp;
@@ -339,6 +207,7 @@ consider_lib(struct ctx *c, const struct nvh_ldcache_entry *e, struct nvh_err *e
         _cleanup_(nvh_elf_info_clear) struct nvh_elf_info info = {0};
         struct nvh_err lerr = {0};
         struct stat st;
+        bool verified = true;
         int cls, machine, r;
 
         if (!so || (so[3] != '\0' && so[3] != '.'))
@@ -358,33 +227,48 @@ consider_lib(struct ctx *c, const struct nvh_ldcache_entry *e, struct nvh_err *e
         if (machine < 0)
                 return 0;
 
-        r = resolve_cached(c, e->value, &rel, &lerr);
-        if (r < 0)
-                return skip(c, "driver library '%s' in '%s': %s, skipping", e->value,
-                            c->drv->host_root, lerr.msg);
+        if (fast) {
+                r = nvh_driver_resolve_guess(c->root_fd, e->value, &c->memo, &rel, &verified);
+                if (r < 0)
+                        return nvh_err_set(err, r, "driver discovery: out of memory");
+                if (r > 0)
+                        return SLOW_PATH;
+        } else {
+                r = nvh_driver_resolve_cached(c->root_fd, e->value, &c->memo, &rel, &lerr);
+                if (r < 0)
+                        return skip(c, "driver library '%s' in '%s': %s, skipping", e->value,
+                                    c->drv->host_root, lerr.msg);
+        }
         host_path = host_path_of(c, rel);
         if (!host_path)
                 return nvh_err_set(err, -ENOMEM, "driver discovery: out of memory");
+        /* every host_path recorded names a file proved not to be a link: exact for a guess */
         if (have_host_path(c, host_path))
                 return 0;
         if (!(comp->flags & NVH_COMPONENT_UNVERSIONED)) {
                 if (asprintf(&suffix, ".so.%s", c->version) < 0)
                         return nvh_err_set(err, -ENOMEM, "driver discovery: out of memory");
                 if (!ends_with(base_name(rel), suffix)) {
+                        if (!verified && nvh_driver_resolve_is_link(c->root_fd, rel))
+                                return SLOW_PATH;
                         nvh_log_debug("'%s' is not driver %s, skipping", host_path, c->version);
                         return 0;
                 }
         }
 
-        fd = openat(c->root_fd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-        if (fd < 0 || fstat(fd, &st) < 0) {
+        fd = nvh_driver_resolve_open(c->root_fd, rel);
+        if (fd < 0 && fast)
+                return SLOW_PATH;
+        if (fd < 0)
+                return skip(c, "open driver library '%s': %s, skipping", host_path, strerror(-fd));
+        if (fstat(fd, &st) < 0) {
                 int e2 = errno;
                 return skip(c, "open driver library '%s': %s, skipping", host_path, strerror(e2));
         }
         if (!S_ISREG(st.st_mode))
                 return skip(c, "driver library '%s' is %s, skipping", host_path,
                             "not a regular file");
-        r = nvh_elf_read_fd(fd, host_path, &info, &lerr);
+        r = nvh_elf_read_fd_size(fd, (uint64_t)st.st_size, host_path, &info, &lerr);
         if (r < 0)
                 return skip(c, "driver library %s, skipping", lerr.msg);
         if (info.elf_class != cls)
@@ -426,7 +310,9 @@ discover_libs(struct ctx *c, const char *rel_ldcache, struct nvh_err *err)
         if (r < 0)
                 return nvh_err_prefix(err, "driver root '%s'", c->drv->host_root);
         for (size_t i = 0; i < cache->n_entries; i++) {
-                r = consider_lib(c, &cache->entries[i], err);
+                r = consider_lib(c, &cache->entries[i], true, err);
+                if (r == SLOW_PATH)
+                        r = consider_lib(c, &cache->entries[i], false, err);
                 if (r < 0)
                         break;
         }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "macros.h"
@@ -24,6 +25,11 @@ elf_endp(Elf **e)
                 elf_end(*e);
 }
 #define _cleanup_elf_end_ _cleanup_(elf_endp)
+
+struct elf_map {
+        void *addr;
+        size_t len;
+};
 
 static int
 elf_init(struct nvh_err *err)
@@ -152,25 +158,18 @@ read_notes(Elf_Scn *scn, const char *what, struct nvh_elf_info *info, struct nvh
 }
 
 /* Trusts nothing in the file: libelf checks header and section bounds, we check every string
- * offset through elf_strptr and every note through gelf_getnote. Guarantees on success: class
- * is 32 or 64, needed is a NULL-terminated vector (maybe empty). */
-int
-nvh_elf_read_fd(int fd, const char *what, struct nvh_elf_info *ret, struct nvh_err *err)
+ * offset through elf_strptr and every note through gelf_getnote, and the layout against size
+ * (the file's, or the buffer's). Guarantees on success: class is 32 or 64, needed is a
+ * NULL-terminated vector (maybe empty). */
+static int
+parse(Elf *e, uint64_t size, const char *what, struct nvh_elf_info *ret, struct nvh_err *err)
 {
-        _cleanup_elf_end_ Elf *e = NULL;
         _cleanup_(nvh_elf_info_clear) struct nvh_elf_info info = {0};
         size_t n_needed = 0, shnum = 0;
         GElf_Ehdr ehdr;
         Elf_Scn *scn = NULL;
-        struct stat st;
-        uint64_t size;
         int r, cls;
 
-        r = elf_init(err);
-        if (r < 0)
-                return r;
-        /* ELF_C_READ reads lazily with pread: a truncated file yields errors, never SIGBUS. */
-        e = elf_begin(fd, ELF_C_READ, NULL);
         if (!e)
                 return corrupt(what, "not an ELF file", err);
         if (elf_kind(e) != ELF_K_ELF)
@@ -189,14 +188,9 @@ nvh_elf_read_fd(int fd, const char *what, struct nvh_elf_info *ret, struct nvh_e
         info.machine = ehdr.e_machine;
         info.type = ehdr.e_type;
 
-        /* libelf reads lazily and stops iterating quietly at a short section header table:
-         * check the layout against the file size before trusting an absent DT_SONAME. */
-        if (fstat(fd, &st) < 0) {
-                int e2 = errno;
-                return nvh_err_set(err, -e2, "stat '%s': %s", what, strerror(e2));
-        }
-        size = (uint64_t)st.st_size;
-        /* libelf reports 0 sections when their table lies past the end of the file. */
+        /* libelf stops iterating quietly at a short section header table: check the layout
+         * against the size before trusting an absent DT_SONAME. libelf reports 0 sections when
+         * their table lies past the end. */
         if (ehdr.e_shoff != 0 && (shnum == 0 || (ehdr.e_shnum != 0 && shnum != ehdr.e_shnum)))
                 return nvh_err_set(err, -ENOEXEC, "'%s': truncated section header table", what);
         if (shnum > 0 && (ehdr.e_shoff > size || ehdr.e_shentsize == 0 ||
@@ -236,6 +230,77 @@ nvh_elf_read_fd(int fd, const char *what, struct nvh_elf_info *ret, struct nvh_e
         *ret = info;
         memset(&info, 0, sizeof(info));
         return 0;
+}
+
+int
+nvh_elf_read_mem(const void *buf, size_t len, const char *what, struct nvh_elf_info *ret,
+                 struct nvh_err *err)
+{
+        _cleanup_elf_end_ Elf *e = NULL;
+        int r;
+
+        r = elf_init(err);
+        if (r < 0)
+                return r;
+        if (!buf || len == 0)
+                return nvh_err_set(err, -ENOEXEC, "'%s': not an ELF file", what);
+        /* elf_memory only reads the image (libelf's ELF_C_READ_MMAP contract), and every
+         * access is bounded by len. */
+        e = elf_memory((char *)buf, len);
+        return parse(e, len, what, ret, err);
+}
+
+static void
+munmapp(struct elf_map *m)
+{
+        if (m->addr)
+                munmap(m->addr, m->len);
+}
+
+/* The caller's fd and size come from one fstat of a regular file. A private read-only map
+ * costs two syscalls where libelf's pread path costs about ten, and only the pages libelf
+ * touches are read. A file truncated while mapped would raise SIGBUS: the driver root is
+ * the host's own, so only its root can do that, and ld.so has the same exposure. */
+int
+nvh_elf_read_fd_size(int fd, uint64_t size, const char *what, struct nvh_elf_info *ret,
+                     struct nvh_err *err)
+{
+        _cleanup_(munmapp) struct elf_map m = {0};
+        _cleanup_elf_end_ Elf *e = NULL;
+        int r;
+
+        r = elf_init(err);
+        if (r < 0)
+                return r;
+        if (size == 0)
+                return nvh_err_set(err, -ENOEXEC, "'%s': not an ELF file", what);
+        if (size > SIZE_MAX)
+                return nvh_err_set(err, -ENOEXEC, "'%s': too large to map", what);
+        m.addr = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m.addr != MAP_FAILED) {
+                m.len = (size_t)size;
+                return nvh_elf_read_mem(m.addr, m.len, what, ret, err);
+        }
+        m.addr = NULL;
+        /* A file system without mmap: libelf reads lazily with pread instead. */
+        e = elf_begin(fd, ELF_C_READ, NULL);
+        return parse(e, size, what, ret, err);
+}
+
+int
+nvh_elf_read_fd(int fd, const char *what, struct nvh_elf_info *ret, struct nvh_err *err)
+{
+        struct stat st;
+
+        if (fstat(fd, &st) < 0) {
+                int e = errno;
+                return nvh_err_set(err, -e, "stat '%s': %s", what, strerror(e));
+        }
+        if (!S_ISREG(st.st_mode)) {
+                /* a pipe or device has no size to check the layout against */
+                return nvh_err_set(err, -ENOEXEC, "'%s': not a regular file", what);
+        }
+        return nvh_elf_read_fd_size(fd, (uint64_t)st.st_size, what, ret, err);
 }
 
 void

@@ -9,6 +9,8 @@
 #define NVH_ELF_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "err.h"
 
@@ -25,6 +27,15 @@ struct nvh_elf_info {
 /* Read the ELF facts of an open file. `what` names it in errors; a file that is not ELF or
  * is truncated/corrupt is -ENOEXEC naming it. */
 int nvh_elf_read_fd(int fd, const char *what, struct nvh_elf_info *ret, struct nvh_err *err);
+
+/* The same for a regular file whose size the caller already has from fstat (no second fstat):
+ * the file is mapped privately read-only for the parse and unmapped before returning. */
+int nvh_elf_read_fd_size(int fd, uint64_t size, const char *what, struct nvh_elf_info *ret,
+                         struct nvh_err *err);
+
+/* The same for an image in memory (buf may be NULL when len is 0). */
+int nvh_elf_read_mem(const void *buf, size_t len, const char *what, struct nvh_elf_info *ret,
+                     struct nvh_err *err);
 
 void nvh_elf_info_clear(struct nvh_elf_info *info);
 

@@ -7,14 +7,14 @@
 #define NVH_ERR_MSG_MAX 512
 
 struct nvh_err {
-        int code;                   /* negative errno, 0 when unset */
+        int code;                  /* negative errno, 0 when unset */
         char msg[NVH_ERR_MSG_MAX]; /* one line, lower case, names the offending value */
 };
 
 /* Set the error and return code (a negative errno), so callers write
  * `return nvh_err_set(err, -EINVAL, "bad device '%s'", s);`. err may be NULL. */
 int nvh_err_set(struct nvh_err *err, int code, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Prefix context to an existing message ("open cache: <old>") and return err->code. */
 int nvh_err_prefix(struct nvh_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

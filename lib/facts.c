@@ -25,23 +25,23 @@
 
 /* nvmlBrandType_t values, named as NVIDIA_REQUIRE_BRAND spells them. */
 static const char *const brand_names[] = {
-        "unknown",     /* 0 NVML_BRAND_UNKNOWN */
-        "quadro",      /* 1 */
-        "tesla",       /* 2 */
-        "nvs",         /* 3 */
-        "grid",        /* 4 */
-        "geforce",     /* 5 */
-        "titan",       /* 6 */
-        "vapps",       /* 7 NVML_BRAND_NVIDIA_VAPPS */
-        "vpc",         /* 8 */
-        "vcs",         /* 9 */
-        "vws",         /* 10 */
-        "cloudgaming", /* 11 (also NVML_BRAND_NVIDIA_VGAMING) */
-        "quadrortx",   /* 12 */
-        "nvidiartx",   /* 13 */
-        "nvidia",      /* 14 */
-        "geforcertx",  /* 15 */
-        "titanrtx",    /* 16 */
+    "unknown",     /* 0 NVML_BRAND_UNKNOWN */
+    "quadro",      /* 1 */
+    "tesla",       /* 2 */
+    "nvs",         /* 3 */
+    "grid",        /* 4 */
+    "geforce",     /* 5 */
+    "titan",       /* 6 */
+    "vapps",       /* 7 NVML_BRAND_NVIDIA_VAPPS */
+    "vpc",         /* 8 */
+    "vcs",         /* 9 */
+    "vws",         /* 10 */
+    "cloudgaming", /* 11 (also NVML_BRAND_NVIDIA_VGAMING) */
+    "quadrortx",   /* 12 */
+    "nvidiartx",   /* 13 */
+    "nvidia",      /* 14 */
+    "geforcertx",  /* 15 */
+    "titanrtx",    /* 16 */
 };
 
 static const struct nvh_driver_file *
@@ -59,8 +59,7 @@ find_lib(const struct nvh_driver *drv, const char *soname)
 /* Child side. Trusts: the host driver library (it is host code, found under the driver root
  * by discovery). Guarantees: the probe runs without capabilities, with no_new_privs, and for
  * the version query under a seccomp filter that only lets it write its answer and exit. */
-static void __attribute__((noreturn))
-probe_child(int out_fd, const char *host_lib, const char *key)
+static void __attribute__((noreturn)) probe_child(int out_fd, const char *host_lib, const char *key)
 {
         char answer[64] = "";
         void *h;
@@ -92,8 +91,8 @@ probe_child(int out_fd, const char *host_lib, const char *key)
         } else if (streq(key, "arch")) {
                 int (*cu_init)(unsigned) = (int (*)(unsigned))dlsym(h, "cuInit");
                 int (*dev_get)(int *, int) = (int (*)(int *, int))dlsym(h, "cuDeviceGet");
-                int (*attr)(int *, int, int) = (int (*)(int *, int, int))dlsym(
-                        h, "cuDeviceGetAttribute");
+                int (*attr)(int *, int, int) =
+                    (int (*)(int *, int, int))dlsym(h, "cuDeviceGetAttribute");
                 int dev = 0, major = 0, minor = 0;
 
                 if (!cu_init || !dev_get || !attr)
@@ -106,9 +105,9 @@ probe_child(int out_fd, const char *host_lib, const char *key)
         } else if (streq(key, "brand")) {
                 int (*init)(void) = (int (*)(void))dlsym(h, "nvmlInit_v2");
                 int (*get)(unsigned, void **) =
-                        (int (*)(unsigned, void **))dlsym(h, "nvmlDeviceGetHandleByIndex_v2");
-                int (*brand)(void *, int *) = (int (*)(void *, int *))dlsym(h,
-                                                                          "nvmlDeviceGetBrand");
+                    (int (*)(unsigned, void **))dlsym(h, "nvmlDeviceGetHandleByIndex_v2");
+                int (*brand)(void *, int *) =
+                    (int (*)(void *, int *))dlsym(h, "nvmlDeviceGetBrand");
                 void *dev = NULL;
                 int b = 0;
 
@@ -158,8 +157,7 @@ probe(const char *host_lib, const char *key, char *ret_value, size_t size, struc
         if (poll(&pfd, 1, PROBE_TIMEOUT_MS) <= 0) {
                 kill(pid, SIGKILL);
                 waitpid(pid, NULL, 0);
-                return nvh_err_set(err, -ETIMEDOUT, "probe '%s' in '%s': timed out", key,
-                                   host_lib);
+                return nvh_err_set(err, -ETIMEDOUT, "probe '%s' in '%s': timed out", key, host_lib);
         }
         n = read(rd_fd, buf, sizeof(buf) - 1);
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)

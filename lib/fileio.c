@@ -60,12 +60,13 @@ nvh_fileio_read_fd(int fd, const char *what, size_t max_size, char **ret_buf, si
 }
 
 int
-nvh_fileio_read_at(int dir_fd, const char *rel_path, size_t max_size, int nofollow,
-                   char **ret_buf, size_t *ret_len, struct nvh_err *err)
+nvh_fileio_read_at(int dir_fd, const char *rel_path, size_t max_size, int nofollow, char **ret_buf,
+                   size_t *ret_len, struct nvh_err *err)
 {
         _cleanup_close_ int fd = -1;
 
-        fd = openat(dir_fd, rel_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (nofollow ? O_NOFOLLOW : 0));
+        fd =
+            openat(dir_fd, rel_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (nofollow ? O_NOFOLLOW : 0));
         if (fd < 0) {
                 int e = errno;
                 return nvh_err_set(err, -e, "open '%s': %s", rel_path, strerror(e));

@@ -191,8 +191,7 @@ do_mknod(struct inject *in, size_t i, struct nvh_err *err)
         r = parent_of(in, op->ctr_path, &dir_fd, name, err);
         if (r < 0)
                 return r;
-        return nvh_devnode_create(dir_fd, name, op->mode, op->major, op->minor, in->src[i].fd,
-                                  err);
+        return nvh_devnode_create(dir_fd, name, op->mode, op->major, op->minor, in->src[i].fd, err);
 }
 
 /* The tmpfs over /proc/driver/nvidia. A procfs without the nvidia directory (the driver is
@@ -226,7 +225,7 @@ do_proc(struct inject *in, struct nvh_err *err)
         }
         if (*prefix) {
                 names[n_names] = strdup("nvidia");
-                files[n++] = (struct nvh_mount_file){ names[n_names++], NULL, S_IFDIR | 0555 };
+                files[n++] = (struct nvh_mount_file){names[n_names++], NULL, S_IFDIR | 0555};
         }
         for (size_t i = 0; i < plan->n_ops; i++) {
                 const struct nvh_op *op = &plan->ops[i];
@@ -248,13 +247,13 @@ do_proc(struct inject *in, struct nvh_err *err)
                                 continue;
                         }
                         names[n_names] = d;
-                        files[n++] = (struct nvh_mount_file){ d, NULL, S_IFDIR | 0555 };
+                        files[n++] = (struct nvh_mount_file){d, NULL, S_IFDIR | 0555};
                         n_names++;
                 }
                 if (asprintf(&names[n_names], "%s%s", prefix, op->ctr_path) < 0)
                         break;
-                files[n++] = (struct nvh_mount_file){ names[n_names++], in->src[i].content,
-                                                      S_IFREG | 0444 };
+                files[n++] =
+                    (struct nvh_mount_file){names[n_names++], in->src[i].content, S_IFREG | 0444};
         }
         r = nvh_mount_tmpfs_files(target_fd, files, n, CTR_PROC_NVIDIA, err);
         for (size_t k = 0; k < n_names; k++)
@@ -382,8 +381,7 @@ nvh_inject_run(const struct nvh_plan *plan, const struct nvh_inject_target *t,
                struct nvh_inject_stats *stats, struct nvh_err *err)
 {
         struct inject in = {
-                .plan = plan, .t = t, .host_mnt_fd = -1, .root_fd = -1, .parent_fd = -1
-        };
+            .plan = plan, .t = t, .host_mnt_fd = -1, .root_fd = -1, .parent_fd = -1};
         _cleanup_free_ struct nvh_cgroup_rule *rules = NULL;
         size_t n_rules = 0;
         unsigned long long t0 = nvh_log_now_ns();
@@ -404,7 +402,7 @@ nvh_inject_run(const struct nvh_plan *plan, const struct nvh_inject_target *t,
                 goto out;
         r = apply_in_container(&in, stats, err);
         {
-                struct nvh_err err2 = { 0 };
+                struct nvh_err err2 = {0};
                 r2 = nvh_nsenter_restore(in.host_mnt_fd, &err2);
                 if (r >= 0 && r2 < 0) {
                         *err = err2;
@@ -424,8 +422,8 @@ nvh_inject_run(const struct nvh_plan *plan, const struct nvh_inject_target *t,
         for (size_t i = 0; i < plan->n_ops; i++) {
                 if (plan->ops[i].kind != NVH_OP_CGROUP_ALLOW)
                         continue;
-                rules[n_rules++] = (struct nvh_cgroup_rule){ 'c', plan->ops[i].major,
-                                                             plan->ops[i].minor, "rw" };
+                rules[n_rules++] =
+                    (struct nvh_cgroup_rule){'c', plan->ops[i].major, plan->ops[i].minor, "rw"};
         }
         r = nvh_cgroup_grant(in.cg, rules, n_rules, err);
         stats->ns_cgroup = nvh_log_now_ns() - t0;

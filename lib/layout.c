@@ -23,28 +23,27 @@ static const struct family {
         const char *libdir32; /* where 32-bit libraries go */
         const char *name;
 } families[] = {
-        /* Debian/Ubuntu multiarch (merged /usr or not). */
-        { "/usr/lib/x86_64-linux-gnu/libc.so.6", "/usr/lib/x86_64-linux-gnu",
-          "/usr/lib/i386-linux-gnu", "multiarch libc" },
-        { "/lib/x86_64-linux-gnu/libc.so.6", "/usr/lib/x86_64-linux-gnu", "/usr/lib/i386-linux-gnu",
-          "multiarch libc" },
-        { "/usr/lib/aarch64-linux-gnu/libc.so.6", "/usr/lib/aarch64-linux-gnu", "",
-          "multiarch libc" },
-        /* RHEL, SUSE, Fedora, Amazon Linux: lib64. */
-        { "/usr/lib64/libc.so.6", "/usr/lib64", "/usr/lib", "lib64 libc" },
-        { "/lib64/libc.so.6", "/usr/lib64", "/usr/lib", "lib64 libc" },
-        /* musl (Alpine): the loader searches /lib:/usr/local/lib:/usr/lib. */
-        { "/lib/ld-musl-x86_64.so.1", "/usr/lib", "", "musl loader" },
-        { "/lib/ld-musl-aarch64.so.1", "/usr/lib", "", "musl loader" },
-        /* Arch and others: plain /usr/lib. */
-        { "/usr/lib/libc.so.6", "/usr/lib", "/usr/lib32", "/usr/lib libc" },
+    /* Debian/Ubuntu multiarch (merged /usr or not). */
+    {"/usr/lib/x86_64-linux-gnu/libc.so.6", "/usr/lib/x86_64-linux-gnu", "/usr/lib/i386-linux-gnu",
+     "multiarch libc"},
+    {"/lib/x86_64-linux-gnu/libc.so.6", "/usr/lib/x86_64-linux-gnu", "/usr/lib/i386-linux-gnu",
+     "multiarch libc"},
+    {"/usr/lib/aarch64-linux-gnu/libc.so.6", "/usr/lib/aarch64-linux-gnu", "", "multiarch libc"},
+    /* RHEL, SUSE, Fedora, Amazon Linux: lib64. */
+    {"/usr/lib64/libc.so.6", "/usr/lib64", "/usr/lib", "lib64 libc"},
+    {"/lib64/libc.so.6", "/usr/lib64", "/usr/lib", "lib64 libc"},
+    /* musl (Alpine): the loader searches /lib:/usr/local/lib:/usr/lib. */
+    {"/lib/ld-musl-x86_64.so.1", "/usr/lib", "", "musl loader"},
+    {"/lib/ld-musl-aarch64.so.1", "/usr/lib", "", "musl loader"},
+    /* Arch and others: plain /usr/lib. */
+    {"/usr/lib/libc.so.6", "/usr/lib", "/usr/lib32", "/usr/lib libc"},
 };
 
 static bool
 exists_in_root(int root_fd, const char *ctr_path)
 {
         _cleanup_close_ int fd = -1;
-        struct nvh_err ignored = { 0 };
+        struct nvh_err ignored = {0};
 
         return nvh_rootfs_resolve(root_fd, ctr_path, O_PATH, &fd, &ignored) >= 0;
 }
@@ -69,19 +68,19 @@ static bool
 probe_cache(int root_fd, struct nvh_layout *ret)
 {
         _cleanup_close_ int fd = -1;
-        struct nvh_err ignored = { 0 };
+        struct nvh_err ignored = {0};
         struct nvh_ldcache *cache = NULL;
         bool found = false;
 
-        if (nvh_rootfs_resolve(root_fd, "/etc/ld.so.cache", O_RDONLY | O_NOFOLLOW, &fd,
-                               &ignored) < 0)
+        if (nvh_rootfs_resolve(root_fd, "/etc/ld.so.cache", O_RDONLY | O_NOFOLLOW, &fd, &ignored) <
+            0)
                 return false;
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
 
         ret->has_ldcache = true;
-        if (nvh_fileio_read_fd(fd, "/etc/ld.so.cache", NVH_LDCACHE_MAX_SIZE, &buf, &len,
-                               &ignored) < 0 ||
+        if (nvh_fileio_read_fd(fd, "/etc/ld.so.cache", NVH_LDCACHE_MAX_SIZE, &buf, &len, &ignored) <
+                0 ||
             nvh_ldcache_parse(buf, len, "/etc/ld.so.cache", &cache, &ignored) < 0)
                 return false;
         for (size_t i = 0; i < cache->n_entries; i++) {
@@ -102,7 +101,7 @@ probe_cache(int root_fd, struct nvh_layout *ret)
 int
 nvh_layout_probe_fd(int root_fd, struct nvh_layout *ret, struct nvh_err *err)
 {
-        struct nvh_layout l = { 0 };
+        struct nvh_layout l = {0};
         const struct family *fam = NULL;
 
         for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
@@ -156,8 +155,7 @@ nvh_layout_probe(const char *host_rootfs, int pid, struct nvh_layout *ret, struc
         if (root_fd < 0) {
                 int e = errno;
                 if (pid > 0 && e == ENOENT && kill(pid, 0) < 0)
-                        return nvh_err_set(err, -ESRCH, "container process %d is not running",
-                                           pid);
+                        return nvh_err_set(err, -ESRCH, "container process %d is not running", pid);
                 return nvh_err_set(err, -e, "open rootfs '%s': %s", host_rootfs, strerror(e));
         }
         return nvh_layout_probe_fd(root_fd, ret, err);

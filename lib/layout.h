@@ -10,5 +10,4 @@ int nvh_layout_probe_fd(int root_fd, struct nvh_layout *ret, struct nvh_err *err
 
 /* Open the rootfs as the container's mount namespace sees it (through /proc/<pid>/root when
  * pid > 0, else in the caller's namespace) and probe it. */
-int nvh_layout_probe(const char *host_rootfs, int pid, struct nvh_layout *ret,
-                     struct nvh_err *err);
+int nvh_layout_probe(const char *host_rootfs, int pid, struct nvh_layout *ret, struct nvh_err *err);

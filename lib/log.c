@@ -22,7 +22,7 @@ nvh_log_get_level(void)
 void
 nvh_log(enum nvh_log_level level, const char *fmt, ...)
 {
-        static const char *const names[] = { "error", "warning", "info", "debug" };
+        static const char *const names[] = {"error", "warning", "info", "debug"};
         char line[1024];
         va_list ap;
 

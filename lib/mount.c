@@ -424,8 +424,7 @@ nvh_mount_bind(int src_fd, int target_fd, unsigned flags, const char *what, stru
         if (src_find(src_fd))
                 return bind_fallback(src_fd, target_fd, flags, what, err);
         if (flags & NVH_MOUNT_NEW_TARGET)
-                return attach_detached(src_fd, target_fd, flags & NVH_MOUNT_DIR, flags, what,
-                                       err);
+                return attach_detached(src_fd, target_fd, flags & NVH_MOUNT_DIR, flags, what, err);
         if (fstat(src_fd, &src_st) < 0)
                 return nvh_err_set(err, -errno, "stat source of '%s': %s", what, strerror(errno));
         r = check_target(target_fd, S_ISDIR(src_st.st_mode), what, &target_st, err);

@@ -24,9 +24,8 @@
 #define NVIDIA_CTL_MINOR 255
 #define NVIDIA_MODESET_MINOR 254
 
-static struct nvh_op *
-plan_add(struct nvh_plan *plan, enum nvh_op_kind kind, const char *why_fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+static struct nvh_op *plan_add(struct nvh_plan *plan, enum nvh_op_kind kind, const char *why_fmt,
+                               ...) __attribute__((format(printf, 3, 4)));
 
 static struct nvh_op *
 plan_add(struct nvh_plan *plan, enum nvh_op_kind kind, const char *why_fmt, ...)
@@ -149,11 +148,11 @@ base_name(const char *path)
 
 /* The development link name for a soname that has one ("libcuda.so.1" -> "libcuda.so"). */
 static const char *const dev_links[] = {
-        "libcuda.so.1",                 /* CUDA programs link with -lcuda */
-        "libnvidia-opticalflow.so.1",   /* Optical Flow SDK links with -lnvidia-opticalflow */
-        "libnvidia-encode.so.1",        /* NVENC SDK samples link with -lnvidia-encode */
-        "libnvcuvid.so.1",              /* Video Codec SDK links with -lnvcuvid */
-        "libnvidia-ml.so.1",            /* NVML users link with -lnvidia-ml */
+    "libcuda.so.1",               /* CUDA programs link with -lcuda */
+    "libnvidia-opticalflow.so.1", /* Optical Flow SDK links with -lnvidia-opticalflow */
+    "libnvidia-encode.so.1",      /* NVENC SDK samples link with -lnvidia-encode */
+    "libnvcuvid.so.1",            /* Video Codec SDK links with -lnvcuvid */
+    "libnvidia-ml.so.1",          /* NVML users link with -lnvidia-ml */
 };
 
 static int
@@ -233,14 +232,14 @@ plan_files(struct nvh_plan *plan, const struct nvh_driver *drv, unsigned caps, s
                 case NVH_FILE_FIRMWARE:
                         r = add_bind(plan, f->host_path, f->ctr_path,
                                      NVH_OPF_RDONLY | NVH_OPF_NOSUID | NVH_OPF_NODEV |
-                                             NVH_OPF_NOEXEC,
+                                         NVH_OPF_NOEXEC,
                                      f->why, err);
                         plan->n_firmware++;
                         break;
                 case NVH_FILE_CONFIG:
                         r = add_bind(plan, f->host_path, f->ctr_path,
                                      NVH_OPF_RDONLY | NVH_OPF_NOSUID | NVH_OPF_NODEV |
-                                             NVH_OPF_NOEXEC,
+                                         NVH_OPF_NOEXEC,
                                      f->why, err);
                         break;
                 case NVH_FILE_SOCKET:
@@ -249,8 +248,7 @@ plan_files(struct nvh_plan *plan, const struct nvh_driver *drv, unsigned caps, s
                         break;
                 case NVH_FILE_DIR:
                         r = add_bind(plan, f->host_path, f->ctr_path,
-                                     NVH_OPF_NOSUID | NVH_OPF_NODEV | NVH_OPF_NOEXEC |
-                                             NVH_OPF_DIR,
+                                     NVH_OPF_NOSUID | NVH_OPF_NODEV | NVH_OPF_NOEXEC | NVH_OPF_DIR,
                                      f->why, err);
                         break;
                 }
@@ -281,7 +279,7 @@ plan_proc(struct nvh_plan *plan, const char *host_proc, const struct nvh_gpu *co
           size_t n_gpus, struct nvh_err *err)
 {
         _cleanup_free_ char *dir = nvh_fileio_path_join(host_proc, "driver/nvidia");
-        static const char *const plain[] = { "version", "registry" };
+        static const char *const plain[] = {"version", "registry"};
         int r;
 
         if (!dir)
@@ -299,12 +297,12 @@ plan_proc(struct nvh_plan *plan, const char *host_proc, const struct nvh_gpu *co
                 _cleanup_free_ char *buf = NULL;
                 _cleanup_free_ char *out = NULL;
                 size_t len = 0, o = 0;
-                struct nvh_err ignored = { 0 };
+                struct nvh_err ignored = {0};
 
                 if (!p)
                         return nvh_err_set(err, -ENOMEM, "plan: out of memory");
-                if (nvh_fileio_read_at(-100 /* AT_FDCWD */, p, 64 << 10, 0, &buf, &len,
-                                       &ignored) < 0) {
+                if (nvh_fileio_read_at(-100 /* AT_FDCWD */, p, 64 << 10, 0, &buf, &len, &ignored) <
+                    0) {
                         buf = strdup("");
                         len = 0;
                         if (!buf)
@@ -433,8 +431,8 @@ nvh_plan_build(const struct nvh_plan_input *in, struct nvh_plan **ret, struct nv
         for (size_t i = 0; i < n_gpus; i++) {
                 char name[32];
                 snprintf(name, sizeof(name), "nvidia%u", gpus[i]->minor);
-                r = add_node(plan, in->host_dev, name, (unsigned)sys->majors.nvidia,
-                             gpus[i]->minor, true, "selected GPU", err);
+                r = add_node(plan, in->host_dev, name, (unsigned)sys->majors.nvidia, gpus[i]->minor,
+                             true, "selected GPU", err);
                 if (r < 0)
                         goto fail;
         }
@@ -489,11 +487,11 @@ flags_json(unsigned flags)
         static const struct {
                 unsigned bit;
                 const char *name;
-        } names[] = { { NVH_OPF_RDONLY, "ro" },
-                      { NVH_OPF_NOSUID, "nosuid" },
-                      { NVH_OPF_NODEV, "nodev" },
-                      { NVH_OPF_NOEXEC, "noexec" },
-                      { NVH_OPF_DIR, "dir" } };
+        } names[] = {{NVH_OPF_RDONLY, "ro"},
+                     {NVH_OPF_NOSUID, "nosuid"},
+                     {NVH_OPF_NODEV, "nodev"},
+                     {NVH_OPF_NOEXEC, "noexec"},
+                     {NVH_OPF_DIR, "dir"}};
 
         for (size_t i = 0; a && i < ARRAY_SIZE(names); i++)
                 if (flags & names[i].bit)

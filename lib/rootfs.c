@@ -532,8 +532,7 @@ nvh_rootfs_create_target(int root_fd, const char *ctr_path, bool is_dir, mode_t 
         r = open_parent(root_fd, ctr_path, &dir_fd, name, err);
         if (r < 0)
                 return r;
-        return nvh_rootfs_create_target_at(dir_fd, name, ctr_path, is_dir, mode, ret_fd, NULL,
-                                           err);
+        return nvh_rootfs_create_target_at(dir_fd, name, ctr_path, is_dir, mode, ret_fd, NULL, err);
 }
 
 int

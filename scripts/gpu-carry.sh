@@ -1,10 +1,13 @@
 #!/bin/bash
 # Prepare .carry/ (git-ignored) for the GPU machine: the nvhook binary built here and the
-# runtimes with their libraries (scripts/carry-runtimes.sh).
+# runtimes with their libraries (scripts/carry-runtimes.sh), and the benchmark helpers.
 set -eu
 cd "$(dirname "$0")/.."
 bash scripts/build.sh >/dev/null
 mkdir -p .carry
 install -m 0755 build/nvhook .carry/nvhook
+mkdir -p .carry/bench
+install -m 0755 build/bench/timeexec build/bench/bench_floor build/bench/bench_empty \
+        build/bench/bench_mkcache .carry/bench/
 [ -x .carry/runtimes/bin/runc ] || sh scripts/carry-runtimes.sh .carry/runtimes
 du -sh .carry

@@ -318,7 +318,7 @@ test_v1(void)
         r = probe_mknod(&p, "0");
         CHECK(r == 0, "v1 195:0 rwm: mknod 195:0 gave %s", err_name(r));
         /* "a" with less than rwm must not switch the cgroup to allow-all */
-        struct nvh_cgroup_rule all_rw = { 'a', NVH_CGROUP_ANY, NVH_CGROUP_ANY, "rw" };
+        struct nvh_cgroup_rule all_rw = {'a', NVH_CGROUP_ANY, NVH_CGROUP_ANY, "rw"};
         r = nvh_cgroup_grant(cg, &all_rw, 1, &err);
         CHECK(r == 0, "grant a rw: %s", err.msg);
         r = probe_mknod(&p, "1");
