@@ -293,6 +293,15 @@ nvh_cmd_hook(struct nvh_cli *cli)
                 t.host_rootfs = run.spec->host_rootfs;
                 t.cgroup_mode = cli->conf.cgroup_mode;
                 t.user_ns = run.spec->user_ns;
+                t.root_uid = t.root_gid = -1;
+                for (size_t i = 0; i < run.spec->n_uid_mappings; i++)
+                        if (run.spec->uid_mappings[i].container_id == 0)
+                                t.root_uid = (int)run.spec->uid_mappings[i].host_id;
+                for (size_t i = 0; i < run.spec->n_gid_mappings; i++)
+                        if (run.spec->gid_mappings[i].container_id == 0)
+                                t.root_gid = (int)run.spec->gid_mappings[i].host_id;
+                if (t.root_gid < 0)
+                        t.root_gid = t.root_uid;
                 r = nvh_inject_run(run.plan, &t, &run.stats, &err);
                 phase_done(&run, PH_INJECT);
         }

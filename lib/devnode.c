@@ -20,8 +20,8 @@ name_ok(const char *name)
 }
 
 /* A bind mount of the host node on an empty file. */
-static int
-bind_node(int dir_fd, const char *name, int host_src_fd, struct nvh_err *err)
+int
+nvh_devnode_bind(int dir_fd, const char *name, int host_src_fd, struct nvh_err *err)
 {
         _cleanup_close_ int fd = -1, target_fd = -1;
         struct stat sb;
@@ -82,7 +82,7 @@ nvh_devnode_create(int dir_fd, const char *name, mode_t mode, unsigned major, un
                 if (e != EPERM || host_src_fd < 0)
                         return nvh_err_set(err, -e, "mknod '%s' (%u:%u): %s", name, major, minor,
                                            strerror(e));
-                return bind_node(dir_fd, name, host_src_fd, err);
+                return nvh_devnode_bind(dir_fd, name, host_src_fd, err);
         }
         return 0;
 }

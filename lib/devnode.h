@@ -16,3 +16,8 @@
  * otherwise). host_src_fd may be -1: no check, and EPERM is then an error. */
 int nvh_devnode_create(int dir_fd, const char *name, mode_t mode, unsigned major, unsigned minor,
                        int host_src_fd, struct nvh_err *err);
+
+/* Bind host_src_fd (a host node from nvh_mount_open_source) on an empty file `name` in dir_fd.
+ * Used directly in a user namespace: there a node made by mknod sits on a filesystem mounted
+ * in that namespace, which the kernel marks nodev, so only the host's own node can be opened. */
+int nvh_devnode_bind(int dir_fd, const char *name, int host_src_fd, struct nvh_err *err);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -191,6 +192,8 @@ do_mknod(struct inject *in, size_t i, struct nvh_err *err)
         r = parent_of(in, op->ctr_path, &dir_fd, name, err);
         if (r < 0)
                 return r;
+        if (in->t->user_ns)
+                return nvh_devnode_bind(dir_fd, name, in->src[i].fd, err);
         return nvh_devnode_create(dir_fd, name, op->mode, op->major, op->minor, in->src[i].fd, err);
 }
 
@@ -324,6 +327,23 @@ out:
         return r;
 }
 
+/* In a user namespace, files are created as the container's root: the host's root is not
+ * mapped there, and filesystems mounted in that namespace refuse its files (EOVERFLOW).
+ * setfsuid changes only the filesystem identity: CAP_SYS_ADMIN for the mounts stays. Returns
+ * whether the identity is the one asked for. */
+static bool
+act_as_container_root(const struct inject *in, bool on)
+{
+        uid_t uid = on ? (uid_t)in->t->root_uid : 0;
+        gid_t gid = on ? (gid_t)in->t->root_gid : 0;
+
+        if (!in->t->user_ns || in->t->root_uid < 0)
+                return true;
+        (void)setfsgid(gid);
+        (void)setfsuid(uid);
+        return (uid_t)setfsuid((uid_t)-1) == uid;
+}
+
 static int
 apply_in_container(struct inject *in, struct nvh_inject_stats *stats, struct nvh_err *err)
 {
@@ -335,6 +355,9 @@ apply_in_container(struct inject *in, struct nvh_inject_stats *stats, struct nvh
         r = nvh_rootfs_open(in->t->host_rootfs, &in->root_fd, err);
         if (r < 0)
                 return r;
+        if (!act_as_container_root(in, true))
+                return nvh_err_set(err, -EPERM, "cannot act as the container's root (%d)",
+                                   in->t->root_uid);
         for (size_t i = 0; i < plan->n_ops; i++) {
                 const struct nvh_op *op = &plan->ops[i];
 
@@ -365,7 +388,10 @@ apply_in_container(struct inject *in, struct nvh_inject_stats *stats, struct nvh
                 any_proc |= plan->ops[i].kind == NVH_OP_PROC_FILE;
         }
         if (any_proc) {
+                /* The tmpfs is our own fresh mount: fill it as ourselves. */
+                act_as_container_root(in, false);
                 r = do_proc(in, err);
+                act_as_container_root(in, true);
                 if (r < 0)
                         return r;
         }
@@ -401,6 +427,7 @@ nvh_inject_run(const struct nvh_plan *plan, const struct nvh_inject_target *t,
         if (r < 0)
                 goto out;
         r = apply_in_container(&in, stats, err);
+        act_as_container_root(&in, false);
         {
                 struct nvh_err err2 = {0};
                 r2 = nvh_nsenter_restore(in.host_mnt_fd, &err2);

@@ -14,6 +14,7 @@ struct nvh_inject_target {
         const char *host_rootfs; /* <bundle>/<root.path>, absolute */
         int cgroup_mode;         /* enum nvh_cgroup_mode */
         bool user_ns;            /* the container has a user namespace: bind nodes */
+        int root_uid, root_gid;  /* host ids of the container's root there, -1 when none */
 };
 
 struct nvh_inject_stats {
