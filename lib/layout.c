@@ -98,6 +98,24 @@ probe_cache(int root_fd, struct nvh_layout *ret)
         return found;
 }
 
+static bool
+same_dir(int root_fd, const char *a, const char *b)
+{
+        _cleanup_close_ int a_fd = -1, b_fd = -1;
+        struct nvh_err ignored = {0};
+        struct stat sa, sb;
+
+        if (!a[0] || !b[0])
+                return false;
+        if (streq(a, b))
+                return true;
+        if (nvh_rootfs_resolve(root_fd, a, O_PATH | O_DIRECTORY, &a_fd, &ignored) < 0 ||
+            nvh_rootfs_resolve(root_fd, b, O_PATH | O_DIRECTORY, &b_fd, &ignored) < 0 ||
+            fstat(a_fd, &sa) < 0 || fstat(b_fd, &sb) < 0)
+                return false;
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 int
 nvh_layout_probe_fd(int root_fd, struct nvh_layout *ret, struct nvh_err *err)
 {
@@ -131,6 +149,11 @@ nvh_layout_probe_fd(int root_fd, struct nvh_layout *ret, struct nvh_err *err)
                 snprintf(l.libdir32, sizeof(l.libdir32), "%s", fam->libdir32);
         if (!l.libdir32[0] && !fam)
                 snprintf(l.libdir32, sizeof(l.libdir32), "/usr/lib");
+        if (same_dir(root_fd, l.libdir, l.libdir32)) {
+                /* Arch-like images link lib64 to lib: one directory cannot hold both classes
+                 * under one name, so 32-bit libraries are not injected there. */
+                l.libdir32[0] = '\0';
+        }
         *ret = l;
         return 0;
 }

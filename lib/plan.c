@@ -308,7 +308,9 @@ plan_proc(struct nvh_plan *plan, const char *host_proc, const struct nvh_gpu *co
                         if (!buf)
                                 return nvh_err_set(err, -ENOMEM, "plan: out of memory");
                 }
-                out = malloc(len + 32);
+                /* Each rewritten line (>= 18 bytes in) grows by at most 3, a missing final
+                 * newline adds 1 and a missing ModifyDeviceFiles line 21. */
+                out = malloc(len + len / 6 + 64);
                 if (!out)
                         return nvh_err_set(err, -ENOMEM, "plan: out of memory");
                 bool seen = false;
@@ -392,11 +394,9 @@ nvh_plan_build(const struct nvh_plan_input *in, struct nvh_plan **ret, struct nv
         if (!plan)
                 return nvh_err_set(err, -ENOMEM, "plan: out of memory");
         plan->layout = *in->layout;
-        /* Video and display need the compute and graphics stacks underneath them. */
-        if (caps & NVH_CAP_VIDEO)
-                caps |= NVH_CAP_COMPUTE;
-        if (caps & NVH_CAP_DISPLAY)
-                caps |= NVH_CAP_GRAPHICS;
+        /* What a capability implies (video runs on the CUDA libraries, display on the
+         * graphics stack) is in the component tables: each file lists every capability that
+         * selects it, so discovery and the plan agree. */
         plan->caps = caps;
 
         r = nvh_plan_select_gpus(in->req, sys, &gpus, &n_gpus, err);

@@ -1,0 +1,1332 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* lib/plan.c on the generated fixtures: the real driver tree (ELF files, cache by ldconfig),
+ * the fake procfs trees and, when the fixtures were made as root, the fake /dev trees.
+ * Expectations are computed without the plan: libraries by listing the fixture directories
+ * against the component tables (sonames read back from the ELF files), binaries and config
+ * files from the tables, device numbers from the procfs trees' devices file and from the
+ * generator's procfs.env, params lines from the host file. */
+#include "testutil.h"
+
+#include <errno.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "components.h"
+#include "driver.h"
+#include "elf.h"
+#include "gpus.h"
+#include "macros.h"
+#include "plan.h"
+#include "request.h"
+
+#define VER "580.159.04"
+#define LIBDIR "/usr/lib/x86_64-linux-gnu"
+#define LIBDIR32 "/usr/lib/i386-linux-gnu"
+#define FLAGS_RO (NVH_OPF_RDONLY | NVH_OPF_NOSUID | NVH_OPF_NODEV)
+
+static struct nvh_driver *drv; /* every file of the operator tree (NVH_CAP_ALL) */
+static char *driver_root;
+
+static char *
+fx(const char *name)
+{
+        char *p;
+
+        assert_true(asprintf(&p, "%s/%s", tu_fixtures(), name) > 0);
+        return p;
+}
+
+static int
+setup(void **state)
+{
+        struct nvh_err err = {0};
+        struct nvh_driver_opts o = {0};
+
+        (void)state;
+        driver_root = fx("driver");
+        o.host_root = driver_root;
+        o.version = VER;
+        o.caps = NVH_CAP_ALL;
+        o.host_ipc_root = tu_tmpdir(); /* no host IPC endpoints */
+        if (nvh_driver_discover(&o, &drv, &err) < 0) {
+                fprintf(stderr, "discover '%s': %s\n", driver_root, err.msg);
+                return -1;
+        }
+        return 0;
+}
+
+static int
+teardown(void **state)
+{
+        (void)state;
+        nvh_driver_free(drv);
+        free(driver_root);
+        return 0;
+}
+
+/* ---- independent facts about the fixtures --------------------------------------------- */
+
+/* Value of KEY=... in procfs.env (quotes stripped); caller frees. */
+static char *
+env_value(const char *key)
+{
+        _cleanup_free_ char *path = fx("procfs.env");
+        char line[4096];
+        FILE *f = fopen(path, "re");
+
+        assert_non_null(f);
+        while (fgets(line, sizeof(line), f)) {
+                size_t n = strlen(key);
+                if (strncmp(line, key, n) == 0 && line[n] == '=') {
+                        char *v = line + n + 1;
+                        v[strcspn(v, "\n")] = '\0';
+                        if (*v == '\'') {
+                                v++;
+                                v[strcspn(v, "'")] = '\0';
+                        }
+                        fclose(f);
+                        return strdup(v);
+                }
+        }
+        fclose(f);
+        fail_msg("%s not in procfs.env", key);
+        return NULL;
+}
+
+/* The i-th space-separated word of KEY in procfs.env. */
+static char *
+env_word(const char *key, size_t i)
+{
+        _cleanup_free_ char *v = env_value(key);
+        char *save = NULL, *w = strtok_r(v, " ", &save);
+
+        while (w && i--)
+                w = strtok_r(NULL, " ", &save);
+        assert_non_null(w);
+        return strdup(w);
+}
+
+/* A character major from <proc>/devices, by name (first match), -1 when absent. */
+static int
+proc_major(const char *proc, const char *name)
+{
+        _cleanup_free_ char *path = NULL;
+        char line[256];
+        int major = -1;
+        FILE *f;
+
+        assert_true(asprintf(&path, "%s/devices", proc) > 0);
+        f = fopen(path, "re");
+        assert_non_null(f);
+        while (fgets(line, sizeof(line), f)) {
+                char n[128];
+                int m;
+                if (strncmp(line, "Block", 5) == 0)
+                        break;
+                if (sscanf(line, "%d %127s", &m, n) == 2 && streq(n, name) && major < 0)
+                        major = m;
+        }
+        fclose(f);
+        return major;
+}
+
+static int
+nvidia_major(const char *proc)
+{
+        int m = proc_major(proc, "nvidia");
+        return m >= 0 ? m : proc_major(proc, "nvidia-frontend");
+}
+
+struct want_lib {
+        char host[4096];
+        char file[256];
+        char soname[256];
+        int cls;
+};
+
+/* Every library of the operator tree a plan with caps must inject: listed from the fixture
+ * directory (regular files named <component>.so.<version>, or any <component>.so.* for
+ * unversioned components), soname read from the file. */
+static size_t
+want_libs(unsigned caps, int cls, struct want_lib *out, size_t max)
+{
+        _cleanup_free_ char *dir = NULL;
+        size_t n_libs, n = 0;
+        const struct nvh_component_lib *libs = nvh_components_libs(&n_libs);
+        DIR *d;
+        struct dirent *e;
+
+        assert_true(asprintf(&dir, "%s/usr/lib/%s", driver_root,
+                             cls == 64 ? "x86_64-linux-gnu" : "i386-linux-gnu") > 0);
+        d = opendir(dir);
+        assert_non_null(d);
+        while ((e = readdir(d))) {
+                const struct nvh_component_lib *lib = NULL;
+                char path[4096];
+                struct stat st;
+
+                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+                if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+                        continue;
+                for (size_t i = 0; i < n_libs; i++) {
+                        size_t len = strlen(libs[i].name);
+                        const char *rest = e->d_name + len;
+                        if (strncmp(e->d_name, libs[i].name, len) != 0)
+                                continue;
+                        if ((libs[i].flags & NVH_COMPONENT_UNVERSIONED)
+                                ? strncmp(rest, ".so.", 4) == 0
+                                : streq(rest, ".so." VER))
+                                lib = &libs[i];
+                }
+                if (!lib || !(lib->caps & caps))
+                        continue;
+                assert_true(n < max);
+                struct want_lib *w = &out[n++];
+                struct nvh_elf_info info = {0};
+                struct nvh_err err = {0};
+                int fd = open(path, O_RDONLY | O_CLOEXEC);
+                assert_true(fd >= 0);
+                assert_int_equal(nvh_elf_read_fd(fd, path, &info, &err), 0);
+                close(fd);
+                assert_int_equal(info.elf_class, cls);
+                assert_non_null(info.soname);
+                snprintf(w->host, sizeof(w->host), "%s", path);
+                snprintf(w->file, sizeof(w->file), "%s", e->d_name);
+                snprintf(w->soname, sizeof(w->soname), "%s", info.soname);
+                w->cls = cls;
+                nvh_elf_info_clear(&info);
+        }
+        closedir(d);
+        return n;
+}
+
+/* ---- plan queries ----------------------------------------------------------------------- */
+
+static bool
+starts_with(const char *s, const char *prefix)
+{
+        return s && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static size_t
+count_ops(const struct nvh_plan *p, enum nvh_op_kind kind, const char *ctr_path)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < p->n_ops; i++)
+                if (p->ops[i].kind == kind &&
+                    (!ctr_path || (p->ops[i].ctr_path && streq(p->ops[i].ctr_path, ctr_path))))
+                        n++;
+        return n;
+}
+
+static const struct nvh_op *
+find_op(const struct nvh_plan *p, enum nvh_op_kind kind, const char *ctr_path)
+{
+        for (size_t i = 0; i < p->n_ops; i++)
+                if (p->ops[i].kind == kind && p->ops[i].ctr_path &&
+                    streq(p->ops[i].ctr_path, ctr_path))
+                        return &p->ops[i];
+        return NULL;
+}
+
+static const struct nvh_op *
+find_ldcache(const struct nvh_plan *p, const char *key, int cls)
+{
+        for (size_t i = 0; i < p->n_ops; i++)
+                if (p->ops[i].kind == NVH_OP_LDCACHE && streq(p->ops[i].target, key) &&
+                    p->ops[i].elf_class == cls)
+                        return &p->ops[i];
+        return NULL;
+}
+
+/* ---- building plans ------------------------------------------------------------------- */
+
+struct setup {
+        const char *proc_name; /* fixture ("proc-1gpu") or absolute path */
+        const char *dev_name;  /* fixture ("dev-1gpu") or absolute path; NULL: an empty dir */
+        unsigned caps;
+        enum nvh_devsel sel;
+        const char *const *devices; /* NULL-terminated */
+        const char *libdir32;       /* NULL: LIBDIR32 */
+};
+
+struct built {
+        struct nvh_system *sys;
+        struct nvh_plan *plan;
+        struct nvh_layout layout;
+        char *proc, *dev;
+        struct nvh_err err;
+        int r;
+};
+
+/* A fixture by name, or an absolute path as it is. */
+static char *
+path_of(const char *name)
+{
+        return name[0] == '/' ? strdup(name) : fx(name);
+}
+
+static bool
+have_dev(const char *dev_name)
+{
+        _cleanup_free_ char *p = fx(dev_name);
+        struct stat st;
+        return stat(p, &st) == 0;
+}
+
+#define REQUIRE_DEV(name)                                                                          \
+        do {                                                                                       \
+                if (!have_dev(name)) {                                                             \
+                        fprintf(stderr,                                                            \
+                                "no fake device nodes (%s: fixtures made without "                 \
+                                "root), skipping\n",                                               \
+                                name);                                                             \
+                        skip();                                                                    \
+                }                                                                                  \
+        } while (0)
+
+static void
+build(const struct setup *s, struct built *b)
+{
+        static const char *const none[] = {NULL};
+        struct nvh_request req = {0};
+        struct nvh_plan_input in = {0};
+
+        memset(b, 0, sizeof(*b));
+        b->proc = path_of(s->proc_name);
+        if (s->dev_name) {
+                b->dev = path_of(s->dev_name);
+        } else {
+                assert_true(asprintf(&b->dev, "%s/empty-dev", tu_tmpdir()) > 0);
+                assert_true(mkdir(b->dev, 0755) == 0 || errno == EEXIST);
+        }
+        assert_int_equal(nvh_gpus_discover(b->proc, &b->sys, &b->err), 0);
+        snprintf(b->layout.libdir, sizeof(b->layout.libdir), "%s", LIBDIR);
+        snprintf(b->layout.libdir32, sizeof(b->layout.libdir32), "%s",
+                 s->libdir32 ? s->libdir32 : LIBDIR32);
+        b->layout.has_ldcache = true;
+        snprintf(b->layout.why, sizeof(b->layout.why), "test layout");
+
+        req.gpu_container = true;
+        req.sel = s->sel;
+        req.devices = (char **)(s->devices ? s->devices : none);
+        req.caps = s->caps;
+        req.requires = (char **)none;
+        req.require_names = (char **)none;
+        req.mig_config = (char **)none;
+        req.mig_monitor = (char **)none;
+        req.imex_channels = (char **)none;
+        req.source = "env";
+
+        in.req = &req;
+        in.sys = b->sys;
+        in.drv = drv;
+        in.layout = &b->layout;
+        in.host_dev = b->dev;
+        in.host_proc = b->proc;
+        b->r = nvh_plan_build(&in, &b->plan, &b->err);
+}
+
+static void
+built_free(struct built *b)
+{
+        nvh_plan_free(b->plan);
+        nvh_gpus_free(b->sys);
+        free(b->proc);
+        free(b->dev);
+}
+
+/* The capabilities a file must carry to be selected: what one capability implies (video the
+ * CUDA libraries, display the graphics stack) is written in the component tables themselves,
+ * not widened by the plan. */
+static unsigned
+effective(unsigned caps)
+{
+        return caps;
+}
+
+/* ---- checks --------------------------------------------------------------------------- */
+
+/* Each selected library: one bind (ro,nosuid,nodev) into the class's directory, a soname
+ * link when the file is not named after its soname, one cache entry per soname; nothing of
+ * the other class unless asked for. Returns the number of libraries. */
+static size_t
+check_libs(const struct nvh_plan *p, unsigned caps, const char *libdir32)
+{
+        static struct want_lib want[256];
+        size_t total = 0;
+
+        for (int cls = 32; cls <= 64; cls += 32) {
+                const char *dir = cls == 64 ? LIBDIR : libdir32;
+                bool wanted = cls == 64 || ((caps & NVH_CAP_COMPAT32) && dir[0]);
+                size_t n = wanted ? want_libs(effective(caps), cls, want, ARRAY_SIZE(want)) : 0;
+                size_t binds = 0;
+
+                if (wanted && (effective(caps) & ~NVH_CAP_COMPAT32))
+                        assert_true(n > 0); /* the fixture must have something to check */
+                for (size_t i = 0; i < n; i++) {
+                        _cleanup_free_ char *ctr = NULL, *link = NULL;
+                        assert_true(asprintf(&ctr, "%s/%s", dir, want[i].file) > 0);
+                        assert_true(asprintf(&link, "%s/%s", dir, want[i].soname) > 0);
+                        if (count_ops(p, NVH_OP_BIND, ctr) != 1)
+                                fail_msg("%s: %zu binds, want 1", ctr,
+                                         count_ops(p, NVH_OP_BIND, ctr));
+                        const struct nvh_op *b = find_op(p, NVH_OP_BIND, ctr);
+                        assert_string_equal(b->host_path, want[i].host);
+                        assert_int_equal(b->flags, FLAGS_RO);
+
+                        const struct nvh_op *c = find_ldcache(p, want[i].soname, cls);
+                        if (!c)
+                                fail_msg("no %d-bit cache entry for %s", cls, want[i].soname);
+                        if (streq(want[i].soname, want[i].file)) {
+                                assert_string_equal(c->ctr_path, ctr);
+                                assert_int_equal(count_ops(p, NVH_OP_SYMLINK, link), 0);
+                        } else {
+                                assert_string_equal(c->ctr_path, link);
+                                assert_int_equal(count_ops(p, NVH_OP_SYMLINK, link), 1);
+                                assert_string_equal(find_op(p, NVH_OP_SYMLINK, link)->target,
+                                                    want[i].file);
+                        }
+                }
+                /* nothing else lands in the directory as a bind, one cache entry each */
+                for (size_t i = 0; i < p->n_ops; i++) {
+                        const struct nvh_op *op = &p->ops[i];
+                        if (op->kind == NVH_OP_BIND && dir[0] && starts_with(op->ctr_path, dir) &&
+                            op->ctr_path[strlen(dir)] == '/')
+                                binds++;
+                }
+                size_t caches = 0;
+                for (size_t i = 0; i < p->n_ops; i++)
+                        caches += p->ops[i].kind == NVH_OP_LDCACHE && p->ops[i].elf_class == cls;
+                assert_int_equal(binds, n);
+                assert_int_equal(caches, n);
+                total += n;
+        }
+        assert_int_equal(p->n_libs, total);
+        return total;
+}
+
+static void
+check_bins(const struct nvh_plan *p, unsigned caps)
+{
+        size_t n_bins, want = 0;
+        const struct nvh_component_bin *bins = nvh_components_bins(&n_bins);
+
+        for (size_t i = 0; i < n_bins; i++) {
+                _cleanup_free_ char *ctr = NULL, *host = NULL;
+                assert_true(asprintf(&ctr, "/usr/bin/%s", bins[i].name) > 0);
+                assert_true(asprintf(&host, "%s/usr/bin/%s", driver_root, bins[i].name) > 0);
+                if (!(bins[i].caps & effective(caps))) {
+                        assert_null(find_op(p, NVH_OP_BIND, ctr));
+                        continue;
+                }
+                want++;
+                assert_int_equal(count_ops(p, NVH_OP_BIND, ctr), 1);
+                const struct nvh_op *b = find_op(p, NVH_OP_BIND, ctr);
+                assert_string_equal(b->host_path, host);
+                assert_int_equal(b->flags, FLAGS_RO);
+        }
+        size_t got = 0;
+        for (size_t i = 0; i < p->n_ops; i++)
+                got +=
+                    p->ops[i].kind == NVH_OP_BIND && starts_with(p->ops[i].ctr_path, "/usr/bin/");
+        assert_int_equal(got, want);
+        assert_int_equal(p->n_bins, want);
+        assert_null(find_op(p, NVH_OP_BIND, "/usr/bin/bash")); /* not NVIDIA's */
+}
+
+/* Firmware of the running version and configuration files: read-only and noexec. */
+static void
+check_data(const struct nvh_plan *p, unsigned caps)
+{
+        size_t n_fw, n_cf, want_fw = 0, want_cf = 0, got_fw = 0, got_cf = 0;
+        const struct nvh_component_firmware *fw = nvh_components_firmware(&n_fw);
+        const struct nvh_component_config *cf = nvh_components_configs(&n_cf);
+        static const char *const bases[] = {"usr/share", "usr/local/share", "etc"};
+
+        for (size_t i = 0; i < n_fw; i++) {
+                _cleanup_free_ char *pat = NULL;
+                glob_t g = {0};
+                if (!(fw[i].caps & effective(caps)))
+                        continue;
+                assert_true(asprintf(&pat, "%s/usr/lib/firmware/nvidia/" VER "/%s", driver_root,
+                                     fw[i].pattern) > 0);
+                assert_int_equal(glob(pat, 0, NULL, &g), 0);
+                for (size_t j = 0; j < g.gl_pathc; j++) {
+                        _cleanup_free_ char *ctr = NULL;
+                        assert_true(asprintf(&ctr, "/lib/firmware/nvidia/" VER "/%s",
+                                             strrchr(g.gl_pathv[j], '/') + 1) > 0);
+                        assert_int_equal(count_ops(p, NVH_OP_BIND, ctr), 1);
+                        const struct nvh_op *b = find_op(p, NVH_OP_BIND, ctr);
+                        assert_string_equal(b->host_path, g.gl_pathv[j]);
+                        assert_int_equal(b->flags, FLAGS_RO | NVH_OPF_NOEXEC);
+                        want_fw++;
+                }
+                globfree(&g);
+        }
+        for (size_t i = 0; i < n_cf; i++) {
+                if (!(cf[i].caps & effective(caps)))
+                        continue;
+                for (size_t k = 0; k < ARRAY_SIZE(bases); k++) {
+                        _cleanup_free_ char *pat = NULL;
+                        glob_t g = {0};
+                        size_t root_len = strlen(driver_root) + 1 + strlen(bases[k]) + 1;
+                        assert_true(asprintf(&pat, "%s/%s/%s", driver_root, bases[k], cf[i].rel) >
+                                    0);
+                        if (glob(pat, 0, NULL, &g) != 0)
+                                continue;
+                        for (size_t j = 0; j < g.gl_pathc; j++) {
+                                const char *base = cf[i].ctr_base           ? cf[i].ctr_base
+                                                   : streq(bases[k], "etc") ? "/etc"
+                                                                            : "/usr/share";
+                                _cleanup_free_ char *ctr = NULL;
+                                assert_true(
+                                    asprintf(&ctr, "%s/%s", base, g.gl_pathv[j] + root_len) > 0);
+                                if (count_ops(p, NVH_OP_BIND, ctr) != 1)
+                                        fail_msg("config %s: %zu binds", ctr,
+                                                 count_ops(p, NVH_OP_BIND, ctr));
+                                const struct nvh_op *b = find_op(p, NVH_OP_BIND, ctr);
+                                assert_string_equal(b->host_path, g.gl_pathv[j]);
+                                assert_int_equal(b->flags, FLAGS_RO | NVH_OPF_NOEXEC);
+                                want_cf++;
+                        }
+                        globfree(&g);
+                }
+        }
+        for (size_t i = 0; i < p->n_ops; i++) {
+                const struct nvh_op *op = &p->ops[i];
+                if (op->kind != NVH_OP_BIND)
+                        continue;
+                if (starts_with(op->ctr_path, "/lib/firmware/"))
+                        got_fw++;
+                else if (starts_with(op->ctr_path, "/usr/share/") ||
+                         starts_with(op->ctr_path, "/etc/"))
+                        got_cf++;
+                assert_null(strstr(op->host_path, "mesa"));
+                assert_null(strstr(op->host_path, "535.54.03"));
+        }
+        assert_int_equal(got_fw, want_fw);
+        assert_int_equal(p->n_firmware, want_fw);
+        assert_int_equal(got_cf, want_cf);
+        if (effective(caps) & (NVH_CAP_UTILITY | NVH_CAP_COMPUTE))
+                assert_true(want_fw > 0);
+        if (effective(caps) & NVH_CAP_GRAPHICS)
+                assert_true(want_cf > 0);
+}
+
+/* Every bind is one of the kinds checked above (nothing unaccounted for). */
+static void
+check_binds_accounted(const struct nvh_plan *p, const char *libdir32)
+{
+        for (size_t i = 0; i < p->n_ops; i++) {
+                const struct nvh_op *op = &p->ops[i];
+                if (op->kind != NVH_OP_BIND)
+                        continue;
+                bool known = starts_with(op->ctr_path, LIBDIR "/") ||
+                             (libdir32[0] && starts_with(op->ctr_path, libdir32) &&
+                              op->ctr_path[strlen(libdir32)] == '/') ||
+                             starts_with(op->ctr_path, "/usr/bin/") ||
+                             starts_with(op->ctr_path, "/lib/firmware/") ||
+                             starts_with(op->ctr_path, "/usr/share/") ||
+                             starts_with(op->ctr_path, "/etc/");
+                if (!known)
+                        fail_msg("unexpected bind '%s'", op->ctr_path);
+        }
+}
+
+struct want_node {
+        const char *name;
+        unsigned major, minor;
+};
+
+/* The mknod ops are exactly want[] in that order, each followed by its cgroup grant. */
+static void
+check_nodes(const struct nvh_plan *p, const char *dev, const struct want_node *want, size_t n)
+{
+        size_t k = 0;
+
+        for (size_t i = 0; i < p->n_ops; i++) {
+                const struct nvh_op *op = &p->ops[i];
+                if (op->kind == NVH_OP_CGROUP_ALLOW) {
+                        /* only right after its node */
+                        assert_true(i > 0);
+                        assert_int_equal(p->ops[i - 1].kind, NVH_OP_MKNOD);
+                        continue;
+                }
+                if (op->kind != NVH_OP_MKNOD)
+                        continue;
+                if (k >= n)
+                        fail_msg("unexpected node '%s'", op->ctr_path);
+                _cleanup_free_ char *ctr = NULL, *host = NULL;
+                assert_true(asprintf(&ctr, "/dev/%s", want[k].name) > 0);
+                assert_true(asprintf(&host, "%s/%s", dev, want[k].name) > 0);
+                assert_string_equal(op->ctr_path, ctr);
+                assert_string_equal(op->host_path, host);
+                assert_int_equal(op->major, want[k].major);
+                assert_int_equal(op->minor, want[k].minor);
+                struct stat st;
+                assert_int_equal(stat(host, &st), 0);
+                assert_int_equal(op->mode, st.st_mode & 0777);
+                assert_true(i + 1 < p->n_ops);
+                const struct nvh_op *g = &p->ops[i + 1];
+                assert_int_equal(g->kind, NVH_OP_CGROUP_ALLOW);
+                assert_int_equal(g->major, want[k].major);
+                assert_int_equal(g->minor, want[k].minor);
+                k++;
+        }
+        assert_int_equal(k, n);
+        assert_int_equal(p->n_nodes, n);
+}
+
+/* Lines of a file, for comparing params. */
+static char **
+read_lines(const char *path, size_t *ret_n)
+{
+        FILE *f = fopen(path, "re");
+        char **v = NULL, line[4096];
+        size_t n = 0;
+
+        assert_non_null(f);
+        while (fgets(line, sizeof(line), f)) {
+                line[strcspn(line, "\n")] = '\0';
+                v = realloc(v, (n + 2) * sizeof(*v));
+                assert_non_null(v);
+                v[n++] = strdup(line);
+                v[n] = NULL;
+        }
+        fclose(f);
+        *ret_n = n;
+        return v;
+}
+
+/* version, registry, params (ModifyDeviceFiles: 0, every other host line kept, in order),
+ * and the information file of exactly the selected GPUs (bus ids given). */
+static void
+check_proc(const struct nvh_plan *p, const char *proc, char *const *buses, size_t n_buses)
+{
+        static const char *const plain[] = {"version", "registry"};
+        size_t n_proc = 0;
+
+        for (size_t i = 0; i < ARRAY_SIZE(plain); i++) {
+                _cleanup_free_ char *host = NULL;
+                assert_true(asprintf(&host, "%s/driver/nvidia/%s", proc, plain[i]) > 0);
+                assert_int_equal(count_ops(p, NVH_OP_PROC_FILE, plain[i]), 1);
+                assert_string_equal(find_op(p, NVH_OP_PROC_FILE, plain[i])->host_path, host);
+        }
+
+        assert_int_equal(count_ops(p, NVH_OP_PROC_FILE, "params"), 1);
+        const struct nvh_op *par = find_op(p, NVH_OP_PROC_FILE, "params");
+        assert_null(par->host_path);
+        assert_non_null(par->target);
+        _cleanup_free_ char *host_params = NULL;
+        assert_true(asprintf(&host_params, "%s/driver/nvidia/params", proc) > 0);
+        size_t n_lines = 0;
+        _cleanup_strv_ char **lines = read_lines(host_params, &n_lines);
+        _cleanup_free_ char *content = strdup(par->target);
+        char *save = NULL;
+        size_t k = 0;
+        bool modify_seen = false;
+        assert_true(n_lines > 10);
+        for (char *l = strtok_r(content, "\n", &save); l; l = strtok_r(NULL, "\n", &save), k++) {
+                assert_true(k < n_lines);
+                if (starts_with(lines[k], "ModifyDeviceFiles:")) {
+                        assert_string_equal(l, "ModifyDeviceFiles: 0");
+                        modify_seen = true;
+                } else {
+                        assert_string_equal(l, lines[k]);
+                }
+        }
+        assert_int_equal(k, n_lines);
+        assert_true(modify_seen);
+        assert_null(strstr(par->target, "ModifyDeviceFiles: 1"));
+
+        for (size_t i = 0; i < n_buses; i++) {
+                _cleanup_free_ char *rel = NULL, *host = NULL;
+                assert_true(asprintf(&rel, "gpus/%s/information", buses[i]) > 0);
+                assert_true(asprintf(&host, "%s/driver/nvidia/%s", proc, rel) > 0);
+                assert_int_equal(count_ops(p, NVH_OP_PROC_FILE, rel), 1);
+                assert_string_equal(find_op(p, NVH_OP_PROC_FILE, rel)->host_path, host);
+        }
+        for (size_t i = 0; i < p->n_ops; i++) {
+                if (p->ops[i].kind != NVH_OP_PROC_FILE)
+                        continue;
+                n_proc++;
+                assert_int_equal(p->ops[i].mode, 0444);
+        }
+        assert_int_equal(n_proc, 3 + n_buses);
+}
+
+/* Control nodes of a proc tree: nvidiactl, nvidia-uvm, nvidia-uvm-tools, [nvidia-modeset]. */
+static size_t
+control_nodes(const char *proc, bool display, struct want_node *out)
+{
+        unsigned nv = (unsigned)nvidia_major(proc);
+        int uvm = proc_major(proc, "nvidia-uvm");
+        size_t n = 0;
+
+        assert_true(nv > 0 && uvm > 0);
+        out[n++] = (struct want_node){"nvidiactl", nv, 255};
+        out[n++] = (struct want_node){"nvidia-uvm", (unsigned)uvm, 0};
+        out[n++] = (struct want_node){"nvidia-uvm-tools", (unsigned)uvm, 1};
+        if (display)
+                out[n++] = (struct want_node){"nvidia-modeset", nv, 254};
+        return n;
+}
+
+static void
+check_everything_files(const struct nvh_plan *p, unsigned caps, const char *libdir32)
+{
+        check_libs(p, caps, libdir32);
+        check_bins(p, caps);
+        check_data(p, caps);
+        check_binds_accounted(p, libdir32);
+        assert_int_equal(p->caps, effective(caps));
+}
+
+/* ---- tests ---------------------------------------------------------------------------- */
+
+static const unsigned cap_sets[] = {
+    NVH_CAP_UTILITY | NVH_CAP_COMPUTE,
+    NVH_CAP_UTILITY,
+    NVH_CAP_COMPUTE,
+    NVH_CAP_VIDEO,
+    NVH_CAP_GRAPHICS,
+    NVH_CAP_DISPLAY,
+    NVH_CAP_NGX,
+    NVH_CAP_COMPUTE | NVH_CAP_COMPAT32,
+    NVH_CAP_GRAPHICS | NVH_CAP_COMPAT32,
+    NVH_CAP_ALL,
+    NVH_CAP_ALL & ~NVH_CAP_COMPAT32,
+};
+
+/* Driver files for every capability set, with and without a 32-bit directory; selection
+ * "none" so that no device node is needed. */
+static void
+test_files(void **state)
+{
+        (void)state;
+        for (size_t i = 0; i < ARRAY_SIZE(cap_sets); i++) {
+                for (int no32 = 0; no32 <= 1; no32++) {
+                        struct setup s = {.proc_name = "proc-1gpu",
+                                          .dev_name = have_dev("dev-1gpu") ? "dev-1gpu" : NULL,
+                                          .caps = cap_sets[i],
+                                          .sel = NVH_DEVSEL_NONE,
+                                          .libdir32 = no32 ? "" : NULL};
+                        struct built b;
+                        if (!s.dev_name) {
+                                fprintf(stderr, "no fake device nodes, skipping\n");
+                                skip();
+                        }
+                        build(&s, &b);
+                        if (b.r < 0)
+                                fail_msg("caps %#x: %s", cap_sets[i], b.err.msg);
+                        check_everything_files(b.plan, cap_sets[i], no32 ? "" : LIBDIR32);
+                        built_free(&b);
+                }
+        }
+}
+
+/* The common request: utility,compute on the 1-GPU host, by index. */
+static void
+test_compute_1gpu(void **state)
+{
+        static const char *const devs[] = {"0", NULL};
+        struct setup s = {.proc_name = "proc-1gpu",
+                          .dev_name = "dev-1gpu",
+                          .caps = NVH_CAP_UTILITY | NVH_CAP_COMPUTE,
+                          .sel = NVH_DEVSEL_LIST,
+                          .devices = devs};
+        struct want_node nodes[8];
+        struct built b;
+        (void)state;
+
+        REQUIRE_DEV("dev-1gpu");
+        build(&s, &b);
+        if (b.r < 0)
+                fail_msg("%s", b.err.msg);
+        check_everything_files(b.plan, s.caps, LIBDIR32);
+
+        /* no 32-bit library without compat32 */
+        for (size_t i = 0; i < b.plan->n_ops; i++) {
+                assert_false(starts_with(b.plan->ops[i].ctr_path, LIBDIR32 "/"));
+                if (b.plan->ops[i].kind == NVH_OP_LDCACHE)
+                        assert_int_equal(b.plan->ops[i].elf_class, 64);
+        }
+
+        /* development links: exactly those of the selected libraries with a dev name */
+        const struct nvh_op *l = find_op(b.plan, NVH_OP_SYMLINK, LIBDIR "/libcuda.so");
+        assert_non_null(l);
+        assert_string_equal(l->target, "libcuda.so.1");
+        l = find_op(b.plan, NVH_OP_SYMLINK, LIBDIR "/libnvidia-ml.so");
+        assert_non_null(l);
+        assert_string_equal(l->target, "libnvidia-ml.so.1");
+        assert_null(find_op(b.plan, NVH_OP_SYMLINK, LIBDIR "/libnvcuvid.so"));        /* video */
+        assert_null(find_op(b.plan, NVH_OP_SYMLINK, LIBDIR "/libGLX_indirect.so.0")); /* gfx */
+        assert_null(find_op(b.plan, NVH_OP_BIND, LIBDIR "/libnvidia-glcore.so." VER));
+
+        size_t n = control_nodes(b.proc, false, nodes);
+        _cleanup_free_ char *minor = env_value("NVH_PROC_1GPU_MINOR");
+        nodes[n++] =
+            (struct want_node){"nvidia0", (unsigned)nvidia_major(b.proc), (unsigned)atoi(minor)};
+        assert_string_equal(minor, "0");
+        check_nodes(b.plan, b.dev, nodes, n);
+
+        _cleanup_free_ char *bus = env_value("NVH_PROC_1GPU_BUS");
+        char *buses[] = {bus};
+        check_proc(b.plan, b.proc, buses, 1);
+        assert_int_equal(b.plan->n_gpus, 1);
+        built_free(&b);
+}
+
+/* compat32: every selected 32-bit library goes to the 32-bit directory. */
+static void
+test_compat32(void **state)
+{
+        struct setup s = {.proc_name = "proc-1gpu",
+                          .dev_name = "dev-1gpu",
+                          .caps = NVH_CAP_UTILITY | NVH_CAP_COMPUTE | NVH_CAP_COMPAT32,
+                          .sel = NVH_DEVSEL_ALL};
+        struct built b;
+        (void)state;
+
+        REQUIRE_DEV("dev-1gpu");
+        build(&s, &b);
+        if (b.r < 0)
+                fail_msg("%s", b.err.msg);
+        size_t n = check_libs(b.plan, s.caps, LIBDIR32);
+        const struct nvh_op *c = find_ldcache(b.plan, "libcuda.so.1", 32);
+        assert_non_null(c);
+        assert_string_equal(c->ctr_path, LIBDIR32 "/libcuda.so.1");
+        assert_non_null(find_op(b.plan, NVH_OP_SYMLINK, LIBDIR32 "/libcuda.so"));
+        /* as many 32-bit as 64-bit libraries in the fixture */
+        size_t n32 = 0;
+        for (size_t i = 0; i < b.plan->n_ops; i++)
+                n32 += b.plan->ops[i].kind == NVH_OP_LDCACHE && b.plan->ops[i].elf_class == 32;
+        assert_int_equal(n32 * 2, n);
+        built_free(&b);
+}
+
+/* video brings the CUDA libraries; display brings graphics and the modeset node. */
+static void
+test_video_display(void **state)
+{
+        struct want_node nodes[8];
+        struct built b;
+        (void)state;
+
+        REQUIRE_DEV("dev-1gpu");
+        struct setup v = {.proc_name = "proc-1gpu",
+                          .dev_name = "dev-1gpu",
+                          .caps = NVH_CAP_VIDEO,
+                          .sel = NVH_DEVSEL_ALL};
+        build(&v, &b);
+        assert_int_equal(b.r, 0);
+        /* The CUDA libraries come with video (the tables say so), the MPS binaries do not. */
+        assert_null(find_op(b.plan, NVH_OP_BIND, "/usr/bin/nvidia-cuda-mps-control"));
+        assert_non_null(find_op(b.plan, NVH_OP_BIND, LIBDIR "/libcuda.so." VER));
+        assert_non_null(find_op(b.plan, NVH_OP_BIND, LIBDIR "/libnvidia-ptxjitcompiler.so." VER));
+        assert_non_null(find_op(b.plan, NVH_OP_BIND, LIBDIR "/libnvcuvid.so." VER));
+        assert_null(find_op(b.plan, NVH_OP_BIND, LIBDIR "/libnvidia-ml.so." VER));
+        assert_null(find_op(b.plan, NVH_OP_BIND, LIBDIR "/libnvidia-glcore.so." VER));
+        assert_non_null(find_op(b.plan, NVH_OP_SYMLINK, LIBDIR "/libnvcuvid.so"));
+        assert_null(find_op(b.plan, NVH_OP_MKNOD, "/dev/nvidia-modeset"));
+        check_everything_files(b.plan, v.caps, LIBDIR32);
+        built_free(&b);
+
+        struct setup d = {.proc_name = "proc-1gpu",
+                          .dev_name = "dev-1gpu",
+                          .caps = NVH_CAP_DISPLAY,
+                          .sel = NVH_DEVSEL_ALL};
+        build(&d, &b);
+        assert_int_equal(b.r, 0);
+        assert_non_null(find_op(b.plan, NVH_OP_BIND, LIBDIR "/libnvidia-glcore.so." VER));
+        const struct nvh_op *l = find_op(b.plan, NVH_OP_SYMLINK, LIBDIR "/libGLX_indirect.so.0");
+        assert_non_null(l);
+        assert_string_equal(l->target, "libGLX_nvidia.so.0");
+        check_everything_files(b.plan, d.caps, LIBDIR32);
+        size_t n = control_nodes(b.proc, true, nodes);
+        nodes[n++] = (struct want_node){"nvidia0", (unsigned)nvidia_major(b.proc), 0};
+        check_nodes(b.plan, b.dev, nodes, n);
+        built_free(&b);
+}
+
+/* proc-8gpu: minors out of bus order, older device names; GPUs by index, UUID and bus id,
+ * in request order. */
+static void
+test_8gpu_order(void **state)
+{
+        static const size_t idx[] = {7, 0, 3, 1};
+        char *devs[ARRAY_SIZE(idx) + 1] = {0};
+        char *buses[ARRAY_SIZE(idx)];
+        struct want_node nodes[16];
+        char names[ARRAY_SIZE(idx)][32];
+        struct built b;
+        (void)state;
+
+        REQUIRE_DEV("dev-8gpu");
+        for (size_t i = 0; i < ARRAY_SIZE(idx); i++) {
+                buses[i] = env_word("NVH_PROC_8GPU_BUSES", idx[i]);
+                if (i % 3 == 0)
+                        assert_true(asprintf(&devs[i], "%zu", idx[i]) > 0);
+                else if (i % 3 == 1)
+                        devs[i] = env_word("NVH_PROC_8GPU_UUIDS", idx[i]);
+                else
+                        devs[i] = strdup(buses[i]);
+        }
+        struct setup s = {.proc_name = "proc-8gpu",
+                          .dev_name = "dev-8gpu",
+                          .caps = NVH_CAP_UTILITY,
+                          .sel = NVH_DEVSEL_LIST,
+                          .devices = (const char *const *)devs};
+        build(&s, &b);
+        if (b.r < 0)
+                fail_msg("%s", b.err.msg);
+        size_t n = control_nodes(b.proc, false, nodes);
+        assert_int_equal(nodes[0].major, 195);
+        for (size_t i = 0; i < ARRAY_SIZE(idx); i++) {
+                _cleanup_free_ char *minor = env_word("NVH_PROC_8GPU_MINORS", idx[i]);
+                snprintf(names[i], sizeof(names[i]), "nvidia%s", minor);
+                nodes[n++] = (struct want_node){names[i], 195, (unsigned)atoi(minor)};
+        }
+        /* the fixture really has minors out of bus order */
+        assert_int_not_equal(nodes[n - ARRAY_SIZE(idx)].minor, idx[0]);
+        check_nodes(b.plan, b.dev, nodes, n);
+        check_proc(b.plan, b.proc, buses, ARRAY_SIZE(idx));
+        assert_int_equal(b.plan->n_gpus, ARRAY_SIZE(idx));
+        built_free(&b);
+        for (size_t i = 0; i < ARRAY_SIZE(idx); i++) {
+                free(devs[i]);
+                free(buses[i]);
+        }
+}
+
+/* "all": every GPU in bus order. */
+static void
+test_all_gpus(void **state)
+{
+        struct want_node nodes[80];
+        char names[64][32];
+        char *buses[64];
+        struct built b;
+        (void)state;
+
+        REQUIRE_DEV("dev-8gpu");
+        struct setup s8 = {.proc_name = "proc-8gpu",
+                           .dev_name = "dev-8gpu",
+                           .caps = NVH_CAP_COMPUTE,
+                           .sel = NVH_DEVSEL_ALL};
+        build(&s8, &b);
+        assert_int_equal(b.r, 0);
+        size_t n = control_nodes(b.proc, false, nodes);
+        for (size_t i = 0; i < 8; i++) {
+                _cleanup_free_ char *minor = env_word("NVH_PROC_8GPU_MINORS", i);
+                snprintf(names[i], sizeof(names[i]), "nvidia%s", minor);
+                nodes[n++] = (struct want_node){names[i], 195, (unsigned)atoi(minor)};
+                buses[i] = env_word("NVH_PROC_8GPU_BUSES", i);
+        }
+        check_nodes(b.plan, b.dev, nodes, n);
+        check_proc(b.plan, b.proc, buses, 8);
+        for (size_t i = 0; i < 8; i++)
+                free(buses[i]);
+        built_free(&b);
+
+        /* 64 GPUs: the minor of the i-th by bus is (i * 37) % 64 (tests/fixtures/mkprocfs.sh) */
+        REQUIRE_DEV("dev-64gpu");
+        struct setup s64 = {.proc_name = "proc-64gpu",
+                            .dev_name = "dev-64gpu",
+                            .caps = NVH_CAP_COMPUTE,
+                            .sel = NVH_DEVSEL_ALL};
+        build(&s64, &b);
+        assert_int_equal(b.r, 0);
+        n = control_nodes(b.proc, false, nodes);
+        unsigned nv = (unsigned)nvidia_major(b.proc);
+        for (size_t i = 0; i < 64; i++) {
+                snprintf(names[i], sizeof(names[i]), "nvidia%zu", (i * 37) % 64);
+                nodes[n++] = (struct want_node){names[i], nv, (unsigned)((i * 37) % 64)};
+        }
+        check_nodes(b.plan, b.dev, nodes, n);
+        assert_int_equal(b.plan->n_gpus, 64);
+        built_free(&b);
+}
+
+/* "none": driver files and control nodes, no GPU. */
+static void
+test_devsel_none(void **state)
+{
+        struct want_node nodes[8];
+        struct built b;
+        (void)state;
+
+        REQUIRE_DEV("dev-8gpu");
+        struct setup s = {.proc_name = "proc-8gpu",
+                          .dev_name = "dev-8gpu",
+                          .caps = NVH_CAP_UTILITY | NVH_CAP_COMPUTE,
+                          .sel = NVH_DEVSEL_NONE};
+        build(&s, &b);
+        assert_int_equal(b.r, 0);
+        size_t n = control_nodes(b.proc, false, nodes);
+        check_nodes(b.plan, b.dev, nodes, n);
+        check_proc(b.plan, b.proc, NULL, 0);
+        assert_int_equal(b.plan->n_gpus, 0);
+        assert_true(b.plan->n_libs > 0);
+        built_free(&b);
+}
+
+static void
+expect_unknown(const char *proc_name, const char *token, int want_r)
+{
+        const char *devs[] = {"0", token, NULL};
+        struct setup s = {.proc_name = proc_name,
+                          .caps = NVH_CAP_COMPUTE,
+                          .sel = NVH_DEVSEL_LIST,
+                          .devices = devs};
+        struct built b;
+
+        build(&s, &b);
+        assert_int_equal(b.r, want_r);
+        assert_null(b.plan);
+        if (!strstr(b.err.msg, token))
+                fail_msg("message '%s' does not name '%s'", b.err.msg, token);
+        built_free(&b);
+}
+
+/* Unknown devices fail before anything needs a device node, naming the token. */
+static void
+test_unknown_device(void **state)
+{
+        (void)state;
+        expect_unknown("proc-1gpu", "1", -ENOENT);
+        expect_unknown("proc-8gpu", "8", -ENOENT);
+        expect_unknown("proc-1gpu", "GPU-00000000-1111-2222-3333-444444444444", -ENOENT);
+        expect_unknown("proc-1gpu", "0000:99:00.0", -ENOENT);
+        expect_unknown("proc-1gpu", "GPU-zz", -ENOENT);
+        expect_unknown("proc-1gpu", "abc", -EINVAL);
+}
+
+/* The same GPU by index, UUID and bus id is selected once, at its first position. */
+static void
+test_select_dedup(void **state)
+{
+        _cleanup_free_ char *proc = fx("proc-8gpu");
+        _cleanup_free_ char *uuid2 = env_word("NVH_PROC_8GPU_UUIDS", 2);
+        _cleanup_free_ char *bus2 = env_word("NVH_PROC_8GPU_BUSES", 2);
+        _cleanup_free_ char *bus5 = env_word("NVH_PROC_8GPU_BUSES", 5);
+        const char *devs[] = {"2", "5", uuid2, bus2, "5", bus5, NULL};
+        _cleanup_gpus_ struct nvh_system *sys = NULL;
+        struct nvh_request req = {0};
+        const struct nvh_gpu **gpus = NULL;
+        struct nvh_err err = {0};
+        size_t n = 99;
+        (void)state;
+
+        assert_int_equal(nvh_gpus_discover(proc, &sys, &err), 0);
+        req.sel = NVH_DEVSEL_LIST;
+        req.devices = (char **)devs;
+        assert_int_equal(nvh_plan_select_gpus(&req, sys, &gpus, &n, &err), 0);
+        assert_int_equal(n, 2);
+        assert_string_equal(gpus[0]->bus_id, bus2);
+        assert_string_equal(gpus[0]->uuid, uuid2);
+        assert_string_equal(gpus[1]->bus_id, bus5);
+        free(gpus);
+
+        /* every GPU, each once, even when the list names all of them twice */
+        const char *twice[17] = {0};
+        char idx[16][4];
+        for (int i = 0; i < 16; i++) {
+                snprintf(idx[i], sizeof(idx[i]), "%d", (i * 3) % 8);
+                twice[i] = idx[i];
+        }
+        req.devices = (char **)twice;
+        assert_int_equal(nvh_plan_select_gpus(&req, sys, &gpus, &n, &err), 0);
+        assert_int_equal(n, 8);
+        for (size_t i = 0; i < n; i++)
+                assert_int_equal(gpus[i]->index, (i * 3) % 8);
+        free(gpus);
+
+        req.sel = NVH_DEVSEL_NONE;
+        assert_int_equal(nvh_plan_select_gpus(&req, sys, &gpus, &n, &err), 0);
+        assert_int_equal(n, 0);
+        free(gpus);
+        req.sel = NVH_DEVSEL_ALL;
+        assert_int_equal(nvh_plan_select_gpus(&req, sys, &gpus, &n, &err), 0);
+        assert_int_equal(n, 8);
+        free(gpus);
+}
+
+/* A missing GPU node is an error naming it; a missing optional node is skipped; a node with
+ * the wrong numbers or type is refused. */
+static void
+test_host_nodes(void **state)
+{
+        _cleanup_free_ char *dev = NULL;
+        struct built b;
+        (void)state;
+
+        /* an empty /dev: nvidiactl is required */
+        struct setup s = {.proc_name = "proc-1gpu",
+                          .dev_name = NULL,
+                          .caps = NVH_CAP_DISPLAY,
+                          .sel = NVH_DEVSEL_ALL};
+        build(&s, &b);
+        assert_int_equal(b.r, -ENOENT);
+        assert_null(b.plan);
+        assert_non_null(strstr(b.err.msg, "nvidiactl"));
+        built_free(&b);
+
+        REQUIRE_DEV("dev-1gpu");
+        if (geteuid() != 0) {
+                fprintf(stderr, "copying device nodes needs root, skipping the rest\n");
+                return;
+        }
+        assert_true(asprintf(&dev, "%s/dev-broken", tu_tmpdir()) > 0);
+        assert_int_equal(
+            tu_sh("rm -rf '%s' && cp -a '%s/dev-1gpu' '%s' && rm '%s/nvidia-uvm-tools'", dev,
+                  tu_fixtures(), dev, dev),
+            0);
+        s.dev_name = dev;
+        build(&s, &b);
+        if (b.r < 0)
+                fail_msg("%s", b.err.msg);
+        assert_non_null(find_op(b.plan, NVH_OP_MKNOD, "/dev/nvidia-uvm"));
+        assert_null(find_op(b.plan, NVH_OP_MKNOD, "/dev/nvidia-uvm-tools"));
+        assert_non_null(find_op(b.plan, NVH_OP_MKNOD, "/dev/nvidia-modeset"));
+        assert_non_null(find_op(b.plan, NVH_OP_MKNOD, "/dev/nvidia0"));
+        built_free(&b);
+
+        /* the GPU node missing: an error naming it */
+        assert_int_equal(tu_sh("rm '%s/nvidia0'", dev), 0);
+        build(&s, &b);
+        assert_int_equal(b.r, -ENOENT);
+        assert_null(b.plan);
+        assert_non_null(strstr(b.err.msg, "nvidia0"));
+        built_free(&b);
+
+        /* wrong numbers (a host whose node does not match what the driver reports) */
+        assert_int_equal(tu_sh("mknod '%s/nvidia0' c 195 7", dev), 0);
+        build(&s, &b);
+        assert_int_equal(b.r, -EINVAL);
+        assert_null(b.plan);
+        assert_non_null(strstr(b.err.msg, "nvidia0"));
+        built_free(&b);
+
+        /* a regular file where the node should be */
+        assert_int_equal(tu_sh("rm '%s/nvidia0' && touch '%s/nvidia0'", dev, dev), 0);
+        build(&s, &b);
+        assert_int_equal(b.r, -EINVAL);
+        assert_null(b.plan);
+        built_free(&b);
+}
+
+/* params: ModifyDeviceFiles forced to 0 whatever the host file looks like; added when the
+ * host has none; no host file gives just that line. */
+static void
+test_params(void **state)
+{
+        _cleanup_free_ char *proc = NULL, *params = NULL;
+        struct built b;
+        (void)state;
+
+        REQUIRE_DEV("dev-1gpu");
+        assert_true(asprintf(&proc, "%s/proc-params", tu_tmpdir()) > 0);
+        assert_true(asprintf(&params, "%s/driver/nvidia/params", proc) > 0);
+        assert_int_equal(
+            tu_sh("rm -rf '%s' && cp -a '%s/proc-1gpu' '%s'", proc, tu_fixtures(), proc), 0);
+        static const struct {
+                const char *host, *want;
+        } cases[] = {
+            {"A: 1\nModifyDeviceFiles: 1\nB: 2\n", "A: 1\nModifyDeviceFiles: 0\nB: 2\n"},
+            {"A: 1\nB: 2", "A: 1\nB: 2\nModifyDeviceFiles: 0\n"},
+            {"ModifyDeviceFiles:1", "ModifyDeviceFiles: 0\n"},
+            {"", "ModifyDeviceFiles: 0\n"},
+            {NULL, "ModifyDeviceFiles: 0\n"}, /* no params file */
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                if (cases[i].host)
+                        tu_write_file(params, cases[i].host, strlen(cases[i].host));
+                else
+                        assert_int_equal(unlink(params), 0);
+                struct setup s = {.proc_name = proc,
+                                  .dev_name = "dev-1gpu",
+                                  .caps = NVH_CAP_UTILITY,
+                                  .sel = NVH_DEVSEL_NONE};
+                build(&s, &b);
+                if (b.r < 0)
+                        fail_msg("%s", b.err.msg);
+                const struct nvh_op *op = find_op(b.plan, NVH_OP_PROC_FILE, "params");
+                assert_non_null(op);
+                assert_string_equal(op->target, cases[i].want);
+                built_free(&b);
+        }
+}
+
+/* A params file of many short ModifyDeviceFiles lines (each rewritten longer): the rewrite
+ * must size its buffer for the output, not the input. */
+static void
+test_params_growth(void **state)
+{
+        _cleanup_free_ char *proc = NULL, *params = NULL, *host = NULL, *want = NULL;
+        const size_t lines = 3000;
+        struct built b;
+        (void)state;
+
+        REQUIRE_DEV("dev-1gpu");
+        assert_true(asprintf(&proc, "%s/proc-growth", tu_tmpdir()) > 0);
+        assert_true(asprintf(&params, "%s/driver/nvidia/params", proc) > 0);
+        assert_int_equal(
+            tu_sh("rm -rf '%s' && cp -a '%s/proc-1gpu' '%s'", proc, tu_fixtures(), proc), 0);
+        host = malloc(lines * 19 + 1);
+        want = malloc(lines * 21 + 1);
+        assert_non_null(host);
+        assert_non_null(want);
+        for (size_t i = 0; i < lines; i++) {
+                memcpy(host + i * 19, "ModifyDeviceFiles:\n", 19);
+                memcpy(want + i * 21, "ModifyDeviceFiles: 0\n", 21);
+        }
+        tu_write_file(params, host, lines * 19);
+        want[lines * 21] = '\0';
+        /* in a child: an overflow corrupts the heap, which must not take the other tests */
+        fflush(NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                struct setup s = {.proc_name = proc,
+                                  .dev_name = "dev-1gpu",
+                                  .caps = NVH_CAP_UTILITY,
+                                  .sel = NVH_DEVSEL_NONE};
+                build(&s, &b);
+                if (b.r < 0)
+                        _exit(2);
+                const struct nvh_op *op = find_op(b.plan, NVH_OP_PROC_FILE, "params");
+                bool same = op && op->target && streq(op->target, want);
+                built_free(&b);
+                _exit(same ? 0 : 3);
+        }
+        int st = 0;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+                fail_msg("params with %zu short ModifyDeviceFiles lines: child %s %d", lines,
+                         WIFEXITED(st) ? "exited" : "killed by signal",
+                         WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+}
+
+/* The JSON form: valid, one entry per op in order, the fields of each kind. */
+static void
+test_json(void **state)
+{
+        static const char *const devs[] = {"0", NULL};
+        struct setup s = {.proc_name = "proc-1gpu",
+                          .dev_name = "dev-1gpu",
+                          .caps = NVH_CAP_ALL,
+                          .sel = NVH_DEVSEL_LIST,
+                          .devices = devs};
+        struct built b;
+        json_error_t jerr;
+        (void)state;
+
+        REQUIRE_DEV("dev-1gpu");
+        build(&s, &b);
+        assert_int_equal(b.r, 0);
+        _cleanup_free_ char *text = nvh_plan_to_json(b.plan, JSON_COMPACT);
+        assert_non_null(text);
+        json_t *root = json_loads(text, 0, &jerr);
+        if (!root)
+                fail_msg("plan json: %s", jerr.text);
+        json_t *ops = json_object_get(root, "operations");
+        assert_true(json_is_array(ops));
+        assert_int_equal(json_array_size(ops), b.plan->n_ops);
+        assert_string_equal(
+            json_string_value(json_object_get(json_object_get(root, "layout"), "libdir")), LIBDIR);
+        assert_int_equal(json_integer_value(json_object_get(root, "gpus")), 1);
+        char capbuf[128];
+        assert_string_equal(json_string_value(json_object_get(root, "capabilities")),
+                            nvh_caps_format(NVH_CAP_ALL, capbuf, sizeof(capbuf)));
+        size_t seen[6] = {0};
+        for (size_t i = 0; i < b.plan->n_ops; i++) {
+                const struct nvh_op *op = &b.plan->ops[i];
+                json_t *o = json_array_get(ops, i);
+                const char *kind = json_string_value(json_object_get(o, "op"));
+                assert_non_null(kind);
+                assert_string_equal(kind, nvh_plan_op_kind_name(op->kind));
+                assert_string_equal(json_string_value(json_object_get(o, "why")), op->why);
+                seen[op->kind]++;
+                switch (op->kind) {
+                case NVH_OP_BIND: {
+                        json_t *fl = json_object_get(o, "flags");
+                        assert_string_equal(json_string_value(json_object_get(o, "source")),
+                                            op->host_path);
+                        assert_string_equal(json_string_value(json_object_get(o, "target")),
+                                            op->ctr_path);
+                        assert_true(json_is_array(fl));
+                        assert_int_equal(json_array_size(fl), __builtin_popcount(op->flags));
+                        assert_string_equal(json_string_value(json_array_get(fl, 0)), "ro");
+                        break;
+                }
+                case NVH_OP_SYMLINK:
+                        assert_string_equal(json_string_value(json_object_get(o, "path")),
+                                            op->ctr_path);
+                        assert_string_equal(json_string_value(json_object_get(o, "target")),
+                                            op->target);
+                        break;
+                case NVH_OP_MKNOD: {
+                        char want[32];
+                        snprintf(want, sizeof(want), "%u:%u", op->major, op->minor);
+                        assert_string_equal(json_string_value(json_object_get(o, "device")), want);
+                        break;
+                }
+                case NVH_OP_CGROUP_ALLOW: {
+                        char want[40];
+                        snprintf(want, sizeof(want), "c %u:%u rw", op->major, op->minor);
+                        assert_string_equal(json_string_value(json_object_get(o, "rule")), want);
+                        break;
+                }
+                case NVH_OP_PROC_FILE:
+                        assert_string_equal(json_string_value(json_object_get(o, "path")),
+                                            op->ctr_path);
+                        if (!op->host_path)
+                                assert_string_equal(
+                                    json_string_value(json_object_get(o, "content")), op->target);
+                        break;
+                case NVH_OP_LDCACHE:
+                        assert_string_equal(json_string_value(json_object_get(o, "key")),
+                                            op->target);
+                        assert_string_equal(json_string_value(json_object_get(o, "value")),
+                                            op->ctr_path);
+                        assert_int_equal(json_integer_value(json_object_get(o, "class")),
+                                         op->elf_class);
+                        break;
+                }
+        }
+        for (size_t k = 0; k < ARRAY_SIZE(seen); k++)
+                if (!seen[k])
+                        fail_msg("no '%s' op in an all-capabilities plan",
+                                 nvh_plan_op_kind_name((enum nvh_op_kind)k));
+        json_decref(root);
+        built_free(&b);
+}
+
+int
+main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_files),        cmocka_unit_test(test_compute_1gpu),
+            cmocka_unit_test(test_compat32),     cmocka_unit_test(test_video_display),
+            cmocka_unit_test(test_8gpu_order),   cmocka_unit_test(test_all_gpus),
+            cmocka_unit_test(test_devsel_none),  cmocka_unit_test(test_unknown_device),
+            cmocka_unit_test(test_select_dedup), cmocka_unit_test(test_host_nodes),
+            cmocka_unit_test(test_params),       cmocka_unit_test(test_params_growth),
+            cmocka_unit_test(test_json),
+        };
+
+        tu_fixtures();
+        return cmocka_run_group_tests(tests, setup, teardown);
+}
