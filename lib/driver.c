@@ -81,11 +81,14 @@ base_name(const char *path)
         return s ? s + 1 : path;
 }
 
+/* name ends in ".so.<version>" */
 static bool
-ends_with(const char *s, const char *suffix)
+named_for_version(const char *name, const char *version)
 {
-        size_t ls = strlen(s), lx = strlen(suffix);
-        return ls >= lx && memcmp(s + ls - lx, suffix, lx) == 0;
+        size_t ln = strlen(name), lv = strlen(version);
+
+        return ln >= lv + 4 && memcmp(name + ln - lv - 4, ".so.", 4) == 0 &&
+               memcmp(name + ln - lv, version, lv) == 0;
 }
 
 static char *
@@ -202,7 +205,7 @@ consider_lib(struct ctx *c, const struct nvh_ldcache_entry *e, bool fast, struct
 {
         const char *so = strstr(e->key, ".so");
         const struct nvh_component_lib *comp;
-        _cleanup_free_ char *rel = NULL, *host_path = NULL, *suffix = NULL;
+        _cleanup_free_ char *rel = NULL, *host_path = NULL;
         _cleanup_close_ int fd = -1;
         _cleanup_(nvh_elf_info_clear) struct nvh_elf_info info = {0};
         struct nvh_err lerr = {0};
@@ -246,9 +249,7 @@ consider_lib(struct ctx *c, const struct nvh_ldcache_entry *e, bool fast, struct
         if (have_host_path(c, host_path))
                 return 0;
         if (!(comp->flags & NVH_COMPONENT_UNVERSIONED)) {
-                if (asprintf(&suffix, ".so.%s", c->version) < 0)
-                        return nvh_err_set(err, -ENOMEM, "driver discovery: out of memory");
-                if (!ends_with(base_name(rel), suffix)) {
+                if (!named_for_version(base_name(rel), c->version)) {
                         if (!verified && nvh_driver_resolve_is_link(c->root_fd, rel))
                                 return SLOW_PATH;
                         nvh_log_debug("'%s' is not driver %s, skipping", host_path, c->version);
@@ -408,7 +409,10 @@ is_elf_at(const struct ctx *c, const char *rel)
         fd = openat(c->root_fd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
         if (fd < 0 || read(fd, magic, sizeof(magic)) != (ssize_t)sizeof(magic))
                 return false;
-        return memcmp(magic, "\x7f" "ELF", 4) == 0;
+        return memcmp(magic,
+                      "\x7f"
+                      "ELF",
+                      4) == 0;
 }
 
 static int

@@ -175,6 +175,26 @@ nvh_driver_resolve_cached(int root_fd, const char *rel, struct nvh_driver_memo *
         return r;
 }
 
+/* dir + "/" + name ("" is the root); NULL for ENOMEM. Runs once or twice per library:
+ * asprintf costs several times as much. */
+static char *
+join(const char *dir, const char *name, size_t name_len)
+{
+        size_t dlen = strlen(dir);
+        char *p = malloc(dlen + 1 + name_len + 1), *q = p;
+
+        if (!p)
+                return NULL;
+        if (dlen) {
+                memcpy(q, dir, dlen);
+                q += dlen;
+                *q++ = '/';
+        }
+        memcpy(q, name, name_len);
+        q[name_len] = '\0';
+        return p;
+}
+
 static bool
 plain_name(const char *s)
 {
@@ -199,7 +219,8 @@ nvh_driver_resolve_guess(int root_fd, const char *rel, const struct nvh_driver_m
         dir = memo_find(memo, rel, (size_t)(slash - rel));
         if (!dir)
                 return 1;
-        if (asprintf(&path, "%s%s%s", dir, dir[0] ? "/" : "", slash + 1) < 0)
+        path = join(dir, slash + 1, strlen(slash + 1));
+        if (!path)
                 return -ENOMEM;
         n = readlinkat(root_fd, path, target, sizeof(target));
         if (n < 0 && errno == EINVAL) {
@@ -212,7 +233,8 @@ nvh_driver_resolve_guess(int root_fd, const char *rel, const struct nvh_driver_m
         target[n] = '\0';
         if (!plain_name(target))
                 return 1;
-        if (asprintf(&res, "%s%s%s", dir, dir[0] ? "/" : "", target) < 0)
+        res = join(dir, target, (size_t)n);
+        if (!res)
                 return -ENOMEM;
         *ret_rel = res;
         *ret_verified = false;

@@ -28,12 +28,12 @@ struct nvh_elf_info {
  * is truncated/corrupt is -ENOEXEC naming it. */
 int nvh_elf_read_fd(int fd, const char *what, struct nvh_elf_info *ret, struct nvh_err *err);
 
-/* The same for a regular file whose size the caller already has from fstat (no second fstat):
- * the file is mapped privately read-only for the parse and unmapped before returning. */
+/* The same for a regular file whose size the caller already has from fstat (no second fstat). */
 int nvh_elf_read_fd_size(int fd, uint64_t size, const char *what, struct nvh_elf_info *ret,
                          struct nvh_err *err);
 
-/* The same for an image in memory (buf may be NULL when len is 0). */
+/* The same for an image in memory, every access bounded by len (buf may be NULL when len is
+ * 0): for callers that hold the bytes already, and for fuzzing. */
 int nvh_elf_read_mem(const void *buf, size_t len, const char *what, struct nvh_elf_info *ret,
                      struct nvh_err *err);
 

@@ -18,9 +18,11 @@
 
 #include "components.h"
 #include "driver.h"
+#include "driver_resolve.h"
 #include "elf.h"
 #include "log.h"
 #include "macros.h"
+#include "syscalls.h"
 
 #define VER "580.159.04"
 
@@ -543,6 +545,136 @@ test_resolve(void **state)
         close(root_fd);
 }
 
+/* The walker-only open (no openat2, as on kernels before 5.6 or under a seccomp filter that
+ * refuses it) finds exactly the same driver. */
+static void
+test_fallback_same_result(void **state)
+{
+        nvh_driver_resolve_set_fallback(true);
+        for (size_t i = 0; i < ARRAY_SIZE(cap_sets); i++) {
+                check_all(OPERATOR, cap_sets[i]);
+                check_all(PREFIX, cap_sets[i]);
+        }
+        test_corrupt_lib_skipped(state);
+        test_symlinks_stay_in_root(state);
+        nvh_driver_resolve_set_fallback(false);
+}
+
+/* Cache values whose cheap name (the memoised directory plus one link target) is not the
+ * file: the walker's answer must win, with and without openat2. */
+static void
+check_tricky_links(const char *root)
+{
+        const char *dir = "usr/lib/x86_64-linux-gnu";
+        _cleanup_free_ char *want = NULL;
+
+        nvh_log_set_level(NVH_LOG_ERROR);
+        struct nvh_driver *drv =
+            discover_at(root, VER, NVH_CAP_UTILITY | NVH_CAP_COMPUTE | NVH_CAP_COMPAT32, NULL);
+        nvh_log_set_level(NVH_LOG_WARN);
+        /* soname -> "<lib>.so.535.54.03" -> the 580 file: taken, by its real name */
+        assert_true(asprintf(&want, "%s/%s/libcuda.so." VER, root, dir) > 0);
+        assert_non_null(find_lib(drv, "libcuda", 64));
+        assert_string_equal(find_lib(drv, "libcuda", 64)->host_path, want);
+        /* soname -> "<lib>.so.580.159.04" -> "<lib>.so.real": not named for the version */
+        assert_null(find_lib(drv, "libnvidia-ml", 64));
+        /* a link target with a directory in it */
+        free(want);
+        assert_true(asprintf(&want, "%s/%s/libnvidia-ptxjitcompiler.so." VER, root, dir) > 0);
+        assert_string_equal(find_lib(drv, "libnvidia-ptxjitcompiler", 64)->host_path, want);
+        /* a FIFO where the library should be: skipped, never waited on */
+        assert_null(find_lib(drv, "libnvidia-cfg", 64));
+        /* the 32-bit libcuda: dangling link, a warning as before */
+        assert_null(find_lib(drv, "libcuda", 32));
+        assert_int_equal(drv->n_skipped, 2);
+        for (size_t i = 0; i < drv->n_files; i++)
+                assert_true(starts_with(drv->files[i].host_path, root));
+        nvh_driver_free(drv);
+}
+
+static void
+test_tricky_links(void **state)
+{
+        _cleanup_free_ char *root = copy_tree("tricky");
+        const char *dir = "usr/lib/x86_64-linux-gnu";
+
+        assert_int_equal(tu_sh("cd '%s/%s' && ln -sfn libcuda.so." VER " libcuda.so.535.54.03 && "
+                               "ln -sfn libcuda.so.535.54.03 libcuda.so.1 && "
+                               "mv libnvidia-ml.so." VER " libnvidia-ml.so.real && "
+                               "ln -sfn libnvidia-ml.so.real libnvidia-ml.so." VER " && "
+                               "ln -sfn ../x86_64-linux-gnu/libnvidia-ptxjitcompiler.so." VER
+                               " libnvidia-ptxjitcompiler.so.1 && "
+                               "rm libnvidia-cfg.so." VER " && mkfifo libnvidia-cfg.so." VER " && "
+                               "rm ../i386-linux-gnu/libcuda.so." VER,
+                               root, dir),
+                         0);
+        check_tricky_links(root);
+        nvh_driver_resolve_set_fallback(true);
+        check_tricky_links(root);
+        nvh_driver_resolve_set_fallback(false);
+}
+
+/* The open refuses a link anywhere in the path when openat2 is there (a directory swapped
+ * for a link after it was resolved), and the last component in either case. */
+static void
+test_resolve_open(void **state)
+{
+        const char *t = tu_tmpdir();
+        char path[4096];
+        struct nvh_open_how how = {.flags = O_RDONLY | O_CLOEXEC, .resolve = RESOLVE_BENEATH};
+        int root_fd, fd;
+        bool have_openat2;
+
+        assert_int_equal(tu_sh("mkdir -p %s/ro/a/b && echo x > %s/ro/a/b/f && "
+                               "ln -sfn a %s/ro/dirlink && ln -sfn b/f %s/ro/a/flink",
+                               t, t, t, t),
+                         0);
+        snprintf(path, sizeof(path), "%s/ro", t);
+        root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        assert_true(root_fd >= 0);
+        fd = nvh_sys_openat2(root_fd, "a/b/f", &how, sizeof(how));
+        have_openat2 = fd >= 0;
+        if (fd >= 0)
+                close(fd);
+
+        for (int fallback = 0; fallback <= 1; fallback++) {
+                nvh_driver_resolve_set_fallback(fallback);
+                fd = nvh_driver_resolve_open(root_fd, "a/b/f");
+                assert_true(fd >= 0);
+                close(fd);
+                assert_int_equal(nvh_driver_resolve_open(root_fd, "a/flink"), -ELOOP);
+                assert_int_equal(nvh_driver_resolve_open(root_fd, "a/missing"), -ENOENT);
+                fd = nvh_driver_resolve_open(root_fd, "dirlink/b/f");
+                if (have_openat2 && !fallback) {
+                        assert_int_equal(fd, -ELOOP);
+                } else {
+                        assert_true(fd >= 0);
+                        close(fd);
+                }
+        }
+        nvh_driver_resolve_set_fallback(false);
+
+        /* the cheap name: memo miss, plain name, link with a directory in it */
+        struct nvh_driver_memo memo = {0};
+        struct nvh_err err = {0};
+        char *r = NULL;
+        bool verified = false;
+        assert_int_equal(nvh_driver_resolve_guess(root_fd, "dirlink/flink", &memo, &r, &verified),
+                         1);
+        assert_int_equal(nvh_driver_resolve_cached(root_fd, "dirlink/flink", &memo, &r, &err), 0);
+        assert_string_equal(r, "a/b/f");
+        free(r);
+        assert_int_equal(nvh_driver_resolve_guess(root_fd, "dirlink/flink", &memo, &r, &verified),
+                         1);
+        assert_int_equal(nvh_driver_resolve_guess(root_fd, "dirlink/b", &memo, &r, &verified), 0);
+        assert_string_equal(r, "a/b");
+        assert_true(verified);
+        free(r);
+        assert_int_equal(nvh_driver_resolve_guess(root_fd, "dirlink/..", &memo, &r, &verified), 1);
+        nvh_driver_resolve_memo_clear(&memo);
+        close(root_fd);
+}
+
 static void
 make_socket(const char *path)
 {
@@ -633,6 +765,9 @@ main(void)
             cmocka_unit_test(test_corrupt_lib_skipped),
             cmocka_unit_test(test_symlinks_stay_in_root),
             cmocka_unit_test(test_resolve),
+            cmocka_unit_test(test_fallback_same_result),
+            cmocka_unit_test(test_tricky_links),
+            cmocka_unit_test(test_resolve_open),
             cmocka_unit_test(test_ipc),
             cmocka_unit_test(test_selected),
             cmocka_unit_test(test_speed),

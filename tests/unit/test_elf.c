@@ -274,6 +274,75 @@ test_bad_string_offset(void **state)
         expect_enoexec_msg(path, "section header");
 }
 
+/* The in-memory parser agrees with the file one, and every cut of the image is -ENOEXEC
+ * naming it: libelf must never read past len (the sanitizer build catches an overread of
+ * the malloc'ed copy). */
+static void
+test_mem(void **state)
+{
+        _cleanup_free_ char *src = NULL, *buf = NULL;
+        size_t len;
+        struct nvh_elf_info a = {0}, b = {0};
+        struct nvh_err err = {0};
+
+        assert_true(asprintf(&src, "%s/driver/usr/lib/i386-linux-gnu/libcuda.so.580.159.04",
+                             tu_fixtures()) > 0);
+        buf = slurp(src, &len);
+        assert_int_equal(read_path(src, &a, &err), 0);
+        assert_int_equal(nvh_elf_read_mem(buf, len, "image", &b, &err), 0);
+        assert_string_equal(a.soname, "libcuda.so.1");
+        assert_string_equal(a.soname, b.soname);
+        assert_int_equal(a.elf_class, 32);
+        assert_int_equal(a.elf_class, b.elf_class);
+        assert_int_equal(a.machine, b.machine);
+        assert_int_equal(a.type, b.type);
+        assert_int_equal(a.has_abi_note, b.has_abi_note);
+        assert_int_equal(a.abi_major, b.abi_major);
+        size_t n = 0;
+        for (; a.needed[n]; n++)
+                assert_string_equal(a.needed[n], b.needed[n]);
+        assert_null(b.needed[n]);
+        nvh_elf_info_clear(&a);
+        nvh_elf_info_clear(&b);
+
+        for (size_t cut = 0; cut < len; cut += cut < 128 ? 1 : 97) {
+                char *copy = malloc(cut ? cut : 1);
+                assert_non_null(copy);
+                memcpy(copy, buf, cut);
+                int r = nvh_elf_read_mem(copy, cut, "cut-image", &b, &err);
+                free(copy);
+                if (r != -ENOEXEC)
+                        fprintf(stderr, "cut %zu: r=%d %s\n", cut, r, err.msg);
+                assert_int_equal(r, -ENOEXEC);
+                assert_non_null(strstr(err.msg, "cut-image"));
+                assert_null(b.soname);
+        }
+        assert_int_equal(nvh_elf_read_mem(NULL, 0, "nothing", &b, &err), -ENOEXEC);
+        assert_non_null(strstr(err.msg, "nothing"));
+}
+
+/* Not a regular file: no size to check the layout against, so no ELF facts. And a caller's
+ * size that the file does not have (/dev/null reads nothing) is no ELF file either. */
+static void
+test_not_regular(void **state)
+{
+        struct nvh_elf_info info = {0};
+        struct nvh_err err = {0};
+        int p[2];
+
+        assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+        assert_int_equal(nvh_elf_read_fd(p[0], "a-pipe", &info, &err), -ENOEXEC);
+        assert_non_null(strstr(err.msg, "a-pipe"));
+        close(p[0]);
+        close(p[1]);
+
+        _cleanup_close_ int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(nvh_elf_read_fd_size(fd, 4096, "/dev/null", &info, &err), -ENOEXEC);
+        assert_non_null(strstr(err.msg, "/dev/null"));
+        assert_null(info.needed);
+}
+
 int
 main(void)
 {
@@ -281,7 +350,8 @@ main(void)
             cmocka_unit_test(test_fixture_64),        cmocka_unit_test(test_fixture_32),
             cmocka_unit_test(test_gcc_library),       cmocka_unit_test(test_abi_note),
             cmocka_unit_test(test_not_elf),           cmocka_unit_test(test_truncated),
-            cmocka_unit_test(test_bad_string_offset),
+            cmocka_unit_test(test_bad_string_offset), cmocka_unit_test(test_mem),
+            cmocka_unit_test(test_not_regular),
         };
         tu_fixtures();
         return cmocka_run_group_tests(tests, NULL, NULL);
