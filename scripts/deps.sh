@@ -5,6 +5,7 @@ packages=(
         build-essential cmake pkg-config
         libjansson-dev libcap-dev libseccomp-dev libelf-dev libcmocka-dev
         runc crun podman conmon debootstrap busybox-static jq strace util-linux kmod
+        clang-format shellcheck
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -3,7 +3,7 @@
 # against the real driver, the timing of list, and the real-GPU end-to-end test. Prepare here
 # with scripts/gpu-carry.sh.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 . .carry/runtimes/env.sh
 export NVHOOK=$PWD/.carry/nvhook NVH_SOURCE_DIR=$PWD
 out=${OUT:-/tmp}

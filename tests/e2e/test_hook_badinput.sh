@@ -33,7 +33,7 @@ b=$RIG_TMP/bundle
 rig_bundle "$b" busybox
 rig_env "$b" NVIDIA_VISIBLE_DEVICES=all
 # A live process stands for the container's; it must not outlive the test.
-sleep 1000 </dev/null >/dev/null 2>&1 &
+sleep 1000 >/dev/null 2>&1 &
 live=$!
 trap 'kill "$live" 2>/dev/null || true; rig__inner_cleanup' EXIT
 sh -c 'exit 0' &
