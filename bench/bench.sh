@@ -134,7 +134,9 @@ fresh_bundle "$d" "$lower"
 nbind=$("$NVHOOK" --config "$conf" explain --bundle "$d" | jq '[.operations[] | select(.op == "bind")] | length')
 drop_bundle "$d"
 srcfile=$(ls "${fx:+$fx/driver}"/usr/lib/x86_64-linux-gnu/libcuda.so.* /usr/local/nvidia/lib64/libcuda.so.* 2>/dev/null | head -1)
-: >"$out/hook" >"$out/floor" >"$out/empty"
+: >"$out/hook"
+: >"$out/floor"
+: >"$out/empty"
 : >"$log"
 for i in $(seq 1 "$N"); do
         d=$RIG_TMP/h-$i
@@ -175,7 +177,8 @@ hook_samples cache10k "$S" "$bigroot" NVIDIA_VISIBLE_DEVICES=0
 # 5: container start overhead, with and without the hook, alternating.
 start_samples() {
         local rt=$1 bin=$2 i d hooked
-        : >"$out/start-$rt-plain" >"$out/start-$rt-hook"
+        : >"$out/start-$rt-plain"
+        : >"$out/start-$rt-hook"
         for i in $(seq 1 "$M"); do
                 for hooked in plain hook; do
                         d=$RIG_TMP/s-$rt-$hooked-$i
