@@ -13,6 +13,7 @@
 
 #include "caps.h"
 #include "driver.h"
+#include "drvcache.h"
 #include "facts.h"
 #include "fileio.h"
 #include "gpus.h"
@@ -188,7 +189,7 @@ prepare(struct run *run, const char *bundle, int pid, struct nvh_err *err)
                  * did not ask for them; the plan still filters by the request's caps. */
                 dopts.caps = run->req->caps |
                              (run->req->requires[0] ? NVH_CAP_COMPUTE | NVH_CAP_UTILITY : 0);
-                r = nvh_driver_discover(&dopts, &run->drv, err);
+                r = nvh_drvcache_discover(run->cli->conf.cache_dir, &dopts, &run->drv, err);
                 if (r < 0)
                         return r;
         }

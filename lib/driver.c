@@ -622,6 +622,30 @@ discover_configs(struct ctx *c, struct nvh_err *err)
         return r;
 }
 
+int
+nvh_driver_ipc_probe(const struct nvh_component_ipc *ipc, const char *host_ipc_root,
+                     struct nvh_driver_file *ret)
+{
+        _cleanup_free_ char *host_path = NULL, *ctr = NULL;
+        bool is_dir = ipc->kind == NVH_COMPONENT_IPC_DIR;
+        struct stat st;
+
+        host_path = nvh_fileio_path_join(host_ipc_root ? host_ipc_root : "/", ipc->path);
+        ctr = strdup(ipc->path);
+        if (!host_path || !ctr)
+                return -ENOMEM;
+        if (lstat(host_path, &st) < 0 || (is_dir ? !S_ISDIR(st.st_mode) : !S_ISSOCK(st.st_mode)))
+                return 0;
+        *ret = (struct nvh_driver_file){
+            .kind = is_dir ? NVH_FILE_DIR : NVH_FILE_SOCKET,
+            .caps = ipc->caps,
+            .host_path = TAKE_PTR(host_path),
+            .ctr_path = TAKE_PTR(ctr),
+            .why = ipc->why,
+        };
+        return 1;
+}
+
 /* IPC endpoints live on the real host, not under the driver root. */
 static int
 discover_ipc(struct ctx *c, const char *host_ipc_root, struct nvh_err *err)
@@ -630,26 +654,24 @@ discover_ipc(struct ctx *c, const char *host_ipc_root, struct nvh_err *err)
         const struct nvh_component_ipc *ipc = nvh_components_ipcs(&n_ipc);
 
         for (size_t i = 0; i < n_ipc; i++) {
-                _cleanup_free_ char *host_path = NULL, *ctr = NULL;
-                struct stat st;
+                struct nvh_driver_file found;
+                int r;
 
                 if (!(ipc[i].caps & c->caps))
                         continue;
-                host_path = nvh_fileio_path_join(host_ipc_root, ipc[i].path);
-                ctr = strdup(ipc[i].path);
-                if (!host_path || !ctr)
-                        return nvh_err_set(err, -ENOMEM, "driver discovery: out of memory");
-                if (lstat(host_path, &st) < 0)
+                r = nvh_driver_ipc_probe(&ipc[i], host_ipc_root, &found);
+                if (r < 0)
+                        return nvh_err_set(err, r, "driver discovery: out of memory");
+                if (r == 0)
                         continue;
-                bool is_dir = ipc[i].kind == NVH_COMPONENT_IPC_DIR;
-                if (is_dir ? !S_ISDIR(st.st_mode) : !S_ISSOCK(st.st_mode))
-                        continue;
-                struct nvh_driver_file *f = add_file(c, is_dir ? NVH_FILE_DIR : NVH_FILE_SOCKET,
-                                                     ipc[i].caps, ipc[i].why, err);
-                if (!f)
+                struct nvh_driver_file *f = add_file(c, found.kind, found.caps, found.why, err);
+                if (!f) {
+                        free(found.host_path);
+                        free(found.ctr_path);
                         return -ENOMEM;
-                f->host_path = TAKE_PTR(host_path);
-                f->ctr_path = TAKE_PTR(ctr);
+                }
+                f->host_path = found.host_path;
+                f->ctr_path = found.ctr_path;
         }
         return 0;
 }

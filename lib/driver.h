@@ -74,3 +74,12 @@ const char *nvh_driver_file_kind_name(enum nvh_file_kind kind);
  * at the root and absolute symlink targets restart at the root, at most 40 links. Returns
  * the resolved relative path without symlinks ("" for the root itself). Exposed for tests. */
 int nvh_driver_resolve(int root_fd, const char *rel, char **ret_rel, struct nvh_err *err);
+
+struct nvh_component_ipc;
+
+/* Whether the IPC endpoint of one table entry exists on the host now (a socket, or the MPS
+ * directory), under host_ipc_root ("/" when NULL). 1 and *ret filled (caller frees its
+ * paths), 0 when absent, -ENOMEM. Shared by discovery and its cache: IPC endpoints come and
+ * go at run time and are never cached. */
+int nvh_driver_ipc_probe(const struct nvh_component_ipc *ipc, const char *host_ipc_root,
+                         struct nvh_driver_file *ret);

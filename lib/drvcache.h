@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A cache of driver discovery results (lib/driver.c) in the host cache directory
+ * ("/run/nvhook"): discovery reads the driver root's ld.so.cache and the ELF header of every
+ * candidate library, and its answer is the same on every container start until the driver is
+ * reinstalled. One file per (driver root, ld.so.cache path, driver version, capabilities). */
+#pragma once
+
+#include "driver.h"
+#include "err.h"
+
+/* Maximum size of a cache file. */
+#define NVH_DRVCACHE_MAX_SIZE (1024 * 1024)
+
+/* Same contract as nvh_driver_discover (same result, same errors), answered from
+ * host_cache_dir when a cache file matches opts, this nvhook binary and the identity of the
+ * driver root's ld.so.cache, and every recorded file and its directory are unchanged. IPC
+ * endpoints are never cached: they are looked up again on every call. Anything else (no
+ * cache, corrupt, untrusted, stale) runs nvh_driver_discover and rewrites the cache; a cache
+ * that cannot be written is logged at debug level and otherwise ignored. host_cache_dir NULL
+ * or "": no cache. */
+int nvh_drvcache_discover(const char *host_cache_dir, const struct nvh_driver_opts *opts,
+                          struct nvh_driver **ret, struct nvh_err *err);
+
+/* The cache file name (no directory) for opts, malloc'ed; NULL on ENOMEM. Exposed for tests. */
+char *nvh_drvcache_file_name(const struct nvh_driver_opts *opts);
