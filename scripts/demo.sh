@@ -18,7 +18,9 @@ fake=$(mktemp -d /tmp/nvhook-demo.XXXXXX)
 trap 'rm -rf "$fake"' EXIT
 bash tests/fixtures/generate.sh "$fake" >/dev/null
 echo "== SIMULATED: no NVIDIA driver here; fake driver 580.159.04 under $fake =="
-args=(--root "$fake/driver" --proc "$fake/proc-1gpu" --dev "$fake/dev-1gpu")
+# The discovery cache of this throw-away driver goes with it, not into the host's /run/nvhook.
+printf '{"cache_dir": "%s/cache"}\n' "$fake" >"$fake/nvhook.json"
+args=(--config "$fake/nvhook.json" --root "$fake/driver" --proc "$fake/proc-1gpu" --dev "$fake/dev-1gpu")
 "$nvhook" "${args[@]}" info
 echo
 "$nvhook" "${args[@]}" list --capabilities all

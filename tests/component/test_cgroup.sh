@@ -93,8 +93,8 @@ run_case() { # runtime mode
 }
 
 if [ "${1:-}" = --inner-v2 ]; then
-        mount --make-rprivate /
-        mount -t cgroup2 none /sys/fs/cgroup
+        mount -n --make-rprivate /
+        mount -n -t cgroup2 none /sys/fs/cgroup
         run_case "$2" v2
         exit $?
 fi

@@ -114,7 +114,7 @@ ldconfig -p -C "$tmp/ld.so.cache" | grep -qF "libnvhtest.so.1 (libc6,x86-64) => 
 # shellcheck disable=SC2016 # $1 expands in the inner shell
 out=$(unshare -m --propagation private bash -c '
         set -e
-        mount --bind "$1/ld.so.cache" /etc/ld.so.cache
+        mount -n --bind "$1/ld.so.cache" /etc/ld.so.cache
         "$1/dltest"
         ldconfig -p | head -1
         LD_DEBUG=libs "$1/dltest" 2>&1 | grep -e "search cache=" -e "trying file=.*libnvhtest" |
