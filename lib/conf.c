@@ -11,10 +11,8 @@
 
 #include "caps.h"
 #include "fileio.h"
+#include "json.h"
 #include "macros.h"
-
-/* jansson ships json_decrefp() (NULL-safe) for exactly this. */
-#define _cleanup_json_ _cleanup_(json_decrefp)
 
 static const char *const cgroup_names[] = {
     [NVH_CONF_CGROUP_AUTO] = "auto",
@@ -92,43 +90,6 @@ nvh_conf_defaults(struct nvh_conf *c)
         return 0;
 }
 
-static const char *
-describe(const json_t *v, char *buf, size_t size)
-{
-        switch (json_typeof(v)) {
-        case JSON_OBJECT:
-                return "an object";
-        case JSON_ARRAY:
-                return "an array";
-        case JSON_STRING:
-                snprintf(buf, size, "'%.64s'", json_string_value(v));
-                return buf;
-        case JSON_INTEGER:
-                snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-                return buf;
-        case JSON_REAL:
-                snprintf(buf, size, "%g", json_real_value(v));
-                return buf;
-        case JSON_TRUE:
-                return "true";
-        case JSON_FALSE:
-                return "false";
-        case JSON_NULL:
-                return "null";
-        }
-        return "?";
-}
-
-static int
-type_error(const char *what, const char *key, const char *type, const json_t *v,
-           struct nvh_err *err)
-{
-        char buf[80];
-
-        return nvh_err_set(err, -EINVAL, "%s: '%s' is not %s: %s", what, key, type,
-                           describe(v, buf, sizeof(buf)));
-}
-
 enum kind { K_PATH, K_PATH_OR_NULL, K_BOOL, K_CAPS, K_LOG_LEVEL, K_CGROUP };
 
 static const struct field {
@@ -168,7 +129,7 @@ set_caps(const json_t *v, const char *what, const char *key, unsigned *ret, stru
 
                         if (!json_is_string(e)) {
                                 snprintf(name, sizeof(name), "%s[%zu]", key, i);
-                                return type_error(what, name, "a string", e, err);
+                                return nvh_json_type_error(what, name, "a string", e, err);
                         }
                         /* One name per element: a comma inside one is a mistake. */
                         if (strchr(json_string_value(e), ','))
@@ -181,7 +142,7 @@ set_caps(const json_t *v, const char *what, const char *key, unsigned *ret, stru
                         caps |= one;
                 }
         } else {
-                return type_error(what, key, "a string or an array", v, err);
+                return nvh_json_type_error(what, key, "a string or an array", v, err);
         }
         *ret = caps;
         return 0;
@@ -205,7 +166,7 @@ set_field(const struct field *f, const json_t *v, const char *what, struct nvh_c
                         return 0;
                 }
                 if (!json_is_string(v))
-                        return type_error(what, f->key, "a string", v, err);
+                        return nvh_json_type_error(what, f->key, "a string", v, err);
                 s = json_string_value(v);
                 if (s[0] != '/')
                         return nvh_err_set(err, -EINVAL,
@@ -220,14 +181,14 @@ set_field(const struct field *f, const json_t *v, const char *what, struct nvh_c
         }
         case K_BOOL:
                 if (!json_is_boolean(v))
-                        return type_error(what, f->key, "a boolean", v, err);
+                        return nvh_json_type_error(what, f->key, "a boolean", v, err);
                 *(bool *)(void *)base = json_is_true(v);
                 return 0;
         case K_CAPS:
                 return set_caps(v, what, f->key, (unsigned *)(void *)base, err);
         case K_LOG_LEVEL:
                 if (!json_is_string(v))
-                        return type_error(what, f->key, "a string", v, err);
+                        return nvh_json_type_error(what, f->key, "a string", v, err);
                 for (size_t i = 0; i < ARRAY_SIZE(log_levels); i++)
                         if (streq(json_string_value(v), log_levels[i].name)) {
                                 *(enum nvh_log_level *)(void *)base = log_levels[i].level;
@@ -237,7 +198,7 @@ set_field(const struct field *f, const json_t *v, const char *what, struct nvh_c
                                    json_string_value(v));
         case K_CGROUP:
                 if (!json_is_string(v))
-                        return type_error(what, f->key, "a string", v, err);
+                        return nvh_json_type_error(what, f->key, "a string", v, err);
                 for (size_t i = 0; i < ARRAY_SIZE(cgroup_names); i++)
                         if (streq(json_string_value(v), cgroup_names[i])) {
                                 *(enum nvh_conf_cgroup *)(void *)base = (enum nvh_conf_cgroup)i;
@@ -257,21 +218,15 @@ nvh_conf_parse(const char *buf, size_t len, const char *what, struct nvh_conf **
 {
         _cleanup_json_ json_t *root = NULL;
         _cleanup_(conf_freep) struct nvh_conf *c = NULL;
-        json_error_t jerr;
         const char *key;
         json_t *v;
         int r;
 
         if (!what)
                 what = "config";
-        if (len > NVH_CONF_MAX)
-                return nvh_err_set(err, -E2BIG, "%s: larger than %u bytes", what, NVH_CONF_MAX);
-        root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-        if (!root)
-                return nvh_err_set(err, -EINVAL, "%s: invalid json at line %d column %d: %s", what,
-                                   jerr.line, jerr.column, jerr.text);
-        if (!json_is_object(root))
-                return type_error(what, "(top level)", "an object", root, err);
+        r = nvh_json_load_object(buf, len, NVH_CONF_MAX, what, &root, err);
+        if (r < 0)
+                return r;
         c = calloc(1, sizeof(*c));
         if (!c || nvh_conf_defaults(c) < 0)
                 return nvh_err_set(err, -ENOMEM, "out of memory");

@@ -676,16 +676,6 @@ discover_ipc(struct ctx *c, const char *host_ipc_root, struct nvh_err *err)
         return 0;
 }
 
-static char *
-normalize_root(const char *root)
-{
-        size_t len = strlen(root);
-
-        while (len > 1 && root[len - 1] == '/')
-                len--;
-        return strndup(root, len);
-}
-
 int
 nvh_driver_discover(const struct nvh_driver_opts *opts, struct nvh_driver **ret,
                     struct nvh_err *err)
@@ -709,7 +699,7 @@ nvh_driver_discover(const struct nvh_driver_opts *opts, struct nvh_driver **ret,
         drv = calloc(1, sizeof(*drv));
         if (!drv)
                 return nvh_err_set(err, -ENOMEM, "driver discovery: out of memory");
-        drv->host_root = normalize_root(host_root);
+        drv->host_root = nvh_fileio_path_strip_trailing_slashes(host_root);
         drv->version = strdup(opts->version);
         if (!drv->host_root || !drv->version)
                 return nvh_err_set(err, -ENOMEM, "driver discovery: out of memory");

@@ -79,16 +79,6 @@ fnv1a(uint64_t h, const void *p, size_t n)
         return h;
 }
 
-static char *
-normalize_root(const char *root)
-{
-        size_t len = strlen(root);
-
-        while (len > 1 && root[len - 1] == '/')
-                len--;
-        return strndup(root, len);
-}
-
 static int
 key_init(const struct nvh_driver_opts *opts, struct key *k)
 {
@@ -96,7 +86,8 @@ key_init(const struct nvh_driver_opts *opts, struct key *k)
 
         while (*rel == '/')
                 rel++;
-        k->host_root = normalize_root(opts->host_root ? opts->host_root : "/");
+        k->host_root =
+            nvh_fileio_path_strip_trailing_slashes(opts->host_root ? opts->host_root : "/");
         if (!k->host_root)
                 return -ENOMEM;
         k->rel_ldcache = rel;

@@ -106,3 +106,43 @@ nvh_fileio_path_join(const char *a, const char *b)
                 return NULL;
         return r;
 }
+
+char *
+nvh_fileio_path_normalize(const char *path)
+{
+        char *out = malloc(strlen(path) + 2);
+        size_t o = 0;
+        const char *p = path;
+
+        if (!out)
+                return NULL;
+        while (*p) {
+                size_t n;
+
+                while (*p == '/')
+                        p++;
+                n = strcspn(p, "/");
+                if (n == 0)
+                        break;
+                if (!(n == 1 && p[0] == '.')) {
+                        out[o++] = '/';
+                        memcpy(out + o, p, n);
+                        o += n;
+                }
+                p += n;
+        }
+        if (o == 0)
+                out[o++] = '/';
+        out[o] = '\0';
+        return out;
+}
+
+char *
+nvh_fileio_path_strip_trailing_slashes(const char *path)
+{
+        size_t len = strlen(path);
+
+        while (len > 1 && path[len - 1] == '/')
+                len--;
+        return strndup(path, len);
+}

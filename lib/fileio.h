@@ -21,3 +21,12 @@ int nvh_fileio_write_all(int fd, const void *buf, size_t len);
 
 /* Join two path parts with exactly one '/'. Returns NULL on ENOMEM. */
 char *nvh_fileio_path_join(const char *a, const char *b);
+
+/* Tidy an absolute path lexically: drop empty and "." components and trailing slashes ("/"
+ * stays "/"). ".." is kept: resolving it without the file system would be wrong with symlinks
+ * (and "/var/run/nvidia-container-devices/../x" must never name a device); callers resolve the
+ * result through file descriptors anyway. Returns NULL on ENOMEM. */
+char *nvh_fileio_path_normalize(const char *path);
+
+/* A copy of path without its trailing slashes; "/" (or "///") stays "/". NULL on ENOMEM. */
+char *nvh_fileio_path_strip_trailing_slashes(const char *path);

@@ -10,67 +10,9 @@
 
 #include <jansson.h>
 
+#include "fileio.h"
+#include "json.h"
 #include "macros.h"
-
-/* jansson ships json_decrefp() (NULL-safe) for exactly this. */
-#define _cleanup_json_ _cleanup_(json_decrefp)
-
-/* A short description of a JSON value for error messages ("42", "'abc'", "an array"). */
-static const char *
-describe(const json_t *v, char *buf, size_t size)
-{
-        switch (json_typeof(v)) {
-        case JSON_OBJECT:
-                return "an object";
-        case JSON_ARRAY:
-                return "an array";
-        case JSON_STRING:
-                snprintf(buf, size, "'%.64s'", json_string_value(v));
-                return buf;
-        case JSON_INTEGER:
-                snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-                return buf;
-        case JSON_REAL:
-                snprintf(buf, size, "%g", json_real_value(v));
-                return buf;
-        case JSON_TRUE:
-                return "true";
-        case JSON_FALSE:
-                return "false";
-        case JSON_NULL:
-                return "null";
-        }
-        return "?";
-}
-
-static int
-type_error(const char *what, const char *field, const char *type, const json_t *v,
-           struct nvh_err *err)
-{
-        char buf[80];
-
-        return nvh_err_set(err, -EINVAL, "%s: '%s' is not %s: %s", what, field, type,
-                           describe(v, buf, sizeof(buf)));
-}
-
-static int
-load_object(const char *buf, size_t len, size_t max, const char *what, json_t **ret,
-            struct nvh_err *err)
-{
-        _cleanup_json_ json_t *root = NULL;
-        json_error_t jerr;
-
-        if (len > max)
-                return nvh_err_set(err, -E2BIG, "%s: larger than %zu bytes", what, (size_t)max);
-        root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-        if (!root)
-                return nvh_err_set(err, -EINVAL, "%s: invalid json at line %d column %d: %s", what,
-                                   jerr.line, jerr.column, jerr.text);
-        if (!json_is_object(root))
-                return type_error(what, "(top level)", "an object", root, err);
-        *ret = TAKE_PTR(root);
-        return 0;
-}
 
 static int
 dup_str(const char *s, char **ret, struct nvh_err *err)
@@ -93,8 +35,44 @@ get_string(const json_t *obj, const char *key, const char *what, const char *fie
         if (!v)
                 return 0;
         if (!json_is_string(v))
-                return type_error(what, field, "a string", v, err);
+                return nvh_json_type_error(what, field, "a string", v, err);
         *ret = json_string_value(v);
+        return 1;
+}
+
+/* Required member of type string that must not be empty. */
+static int
+get_string_required(const json_t *obj, const char *key, const char *what, const char *field,
+                    const char **ret, struct nvh_err *err)
+{
+        const char *str = NULL;
+        int r;
+
+        r = get_string(obj, key, what, field, &str, err);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return nvh_err_set(err, -EINVAL, "%s: missing '%s'", what, field);
+        if (!*str)
+                return nvh_err_set(err, -EINVAL, "%s: '%s' is empty", what, field);
+        *ret = str;
+        return 0;
+}
+
+/* Optional member of type string, copied into *ret: 0 absent (*ret untouched), 1 present,
+ * < 0 wrong type or out of memory. */
+static int
+get_string_dup(const json_t *obj, const char *key, const char *what, const char *field, char **ret,
+               struct nvh_err *err)
+{
+        const char *str = NULL;
+        int r;
+
+        r = get_string(obj, key, what, field, &str, err);
+        if (r <= 0)
+                return r;
+        if (dup_str(str, ret, err) < 0)
+                return -ENOMEM;
         return 1;
 }
 
@@ -107,11 +85,11 @@ get_typed(const json_t *obj, const char *key, json_type type, const char *what, 
         if (!v)
                 return 0;
         if (json_typeof(v) != type)
-                return type_error(what, field,
-                                  type == JSON_OBJECT  ? "an object"
-                                  : type == JSON_ARRAY ? "an array"
-                                                       : "of the right type",
-                                  v, err);
+                return nvh_json_type_error(what, field,
+                                           type == JSON_OBJECT  ? "an object"
+                                           : type == JSON_ARRAY ? "an array"
+                                                                : "of the right type",
+                                           v, err);
         *ret = v;
         return 1;
 }
@@ -125,7 +103,7 @@ get_bool(const json_t *obj, const char *key, const char *what, const char *field
         if (!v)
                 return 0;
         if (!json_is_boolean(v))
-                return type_error(what, field, "a boolean", v, err);
+                return nvh_json_type_error(what, field, "a boolean", v, err);
         *ret = json_is_true(v);
         return 1;
 }
@@ -152,7 +130,7 @@ strv_from_array(const json_t *arr, const char *what, const char *field, char ***
 
                 if (!json_is_string(e)) {
                         snprintf(name, sizeof(name), "%s[%zu]", field, i);
-                        return type_error(what, name, "a string", e, err);
+                        return nvh_json_type_error(what, name, "a string", e, err);
                 }
                 if (dup_str(json_string_value(e), &v[i], err) < 0)
                         return err ? err->code : -ENOMEM;
@@ -179,7 +157,7 @@ strv_from_annotations(const json_t *obj, const char *what, const char *field, ch
 
                 if (!json_is_string(val)) {
                         snprintf(name, sizeof(name), "%s.%.64s", field, key);
-                        return type_error(what, name, "a string", val, err);
+                        return nvh_json_type_error(what, name, "a string", val, err);
                 }
                 if (i + 2 > 2 * n)
                         break;
@@ -192,38 +170,22 @@ strv_from_annotations(const json_t *obj, const char *what, const char *field, ch
         return 0;
 }
 
-/* Lexically tidy an absolute path: drop empty and "." components and trailing slashes.
- * ".." is kept: resolving it without the file system would be wrong with symlinks, and the
- * executors resolve the result through file descriptors anyway. */
-static char *
-clean_abs_path(const char *path)
+/* The optional "annotations" object as key, value, ..., NULL; absent, an empty vector. */
+static int
+parse_annotations(const json_t *root, const char *what, char ***ret, struct nvh_err *err)
 {
-        size_t len = strlen(path);
-        char *out = malloc(len + 2);
-        size_t o = 0;
-        const char *p = path;
+        json_t *ann = NULL;
+        int r;
 
-        if (!out)
-                return NULL;
-        while (*p) {
-                size_t n;
-
-                while (*p == '/')
-                        p++;
-                n = strcspn(p, "/");
-                if (n == 0)
-                        break;
-                if (!(n == 1 && p[0] == '.')) {
-                        out[o++] = '/';
-                        memcpy(out + o, p, n);
-                        o += n;
-                }
-                p += n;
-        }
-        if (o == 0)
-                out[o++] = '/';
-        out[o] = '\0';
-        return out;
+        r = get_typed(root, "annotations", JSON_OBJECT, what, "annotations", &ann, err);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                return strv_from_annotations(ann, what, "annotations", ret, err);
+        *ret = strv_new_empty();
+        if (!*ret)
+                return nvh_err_set(err, -ENOMEM, "out of memory");
+        return 0;
 }
 
 static int
@@ -262,43 +224,33 @@ nvh_oci_state_parse(const char *buf, size_t len, struct nvh_oci_state **ret, str
         json_t *v = NULL;
         int r;
 
-        r = load_object(buf, len, NVH_OCI_STATE_MAX, what, &root, err);
+        r = nvh_json_load_object(buf, len, NVH_OCI_STATE_MAX, what, &root, err);
         if (r < 0)
                 return r;
         s = calloc(1, sizeof(*s));
         if (!s)
                 return nvh_err_set(err, -ENOMEM, "out of memory");
 
-        r = get_string(root, "ociVersion", what, "ociVersion", &str, err);
+        r = get_string_dup(root, "ociVersion", what, "ociVersion", &s->oci_version, err);
         if (r < 0)
                 return r;
-        if (r > 0 && dup_str(str, &s->oci_version, err) < 0)
-                return -ENOMEM;
 
-        str = NULL;
-        r = get_string(root, "id", what, "id", &str, err);
+        r = get_string_required(root, "id", what, "id", &str, err);
         if (r < 0)
                 return r;
-        if (r == 0)
-                return nvh_err_set(err, -EINVAL, "%s: missing 'id'", what);
-        if (!*str)
-                return nvh_err_set(err, -EINVAL, "%s: 'id' is empty", what);
         if (dup_str(str, &s->id, err) < 0)
                 return -ENOMEM;
 
-        str = NULL;
-        r = get_string(root, "status", what, "status", &str, err);
+        r = get_string_dup(root, "status", what, "status", &s->status, err);
         if (r < 0)
                 return r;
-        if (r > 0 && dup_str(str, &s->status, err) < 0)
-                return -ENOMEM;
 
         v = json_object_get(root, "pid");
         if (v) {
                 json_int_t pid;
 
                 if (!json_is_integer(v))
-                        return type_error(what, "pid", "an integer", v, err);
+                        return nvh_json_type_error(what, "pid", "an integer", v, err);
                 pid = json_integer_value(v);
                 if (pid <= 0 || pid > INT_MAX)
                         return nvh_err_set(err, -EINVAL,
@@ -319,18 +271,11 @@ nvh_oci_state_parse(const char *buf, size_t len, struct nvh_oci_state **ret, str
         if (!is_absolute(str))
                 return nvh_err_set(err, -EINVAL, "%s: 'bundle' is not an absolute path: '%s'", what,
                                    str);
-        s->bundle = clean_abs_path(str);
+        s->bundle = nvh_fileio_path_normalize(str);
         if (!s->bundle)
                 return nvh_err_set(err, -ENOMEM, "out of memory");
 
-        v = NULL;
-        r = get_typed(root, "annotations", JSON_OBJECT, what, "annotations", &v, err);
-        if (r < 0)
-                return r;
-        if (r > 0)
-                r = strv_from_annotations(v, what, "annotations", &s->annotations, err);
-        else if (!(s->annotations = strv_new_empty()))
-                r = nvh_err_set(err, -ENOMEM, "out of memory");
+        r = parse_annotations(root, what, &s->annotations, err);
         if (r < 0)
                 return r;
 
@@ -380,15 +325,11 @@ parse_root(const json_t *root, const char *host_bundle, struct nvh_oci_spec *s, 
                 return r;
         if (r == 0)
                 return nvh_err_set(err, -EINVAL, "%s: missing 'root'", what);
-        r = get_string(jroot, "path", what, "root.path", &path, err);
+        r = get_string_required(jroot, "path", what, "root.path", &path, err);
         if (r < 0)
                 return r;
-        if (r == 0)
-                return nvh_err_set(err, -EINVAL, "%s: missing 'root.path'", what);
-        if (!*path)
-                return nvh_err_set(err, -EINVAL, "%s: 'root.path' is empty", what);
         if (is_absolute(path)) {
-                s->host_rootfs = clean_abs_path(path);
+                s->host_rootfs = nvh_fileio_path_normalize(path);
         } else {
                 _cleanup_free_ char *joined = NULL;
 
@@ -404,7 +345,7 @@ parse_root(const json_t *root, const char *host_bundle, struct nvh_oci_spec *s, 
                         joined = NULL;
                         return nvh_err_set(err, -ENOMEM, "out of memory");
                 }
-                s->host_rootfs = clean_abs_path(joined);
+                s->host_rootfs = nvh_fileio_path_normalize(joined);
         }
         if (!s->host_rootfs)
                 return nvh_err_set(err, -ENOMEM, "out of memory");
@@ -444,7 +385,7 @@ parse_process(const json_t *root, struct nvh_oci_spec *s, struct nvh_err *err)
                 if (r <= 0)
                         return r;
         } else {
-                return type_error(what, "process.capabilities", "an object", caps, err);
+                return nvh_json_type_error(what, "process.capabilities", "an object", caps, err);
         }
         for (size_t i = 0; i < json_array_size(bounding); i++) {
                 json_t *e = json_array_get(bounding, i);
@@ -452,7 +393,7 @@ parse_process(const json_t *root, struct nvh_oci_spec *s, struct nvh_err *err)
 
                 if (!json_is_string(e)) {
                         snprintf(name, sizeof(name), "process.capabilities.bounding[%zu]", i);
-                        return type_error(what, name, "a string", e, err);
+                        return nvh_json_type_error(what, name, "a string", e, err);
                 }
                 if (streq(json_string_value(e), "CAP_SYS_ADMIN"))
                         s->privileged = true;
@@ -483,35 +424,25 @@ parse_mounts(const json_t *root, struct nvh_oci_spec *s, struct nvh_err *err)
 
                 snprintf(field, sizeof(field), "mounts[%zu]", i);
                 if (!json_is_object(m))
-                        return type_error(what, field, "an object", m, err);
+                        return nvh_json_type_error(what, field, "an object", m, err);
                 s->n_mounts = i + 1;
 
                 snprintf(field, sizeof(field), "mounts[%zu].destination", i);
-                r = get_string(m, "destination", what, field, &str, err);
+                r = get_string_required(m, "destination", what, field, &str, err);
                 if (r < 0)
                         return r;
-                if (r == 0)
-                        return nvh_err_set(err, -EINVAL, "%s: missing '%s'", what, field);
-                if (!*str)
-                        return nvh_err_set(err, -EINVAL, "%s: '%s' is empty", what, field);
                 if (dup_str(str, &dst->destination, err) < 0)
                         return -ENOMEM;
 
-                str = NULL;
                 snprintf(field, sizeof(field), "mounts[%zu].source", i);
-                r = get_string(m, "source", what, field, &str, err);
+                r = get_string_dup(m, "source", what, field, &dst->source, err);
                 if (r < 0)
                         return r;
-                if (r > 0 && dup_str(str, &dst->source, err) < 0)
-                        return -ENOMEM;
 
-                str = NULL;
                 snprintf(field, sizeof(field), "mounts[%zu].type", i);
-                r = get_string(m, "type", what, field, &str, err);
+                r = get_string_dup(m, "type", what, field, &dst->type, err);
                 if (r < 0)
                         return r;
-                if (r > 0 && dup_str(str, &dst->type, err) < 0)
-                        return -ENOMEM;
 
                 snprintf(field, sizeof(field), "mounts[%zu].options", i);
                 r = get_typed(m, "options", JSON_ARRAY, what, field, &opts, err);
@@ -538,7 +469,7 @@ get_u32(const json_t *obj, const char *key, const char *field, uint32_t *ret, st
         if (!v)
                 return nvh_err_set(err, -EINVAL, "%s: missing '%s'", what, name);
         if (!json_is_integer(v))
-                return type_error(what, name, "an integer", v, err);
+                return nvh_json_type_error(what, name, "an integer", v, err);
         if (json_integer_value(v) < 0 || json_integer_value(v) > UINT32_MAX)
                 return nvh_err_set(err, -EINVAL, "%s: '%s' is out of range: %" JSON_INTEGER_FORMAT,
                                    what, name, json_integer_value(v));
@@ -569,7 +500,7 @@ parse_idmaps(const json_t *linux_obj, const char *key, struct nvh_oci_idmap **re
 
                 snprintf(field, sizeof(field), "linux.%s[%zu]", key, i);
                 if (!json_is_object(e))
-                        return type_error(what, field, "an object", e, err);
+                        return nvh_json_type_error(what, field, "an object", e, err);
                 if ((r = get_u32(e, "containerID", field, &maps[i].container_id, err)) < 0 ||
                     (r = get_u32(e, "hostID", field, &maps[i].host_id, err)) < 0 ||
                     (r = get_u32(e, "size", field, &maps[i].size, err)) < 0)
@@ -592,7 +523,6 @@ parse_linux(const json_t *root, struct nvh_oci_spec *s, struct nvh_err *err)
 {
         static const char what[] = "config.json";
         json_t *lnx = NULL, *nss = NULL;
-        const char *str = NULL;
         int r;
 
         r = get_typed(root, "linux", JSON_OBJECT, what, "linux", &lnx, err);
@@ -608,7 +538,7 @@ parse_linux(const json_t *root, struct nvh_oci_spec *s, struct nvh_err *err)
 
                 snprintf(field, sizeof(field), "linux.namespaces[%zu]", i);
                 if (!json_is_object(ns))
-                        return type_error(what, field, "an object", ns, err);
+                        return nvh_json_type_error(what, field, "an object", ns, err);
                 snprintf(field, sizeof(field), "linux.namespaces[%zu].type", i);
                 r = get_string(ns, "type", what, field, &type, err);
                 if (r < 0)
@@ -634,12 +564,8 @@ parse_linux(const json_t *root, struct nvh_oci_spec *s, struct nvh_err *err)
         r = parse_idmaps(lnx, "gidMappings", &s->gid_mappings, &s->n_gid_mappings, err);
         if (r < 0)
                 return r;
-        r = get_string(lnx, "cgroupsPath", what, "linux.cgroupsPath", &str, err);
-        if (r < 0)
-                return r;
-        if (r > 0 && dup_str(str, &s->cgroups_path, err) < 0)
-                return -ENOMEM;
-        return 0;
+        r = get_string_dup(lnx, "cgroupsPath", what, "linux.cgroupsPath", &s->cgroups_path, err);
+        return r < 0 ? r : 0;
 }
 
 /* Trust boundary: config.json is written by whoever started the container; every field read
@@ -651,40 +577,28 @@ nvh_oci_spec_parse(const char *buf, size_t len, const char *host_bundle, struct 
         static const char what[] = "config.json";
         _cleanup_json_ json_t *root = NULL;
         _cleanup_(oci_spec_freep) struct nvh_oci_spec *s = NULL;
-        const char *str = NULL;
-        json_t *ann = NULL;
         int r;
 
-        r = load_object(buf, len, NVH_OCI_SPEC_MAX, what, &root, err);
+        r = nvh_json_load_object(buf, len, NVH_OCI_SPEC_MAX, what, &root, err);
         if (r < 0)
                 return r;
         s = calloc(1, sizeof(*s));
         if (!s)
                 return nvh_err_set(err, -ENOMEM, "out of memory");
         s->env = strv_new_empty();
-        s->annotations = strv_new_empty();
-        if (!s->env || !s->annotations)
+        if (!s->env)
                 return nvh_err_set(err, -ENOMEM, "out of memory");
 
-        r = get_string(root, "ociVersion", what, "ociVersion", &str, err);
+        r = get_string_dup(root, "ociVersion", what, "ociVersion", &s->oci_version, err);
         if (r < 0)
                 return r;
-        if (r > 0 && dup_str(str, &s->oci_version, err) < 0)
-                return -ENOMEM;
         if ((r = parse_root(root, host_bundle, s, err)) < 0 ||
             (r = parse_process(root, s, err)) < 0 || (r = parse_mounts(root, s, err)) < 0 ||
             (r = parse_linux(root, s, err)) < 0)
                 return r;
-        r = get_typed(root, "annotations", JSON_OBJECT, what, "annotations", &ann, err);
+        r = parse_annotations(root, what, &s->annotations, err);
         if (r < 0)
                 return r;
-        if (r > 0) {
-                strv_free(s->annotations);
-                s->annotations = NULL;
-                r = strv_from_annotations(ann, what, "annotations", &s->annotations, err);
-                if (r < 0)
-                        return r;
-        }
         *ret = TAKE_PTR(s);
         return 0;
 }

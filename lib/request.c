@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "caps.h"
+#include "fileio.h"
 #include "macros.h"
 #include "require.h"
 
@@ -369,38 +370,6 @@ parse_device_list(const char *var, const char *value, enum nvh_devsel *ret_sel,
         return seen;
 }
 
-/* Clean an absolute path lexically (no empty or "." components, no trailing '/'); ".." is
- * kept, so "/var/run/nvidia-container-devices/../x" never names a device. NULL on ENOMEM. */
-static char *
-clean_path(const char *path)
-{
-        char *buf = malloc(strlen(path) + 2);
-        size_t o = 0;
-        const char *p = path;
-
-        if (!buf)
-                return NULL;
-        while (*p) {
-                size_t n;
-
-                while (*p == '/')
-                        p++;
-                n = strcspn(p, "/");
-                if (n == 0)
-                        break;
-                if (!(n == 1 && p[0] == '.')) {
-                        buf[o++] = '/';
-                        memcpy(buf + o, p, n);
-                        o += n;
-                }
-                p += n;
-        }
-        if (o == 0)
-                buf[o++] = '/';
-        buf[o] = '\0';
-        return buf;
-}
-
 /* Devices selected by /dev/null mounts on NVH_REQUEST_DEVICE_MOUNT_ROOT/<device>. Returns the
  * number found. "all" anywhere selects all, as nvidia-container-toolkit does. */
 static int
@@ -420,8 +389,8 @@ devices_from_mounts(const struct nvh_oci_spec *spec, enum nvh_devsel *ret_sel,
                 if (!m->source || !m->destination || m->source[0] != '/' ||
                     m->destination[0] != '/')
                         continue;
-                src = clean_path(m->source);
-                dst = clean_path(m->destination);
+                src = nvh_fileio_path_normalize(m->source);
+                dst = nvh_fileio_path_normalize(m->destination);
                 if (!src || !dst)
                         return nvh_err_set(err, -ENOMEM, "out of memory");
                 if (!streq(src, "/dev/null") || strncmp(dst, root, sizeof(root) - 1) != 0)
