@@ -114,7 +114,7 @@ discover(const struct nvh_conf *conf, unsigned caps, struct nvh_system **ret_sys
         dopts.rel_ldcache = conf->ldcache;
         dopts.version = (*ret_sys)->driver_version;
         dopts.caps = caps;
-        r = nvh_drvcache_discover(conf->cache_dir, &dopts, ret_drv, err);
+        r = nvh_drvcache_discover(conf->cache_dir, &dopts, false, ret_drv, err);
         if (r < 0) {
                 nvh_gpus_free(*ret_sys);
                 *ret_sys = NULL;

@@ -189,7 +189,8 @@ prepare(struct run *run, const char *bundle, int pid, struct nvh_err *err)
                  * did not ask for them; the plan still filters by the request's caps. */
                 dopts.caps = run->req->caps |
                              (run->req->requires[0] ? NVH_CAP_COMPUTE | NVH_CAP_UTILITY : 0);
-                r = nvh_drvcache_discover(run->cli->conf.cache_dir, &dopts, &run->drv, err);
+                r = nvh_drvcache_discover(run->cli->conf.cache_dir, &dopts, run->cli->stage != NULL,
+                                          &run->drv, err);
                 if (r < 0)
                         return r;
         }

@@ -531,7 +531,7 @@ write_cache(const char *host_cache_dir, const char *name, const struct key *k,
  * directory still has the identity it had at discovery. Guarantees the result of a fresh
  * nvh_driver_discover as of the moment the cache was written, with IPC endpoints as of now. */
 int
-nvh_drvcache_discover(const char *host_cache_dir, const struct nvh_driver_opts *opts,
+nvh_drvcache_discover(const char *host_cache_dir, const struct nvh_driver_opts *opts, bool update,
                       struct nvh_driver **ret, struct nvh_err *err)
 {
         _cleanup_(key_done) struct key k = {0};
@@ -575,7 +575,9 @@ nvh_drvcache_discover(const char *host_cache_dir, const struct nvh_driver_opts *
                 return r;
         /* A skipped candidate is not recorded, so its repair could not be noticed; and its
          * warning is worth repeating on every start until someone fixes it. */
-        if (drv->n_skipped == 0)
+        if (!update)
+                ; /* a read-only command: leave the host as it is */
+        else if (drv->n_skipped == 0)
                 write_cache(host_cache_dir, name, &k, drv);
         else
                 nvh_log_debug("driver cache '%s/%s': %u candidates skipped, not cached",

@@ -5,6 +5,8 @@
  * reinstalled. One file per (driver root, ld.so.cache path, driver version, capabilities). */
 #pragma once
 
+#include <stdbool.h>
+
 #include "driver.h"
 #include "err.h"
 
@@ -15,11 +17,12 @@
  * host_cache_dir when a cache file matches opts, this nvhook binary and the identity of the
  * driver root's ld.so.cache, and every recorded file and its directory are unchanged. IPC
  * endpoints are never cached: they are looked up again on every call. Anything else (no
- * cache, corrupt, untrusted, stale) runs nvh_driver_discover and rewrites the cache; a cache
- * that cannot be written is logged at debug level and otherwise ignored. host_cache_dir NULL
- * or "": no cache. */
+ * cache, corrupt, untrusted, stale) runs nvh_driver_discover and, when update is set,
+ * rewrites the cache; a cache that cannot be written is logged at debug level and otherwise
+ * ignored. Only the hook updates: list, info and explain read the host and write nothing.
+ * host_cache_dir NULL or "": no cache. */
 int nvh_drvcache_discover(const char *host_cache_dir, const struct nvh_driver_opts *opts,
-                          struct nvh_driver **ret, struct nvh_err *err);
+                          bool update, struct nvh_driver **ret, struct nvh_err *err);
 
 /* The cache file name (no directory) for opts, malloc'ed; NULL on ENOMEM. Exposed for tests. */
 char *nvh_drvcache_file_name(const struct nvh_driver_opts *opts);

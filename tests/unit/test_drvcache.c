@@ -83,7 +83,7 @@ cached(const struct env *e, unsigned caps)
         struct nvh_driver_opts o = opts_of(e, caps);
         struct nvh_driver *drv = NULL;
         struct nvh_err err = {0};
-        int r = nvh_drvcache_discover(e->cache, &o, &drv, &err);
+        int r = nvh_drvcache_discover(e->cache, &o, true, &drv, &err);
 
         if (r < 0)
                 fprintf(stderr, "drvcache: %s\n", err.msg);
@@ -201,6 +201,32 @@ test_miss_writes_hit_reads(void **state)
         env_done(&e);
 }
 
+/* list, info and explain read the host and write nothing: without update, a miss leaves no
+ * cache behind, and a cache the hook wrote is still used. */
+static void
+test_read_only(void **state)
+{
+        struct env e = env_new("driver");
+        struct nvh_driver_opts o = opts_of(&e, NVH_CAP_ALL);
+        struct nvh_driver *drv = NULL;
+        struct nvh_err err = {0};
+        _cleanup_free_ char *path = cache_file(&e, NVH_CAP_ALL);
+        struct stat st;
+
+        (void)state;
+        assert_int_equal(nvh_drvcache_discover(e.cache, &o, false, &drv, &err), 0);
+        nvh_driver_free(drv);
+        assert_int_equal(stat(e.cache, &st), -1);
+        assert_int_equal(lstat(path, &st), -1);
+        nvh_driver_free(cached(&e, NVH_CAP_ALL)); /* the hook writes it */
+        mark(path);
+        drv = NULL;
+        assert_int_equal(nvh_drvcache_discover(e.cache, &o, false, &drv, &err), 0);
+        assert_int_equal(drv->n_skipped, MARK); /* answered from the cache */
+        nvh_driver_free(drv);
+        env_done(&e);
+}
+
 static void
 test_prefix_layout(void **state)
 {
@@ -227,8 +253,8 @@ test_null_or_empty_dir(void **state)
         struct nvh_err err = {0};
         struct stat st;
 
-        assert_int_equal(nvh_drvcache_discover(NULL, &o, &a, &err), 0);
-        assert_int_equal(nvh_drvcache_discover("", &o, &b, &err), 0);
+        assert_int_equal(nvh_drvcache_discover(NULL, &o, true, &a, &err), 0);
+        assert_int_equal(nvh_drvcache_discover("", &o, true, &b, &err), 0);
         assert_same(a, b);
         assert_int_equal(stat(e.cache, &st), -1);
         nvh_driver_free(a);
@@ -236,10 +262,10 @@ test_null_or_empty_dir(void **state)
 
         /* errors are discovery's */
         o.version = "../x";
-        assert_int_equal(nvh_drvcache_discover(e.cache, &o, &a, &err), -EINVAL);
+        assert_int_equal(nvh_drvcache_discover(e.cache, &o, true, &a, &err), -EINVAL);
         o.version = VER;
         o.rel_ldcache = "etc/nonexistent";
-        assert_true(nvh_drvcache_discover(e.cache, &o, &a, &err) < 0);
+        assert_true(nvh_drvcache_discover(e.cache, &o, true, &a, &err) < 0);
         assert_int_equal(stat(e.cache, &st), -1);
         env_done(&e);
 }
@@ -583,6 +609,7 @@ main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_miss_writes_hit_reads),
+            cmocka_unit_test(test_read_only),
             cmocka_unit_test(test_prefix_layout),
             cmocka_unit_test(test_null_or_empty_dir),
             cmocka_unit_test(test_ldcache_touched),
