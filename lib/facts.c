@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <seccomp.h>
+#include <sys/capability.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -57,15 +58,24 @@ find_lib(const struct nvh_driver *drv, const char *soname)
 }
 
 /* Child side. Trusts: the host driver library (it is host code, found under the driver root
- * by discovery). Guarantees: the probe runs without capabilities, with no_new_privs, and for
- * the version query under a seccomp filter that only lets it write its answer and exit. */
+ * by discovery). Guarantees: the probe runs with no capabilities (effective, permitted,
+ * bounding), with no_new_privs, and for the version query under a seccomp filter that only
+ * lets it write its answer and exit. */
 static void __attribute__((noreturn)) probe_child(int out_fd, const char *host_lib, const char *key)
 {
         char answer[64] = "";
         void *h;
 
-        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        cap_t none = cap_init(); /* an empty set */
+
+        /* No capabilities: the driver code may still open root-owned device nodes by
+         * ownership, but cannot mount, trace, load BPF or bypass permissions. */
+        /* The bounding set first: dropping from it needs CAP_SETPCAP, gone after cap_set_proc. */
+        for (int c = 0; c <= CAP_LAST_CAP; c++)
+                (void)prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+        if (!none || cap_set_proc(none) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 _exit(10);
+        cap_free(none);
         h = dlopen(host_lib, RTLD_NOW | RTLD_LOCAL);
         if (!h)
                 _exit(11);
