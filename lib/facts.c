@@ -1,18 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "facts.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <seccomp.h>
-#include <sys/capability.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,27 +19,6 @@
 #include "macros.h"
 
 #define PROBE_TIMEOUT_MS 20000
-
-/* nvmlBrandType_t values, named as NVIDIA_REQUIRE_BRAND spells them. */
-static const char *const brand_names[] = {
-    "unknown",     /* 0 NVML_BRAND_UNKNOWN */
-    "quadro",      /* 1 */
-    "tesla",       /* 2 */
-    "nvs",         /* 3 */
-    "grid",        /* 4 */
-    "geforce",     /* 5 */
-    "titan",       /* 6 */
-    "vapps",       /* 7 NVML_BRAND_NVIDIA_VAPPS */
-    "vpc",         /* 8 */
-    "vcs",         /* 9 */
-    "vws",         /* 10 */
-    "cloudgaming", /* 11 (also NVML_BRAND_NVIDIA_VGAMING) */
-    "quadrortx",   /* 12 */
-    "nvidiartx",   /* 13 */
-    "nvidia",      /* 14 */
-    "geforcertx",  /* 15 */
-    "titanrtx",    /* 16 */
-};
 
 static const struct nvh_driver_file *
 find_lib(const struct nvh_driver *drv, const char *soname)
@@ -57,83 +32,34 @@ find_lib(const struct nvh_driver *drv, const char *soname)
         return NULL;
 }
 
-/* Child side. Trusts: the host driver library (it is host code, found under the driver root
- * by discovery). Guarantees: the probe runs with no capabilities (effective, permitted,
- * bounding), with no_new_privs, and for the version query under a seccomp filter that only
- * lets it write its answer and exit. */
-static void __attribute__((noreturn)) probe_child(int out_fd, const char *host_lib, const char *key)
+/* The probe program beside our own executable (same directory, as installed), which must be
+ * ours and not writable by others: it runs with our privileges until it drops them. */
+static int
+probe_path(char **ret, struct nvh_err *err)
 {
-        char answer[64] = "";
-        void *h;
+        char self[4096];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        char *slash, *path = NULL;
+        struct stat st;
 
-        cap_t none = cap_init(); /* an empty set */
-
-        /* No capabilities: the driver code may still open root-owned device nodes by
-         * ownership, but cannot mount, trace, load BPF or bypass permissions. */
-        /* The bounding set first: dropping from it needs CAP_SETPCAP, gone after cap_set_proc. */
-        for (int c = 0; c <= CAP_LAST_CAP; c++)
-                (void)prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
-        if (!none || cap_set_proc(none) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-                _exit(10);
-        cap_free(none);
-        h = dlopen(host_lib, RTLD_NOW | RTLD_LOCAL);
-        if (!h)
-                _exit(11);
-        if (streq(key, "cuda")) {
-                int (*get_version)(int *) = (int (*)(int *))dlsym(h, "cuDriverGetVersion");
-                scmp_filter_ctx ctx;
-                int v = 0;
-
-                if (!get_version)
-                        _exit(12);
-                /* The library is loaded: from here on it may compute and write, nothing else. */
-                ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-                if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 0) < 0 ||
-                    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(exit_group), 0) < 0 ||
-                    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(exit), 0) < 0 ||
-                    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(futex), 0) < 0 ||
-                    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(brk), 0) < 0 ||
-                    seccomp_load(ctx) < 0)
-                        _exit(13);
-                if (get_version(&v) != 0 || v <= 0)
-                        _exit(14);
-                snprintf(answer, sizeof(answer), "%d.%d", v / 1000, (v % 1000) / 10);
-        } else if (streq(key, "arch")) {
-                int (*cu_init)(unsigned) = (int (*)(unsigned))dlsym(h, "cuInit");
-                int (*dev_get)(int *, int) = (int (*)(int *, int))dlsym(h, "cuDeviceGet");
-                int (*attr)(int *, int, int) =
-                    (int (*)(int *, int, int))dlsym(h, "cuDeviceGetAttribute");
-                int dev = 0, major = 0, minor = 0;
-
-                if (!cu_init || !dev_get || !attr)
-                        _exit(12);
-                /* CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75, _MINOR = 76 */
-                if (cu_init(0) != 0 || dev_get(&dev, 0) != 0 || attr(&major, 75, dev) != 0 ||
-                    attr(&minor, 76, dev) != 0)
-                        _exit(14);
-                snprintf(answer, sizeof(answer), "%d.%d", major, minor);
-        } else if (streq(key, "brand")) {
-                int (*init)(void) = (int (*)(void))dlsym(h, "nvmlInit_v2");
-                int (*get)(unsigned, void **) =
-                    (int (*)(unsigned, void **))dlsym(h, "nvmlDeviceGetHandleByIndex_v2");
-                int (*brand)(void *, int *) =
-                    (int (*)(void *, int *))dlsym(h, "nvmlDeviceGetBrand");
-                void *dev = NULL;
-                int b = 0;
-
-                if (!init || !get || !brand)
-                        _exit(12);
-                if (init() != 0 || get(0, &dev) != 0 || brand(dev, &b) != 0)
-                        _exit(14);
-                snprintf(answer, sizeof(answer), "%s",
-                         b >= 0 && (size_t)b < ARRAY_SIZE(brand_names) ? brand_names[b]
-                                                                       : "unknown");
-        } else {
-                _exit(15);
+        if (n <= 0)
+                return nvh_err_set(err, -errno, "readlink '/proc/self/exe': %s", strerror(errno));
+        self[n] = '\0';
+        slash = strrchr(self, '/');
+        if (!slash)
+                return nvh_err_set(err, -ENOENT, "no directory in '%s'", self);
+        *slash = '\0';
+        if (asprintf(&path, "%s/nvhook-probe", self) < 0)
+                return nvh_err_set(err, -ENOMEM, "out of memory");
+        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+            (st.st_mode & 022)) {
+                nvh_err_set(err, -EPERM, "probe '%s' is missing, not ours or writable by others",
+                            path);
+                free(path);
+                return -EPERM;
         }
-        if (nvh_fileio_write_all(out_fd, answer, strlen(answer)) < 0)
-                _exit(16);
-        _exit(0);
+        *ret = path;
+        return 0;
 }
 
 static int
@@ -146,7 +72,11 @@ probe(const char *host_lib, const char *key, char *ret_value, size_t size, struc
         char buf[64];
         ssize_t n;
         struct pollfd pfd;
+        _cleanup_free_ char *exe = NULL;
+        int r = probe_path(&exe, err);
 
+        if (r < 0)
+                return r;
         if (pipe2(fds, O_CLOEXEC) < 0)
                 return nvh_err_set(err, -errno, "probe '%s': pipe: %s", key, strerror(errno));
         rd_fd = fds[0];
@@ -155,11 +85,17 @@ probe(const char *host_lib, const char *key, char *ret_value, size_t size, struc
         if (pid < 0)
                 return nvh_err_set(err, -errno, "probe '%s': fork: %s", key, strerror(errno));
         if (pid == 0) {
-                /* Only the answer pipe stays open in the child. */
+                char *const argv[] = {(char *)"nvhook-probe", (char *)host_lib, (char *)key, NULL};
+                char *const envp[] = {NULL};
+
+                /* The answer pipe is its standard output; nothing else stays open, and the
+                 * environment is empty. */
+                if (dup2(wr_fd, STDOUT_FILENO) < 0)
+                        _exit(127);
                 for (int fd = 3; fd < 1024; fd++)
-                        if (fd != wr_fd)
-                                close(fd);
-                probe_child(wr_fd, host_lib, key);
+                        close(fd);
+                execve(exe, argv, envp);
+                _exit(127);
         }
         close(TAKE_FD(wr_fd));
         pfd.fd = rd_fd;

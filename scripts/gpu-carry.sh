@@ -5,7 +5,7 @@ set -eu
 cd "$(dirname "$0")/.."
 bash scripts/build.sh >/dev/null
 mkdir -p .carry
-install -m 0755 build/nvhook .carry/nvhook
+install -m 0755 build/nvhook build/nvhook-probe .carry/
 mkdir -p .carry/bench
 install -m 0755 build/bench/timeexec build/bench/bench_floor build/bench/bench_empty \
         build/bench/bench_mkcache .carry/bench/

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* nvhook-probe LIBRARY KEY: print one fact that only the driver libraries know ("cuda": the
+ * CUDA driver version, "arch": GPU 0's compute capability, "brand": GPU 0's NVML brand).
+ *
+ * nvhook itself is linked statically, so that no LD_PRELOAD, LD_AUDIT or LD_LIBRARY_PATH in its
+ * environment can load code into it. A static binary cannot dlopen the host's libcuda, so this
+ * small dynamic program does it, in a child nvhook starts with an empty environment, only on a
+ * cache miss (once per driver install), never on the hot path. */
+#include <dlfcn.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define streq(a, b) (strcmp((a), (b)) == 0)
+
+/* nvmlBrandType_t values, named as NVIDIA_REQUIRE_BRAND spells them. */
+static const char *const brand_names[] = {
+    "unknown",     /* 0 NVML_BRAND_UNKNOWN */
+    "quadro",      /* 1 */
+    "tesla",       /* 2 */
+    "nvs",         /* 3 */
+    "grid",        /* 4 */
+    "geforce",     /* 5 */
+    "titan",       /* 6 */
+    "vapps",       /* 7 NVML_BRAND_NVIDIA_VAPPS */
+    "vpc",         /* 8 */
+    "vcs",         /* 9 */
+    "vws",         /* 10 */
+    "cloudgaming", /* 11 (also NVML_BRAND_NVIDIA_VGAMING) */
+    "quadrortx",   /* 12 */
+    "nvidiartx",   /* 13 */
+    "nvidia",      /* 14 */
+    "geforcertx",  /* 15 */
+    "titanrtx",    /* 16 */
+};
+
+/* Child side. Trusts: the host driver library (it is host code, found under the driver root
+ * by discovery). Guarantees: the probe runs with no capabilities (effective, permitted,
+ * bounding), with no_new_privs, and for the version query under a seccomp filter that only
+ * lets it write its answer and exit. */
+static void __attribute__((noreturn)) probe_child(int out_fd, const char *host_lib, const char *key)
+{
+        char answer[64] = "";
+        void *h;
+
+        cap_t none = cap_init(); /* an empty set */
+
+        /* No capabilities: the driver code may still open root-owned device nodes by
+         * ownership, but cannot mount, trace, load BPF or bypass permissions. */
+        /* The bounding set first: dropping from it needs CAP_SETPCAP, gone after cap_set_proc. */
+        for (int c = 0; c <= CAP_LAST_CAP; c++)
+                (void)prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+        if (!none || cap_set_proc(none) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                _exit(10);
+        cap_free(none);
+        h = dlopen(host_lib, RTLD_NOW | RTLD_LOCAL);
+        if (!h)
+                _exit(11);
+        if (streq(key, "cuda")) {
+                int (*get_version)(int *) = (int (*)(int *))dlsym(h, "cuDriverGetVersion");
+                scmp_filter_ctx ctx;
+                int v = 0;
+
+                if (!get_version)
+                        _exit(12);
+                /* The library is loaded: from here on it may compute and write, nothing else. */
+                ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+                if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 0) < 0 ||
+                    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(exit_group), 0) < 0 ||
+                    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(exit), 0) < 0 ||
+                    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(futex), 0) < 0 ||
+                    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(brk), 0) < 0 ||
+                    seccomp_load(ctx) < 0)
+                        _exit(13);
+                if (get_version(&v) != 0 || v <= 0)
+                        _exit(14);
+                snprintf(answer, sizeof(answer), "%d.%d", v / 1000, (v % 1000) / 10);
+        } else if (streq(key, "arch")) {
+                int (*cu_init)(unsigned) = (int (*)(unsigned))dlsym(h, "cuInit");
+                int (*dev_get)(int *, int) = (int (*)(int *, int))dlsym(h, "cuDeviceGet");
+                int (*attr)(int *, int, int) =
+                    (int (*)(int *, int, int))dlsym(h, "cuDeviceGetAttribute");
+                int dev = 0, major = 0, minor = 0;
+
+                if (!cu_init || !dev_get || !attr)
+                        _exit(12);
+                /* CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75, _MINOR = 76 */
+                if (cu_init(0) != 0 || dev_get(&dev, 0) != 0 || attr(&major, 75, dev) != 0 ||
+                    attr(&minor, 76, dev) != 0)
+                        _exit(14);
+                snprintf(answer, sizeof(answer), "%d.%d", major, minor);
+        } else if (streq(key, "brand")) {
+                int (*init)(void) = (int (*)(void))dlsym(h, "nvmlInit_v2");
+                int (*get)(unsigned, void **) =
+                    (int (*)(unsigned, void **))dlsym(h, "nvmlDeviceGetHandleByIndex_v2");
+                int (*brand)(void *, int *) =
+                    (int (*)(void *, int *))dlsym(h, "nvmlDeviceGetBrand");
+                void *dev = NULL;
+                int b = 0;
+
+                if (!init || !get || !brand)
+                        _exit(12);
+                if (init() != 0 || get(0, &dev) != 0 || brand(dev, &b) != 0)
+                        _exit(14);
+                snprintf(answer, sizeof(answer), "%s",
+                         b >= 0 && (size_t)b < ARRAY_SIZE(brand_names) ? brand_names[b]
+                                                                       : "unknown");
+        } else {
+                _exit(15);
+        }
+        if (write(out_fd, answer, strlen(answer)) != (ssize_t)strlen(answer))
+                _exit(16);
+        _exit(0);
+}
+
+int
+main(int argc, char **argv)
+{
+        if (argc != 3) {
+                fprintf(stderr, "usage: nvhook-probe LIBRARY cuda|arch|brand\n");
+                return 2;
+        }
+        probe_child(STDOUT_FILENO, argv[1], argv[2]);
+}
