@@ -609,7 +609,13 @@ nvh_ldcache_serialize(const struct nvh_ldcache *cache, char **ret_buf, size_t *r
                         return nvh_err_set(err, -E2BIG, "ld.so.cache strings are too large");
                 strings += l;
         }
-        qsort_r(items, n, sizeof(*items), sort_item_cmp, (void *)cache);
+        /* Entries parsed from a glibc cache, or placed by nvh_ldcache_upsert, are already in
+         * order: one linear check usually saves the n log n sort. */
+        bool sorted = true;
+        for (size_t i = 1; i < n && sorted; i++)
+                sorted = sort_item_cmp(&items[i - 1], &items[i], (void *)cache) <= 0;
+        if (!sorted)
+                qsort_r(items, n, sizeof(*items), sort_item_cmp, (void *)cache);
 
         tab = NEW_HDR_SIZE + n * NEW_ENTRY_SIZE;
         /* Upper bound; the extension directory goes right after the strings actually used. */
