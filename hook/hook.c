@@ -117,6 +117,30 @@ check_requirements(struct run *run, struct nvh_err *err)
         return 0;
 }
 
+/* A MIG device token ("<gpu>:<mig>", "<gpu>:<gi>:<ci>"): load its parent GPU, whose MIG
+ * devices are read with it. Tokens that name no GPU fail here, quoted whole. */
+static int
+load_mig_parent(struct nvh_system *sys, const char *token, struct nvh_err *err)
+{
+        const char *colon = strchr(token, ':');
+        const struct nvh_gpu *g = NULL;
+        const struct nvh_mig *m = NULL;
+        char index[16];
+        int r = -EINVAL;
+
+        nvh_err_clear(err);
+        if (colon && (size_t)(colon - token) < sizeof(index)) {
+                snprintf(index, sizeof(index), "%.*s", (int)(colon - token), token);
+                r = nvh_gpus_find(sys, index, &g, err);
+                nvh_err_clear(err);
+        }
+        if (r < 0) { /* the reason, naming the token (MIG UUIDs, unknown GPU index) */
+                r = nvh_gpus_find_mig(sys, token, &g, &m, err);
+                return r < 0 ? r : nvh_err_set(err, -EINVAL, "bad mig device '%s'", token);
+        }
+        return nvh_gpus_load(sys, (size_t)(g - sys->gpus), err);
+}
+
 /* The driver takes ~0.2 ms to produce each GPU's information file: read only those of the
  * GPUs the request selects (index and bus id tokens resolve from the directory listing; "all"
  * and UUIDs need every file). */
@@ -132,6 +156,12 @@ load_selected_gpus(const struct nvh_request *req, struct nvh_system *sys, struct
                 if (r == -ENODATA) {
                         nvh_err_clear(err);
                         return nvh_gpus_load_all(sys, err);
+                }
+                if (r == -EOPNOTSUPP) {
+                        r = load_mig_parent(sys, *d, err);
+                        if (r < 0)
+                                return r;
+                        continue;
                 }
                 if (r < 0)
                         return r;

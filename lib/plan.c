@@ -101,9 +101,21 @@ add_ldcache(struct nvh_plan *plan, const char *key, const char *ctr_path, int el
 /* A device node the container gets: it must exist on the host with the expected numbers,
  * so that we never grant a device the host does not have. Missing optional nodes are
  * skipped. */
+static bool
+has_op(const struct nvh_plan *plan, enum nvh_op_kind kind, const char *ctr_path)
+{
+        for (size_t i = 0; i < plan->n_ops; i++)
+                if (plan->ops[i].kind == kind && plan->ops[i].ctr_path &&
+                    streq(plan->ops[i].ctr_path, ctr_path))
+                        return true;
+        return false;
+}
+
+/* mode < 0: the host node's permission bits. A node already in the plan is not added again
+ * (MIG devices of one GPU instance share its access capability). */
 static int
-add_node(struct nvh_plan *plan, const char *host_dev, const char *name, unsigned major,
-         unsigned minor, bool required, const char *why, struct nvh_err *err)
+add_node_mode(struct nvh_plan *plan, const char *host_dev, const char *name, unsigned major,
+              unsigned minor, bool required, int mode, const char *why, struct nvh_err *err)
 {
         _cleanup_free_ char *host_path = nvh_fileio_path_join(host_dev, name);
         _cleanup_free_ char *ctr_path = nvh_fileio_path_join("/dev", name);
@@ -112,6 +124,8 @@ add_node(struct nvh_plan *plan, const char *host_dev, const char *name, unsigned
 
         if (!host_path || !ctr_path)
                 return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+        if (has_op(plan, NVH_OP_MKNOD, ctr_path))
+                return 0;
         if (stat(host_path, &st) < 0) {
                 int e = errno;
                 if (!required && e == ENOENT)
@@ -128,7 +142,7 @@ add_node(struct nvh_plan *plan, const char *host_dev, const char *name, unsigned
                 return nvh_err_set(err, -ENOMEM, "plan: out of memory");
         op->major = major;
         op->minor = minor;
-        op->mode = st.st_mode & 0777;
+        op->mode = mode < 0 ? st.st_mode & 0777 : (mode_t)mode & 0777;
         plan->n_nodes++;
 
         op = plan_add(plan, NVH_OP_CGROUP_ALLOW, "device %s", name);
@@ -137,6 +151,31 @@ add_node(struct nvh_plan *plan, const char *host_dev, const char *name, unsigned
         op->major = major;
         op->minor = minor;
         return 0;
+}
+
+static int
+add_node(struct nvh_plan *plan, const char *host_dev, const char *name, unsigned major,
+         unsigned minor, bool required, const char *why, struct nvh_err *err)
+{
+        return add_node_mode(plan, host_dev, name, major, minor, required, -1, why, err);
+}
+
+/* /dev/nvidia-caps/nvidia-cap<minor>, mode as the driver gives it (DeviceFileMode), else
+ * 0444 (what the driver uses for access capabilities). */
+static int
+add_cap_node(struct nvh_plan *plan, const struct nvh_system *sys, const char *host_dev,
+             const struct nvh_capdev *cap, const char *what, struct nvh_err *err)
+{
+        char name[64];
+
+        if (cap->minor < 0)
+                return nvh_err_set(err, -ENOENT, "no %s capability", what);
+        if (sys->majors.nvidia_caps < 0)
+                return nvh_err_set(err, -ENOENT, "%s: no 'nvidia-caps' major in devices", what);
+        snprintf(name, sizeof(name), "nvidia-caps/nvidia-cap%d", cap->minor);
+        return add_node_mode(plan, host_dev, name, (unsigned)sys->majors.nvidia_caps,
+                             (unsigned)cap->minor, true, cap->mode >= 0 ? cap->mode : 0444, what,
+                             err);
 }
 
 static const char *
@@ -262,8 +301,11 @@ static int
 add_proc_file(struct nvh_plan *plan, const char *rel, const char *host_path, const char *content,
               struct nvh_err *err)
 {
-        struct nvh_op *op = plan_add(plan, NVH_OP_PROC_FILE, "mask /proc/driver/nvidia");
+        struct nvh_op *op;
 
+        if (has_op(plan, NVH_OP_PROC_FILE, rel))
+                return 0;
+        op = plan_add(plan, NVH_OP_PROC_FILE, "mask /proc/driver/nvidia");
         if (!op || set_str(&op->ctr_path, rel) < 0 || set_str(&op->host_path, host_path) < 0 ||
             set_str(&op->target, content) < 0)
                 return nvh_err_set(err, -ENOMEM, "plan: out of memory");
@@ -275,8 +317,48 @@ add_proc_file(struct nvh_plan *plan, const char *rel, const char *host_path, con
  * ModifyDeviceFiles forced to 0 (so that no CUDA library tries to create device nodes the
  * cgroup would refuse), and only the selected GPUs. */
 static int
+add_proc_copy(struct nvh_plan *plan, const char *dir, const char *rel, struct nvh_err *err)
+{
+        _cleanup_free_ char *host = nvh_fileio_path_join(dir, rel);
+
+        if (!host)
+                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+        return add_proc_file(plan, rel, host, NULL, err);
+}
+
+/* What CUDA reads to find the capability minors of the MIG devices it may open (and, when
+ * granted, of MIG config and monitor): the capability files of exactly those. */
+static int
+plan_proc_mig(struct nvh_plan *plan, const char *dir, const struct nvh_plan_mig *migs,
+              size_t n_migs, bool config, bool monitor, struct nvh_err *err)
+{
+        int r;
+
+        for (size_t i = 0; i < n_migs; i++) {
+                const struct nvh_mig *m = migs[i].mig;
+                _cleanup_free_ char *gi = NULL, *ci = NULL;
+
+                if (asprintf(&gi, "capabilities/gpu%u/mig/gi%u/access", migs[i].gpu->minor, m->gi) <
+                        0 ||
+                    asprintf(&ci, "capabilities/gpu%u/mig/gi%u/ci%u/access", migs[i].gpu->minor,
+                             m->gi, m->ci) < 0)
+                        return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+                r = add_proc_copy(plan, dir, gi, err);
+                if (r >= 0)
+                        r = add_proc_copy(plan, dir, ci, err);
+                if (r < 0)
+                        return r;
+        }
+        r = config ? add_proc_copy(plan, dir, "capabilities/mig/config", err) : 0;
+        if (r >= 0 && monitor)
+                r = add_proc_copy(plan, dir, "capabilities/mig/monitor", err);
+        return r;
+}
+
+static int
 plan_proc(struct nvh_plan *plan, const char *host_proc, const struct nvh_gpu *const *gpus,
-          size_t n_gpus, struct nvh_err *err)
+          size_t n_gpus, const struct nvh_plan_mig *migs, size_t n_migs, bool config, bool monitor,
+          struct nvh_err *err)
 {
         _cleanup_free_ char *dir = nvh_fileio_path_join(host_proc, "driver/nvidia");
         static const char *const plain[] = {"version", "registry"};
@@ -345,7 +427,7 @@ plan_proc(struct nvh_plan *plan, const char *host_proc, const struct nvh_gpu *co
                 if (r < 0)
                         return r;
         }
-        return 0;
+        return plan_proc_mig(plan, dir, migs, n_migs, config, monitor, err);
 }
 
 int
@@ -364,9 +446,15 @@ nvh_plan_select_gpus(const struct nvh_request *req, const struct nvh_system *sys
         } else if (req->sel == NVH_DEVSEL_LIST) {
                 for (char **d = req->devices; d && *d; d++) {
                         const struct nvh_gpu *g = NULL;
+                        const struct nvh_mig *m = NULL;
                         bool dup = false;
                         int r = nvh_gpus_find(sys, *d, &g, err);
 
+                        if (r == -EOPNOTSUPP) {
+                                /* a MIG device: its parent GPU's node and information */
+                                nvh_err_clear(err);
+                                r = nvh_gpus_find_mig(sys, *d, &g, &m, err);
+                        }
                         if (r < 0)
                                 return r;
                         for (size_t j = 0; j < n; j++)
@@ -381,12 +469,92 @@ nvh_plan_select_gpus(const struct nvh_request *req, const struct nvh_system *sys
 }
 
 int
+nvh_plan_select_migs(const struct nvh_request *req, const struct nvh_system *sys,
+                     struct nvh_plan_mig **ret_migs, size_t *ret_n, struct nvh_err *err)
+{
+        _cleanup_free_ struct nvh_plan_mig *migs = NULL;
+        size_t n = 0, cap = 0;
+
+        for (char **d = req->devices; req->sel == NVH_DEVSEL_LIST && d && *d; d++) {
+                const struct nvh_gpu *g = NULL;
+                const struct nvh_mig *m = NULL;
+                bool dup = false;
+                int r = nvh_gpus_find(sys, *d, &g, err);
+
+                if (r != -EOPNOTSUPP) {
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                nvh_err_clear(err);
+                r = nvh_gpus_find_mig(sys, *d, &g, &m, err);
+                if (r < 0)
+                        return r;
+                for (size_t j = 0; j < n; j++)
+                        dup |= migs[j].mig == m;
+                if (dup)
+                        continue;
+                if (n == cap) {
+                        size_t ncap = cap ? cap * 2 : 8;
+                        struct nvh_plan_mig *nm = realloc(migs, ncap * sizeof(*nm));
+                        if (!nm)
+                                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+                        migs = nm;
+                        cap = ncap;
+                }
+                migs[n++] = (struct nvh_plan_mig){.gpu = g, .mig = m};
+        }
+        *ret_migs = TAKE_PTR(migs);
+        *ret_n = n;
+        return 0;
+}
+
+/* MIG devices: the GI and CI access capabilities of each (the parent GPU's node comes with
+ * the selected GPUs); MIG config and monitor when asked for (privileged containers only: the
+ * request parser refuses them otherwise). */
+static int
+plan_mig_nodes(struct nvh_plan *plan, const struct nvh_plan_input *in,
+               const struct nvh_plan_mig *migs, size_t n_migs, struct nvh_err *err)
+{
+        const struct nvh_system *sys = in->sys;
+        int r;
+
+        for (size_t i = 0; i < n_migs; i++) {
+                const struct nvh_mig *m = migs[i].mig;
+                char what[64];
+
+                snprintf(what, sizeof(what), "mig gi%u access on gpu %u", m->gi,
+                         migs[i].gpu->index);
+                r = add_cap_node(plan, sys, in->host_dev, &m->gi_access, what, err);
+                if (r < 0)
+                        return r;
+                snprintf(what, sizeof(what), "mig gi%u/ci%u access on gpu %u", m->gi, m->ci,
+                         migs[i].gpu->index);
+                r = add_cap_node(plan, sys, in->host_dev, &m->ci_access, what, err);
+                if (r < 0)
+                        return r;
+        }
+        if (in->req->mig_config_sel != NVH_DEVSEL_NONE) {
+                r = add_cap_node(plan, sys, in->host_dev, &sys->mig_config, "mig config", err);
+                if (r < 0)
+                        return r;
+        }
+        if (in->req->mig_monitor_sel != NVH_DEVSEL_NONE) {
+                r = add_cap_node(plan, sys, in->host_dev, &sys->mig_monitor, "mig monitor", err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int
 nvh_plan_build(const struct nvh_plan_input *in, struct nvh_plan **ret, struct nvh_err *err)
 {
         const struct nvh_system *sys = in->sys;
         _cleanup_free_ const struct nvh_gpu **gpus = NULL;
+        _cleanup_free_ struct nvh_plan_mig *migs = NULL;
         struct nvh_plan *plan;
-        size_t n_gpus = 0;
+        size_t n_gpus = 0, n_migs = 0;
         unsigned caps = in->req->caps;
         int r;
 
@@ -403,6 +571,10 @@ nvh_plan_build(const struct nvh_plan_input *in, struct nvh_plan **ret, struct nv
         if (r < 0)
                 goto fail;
         plan->n_gpus = n_gpus;
+        r = nvh_plan_select_migs(in->req, sys, &migs, &n_migs, err);
+        if (r < 0)
+                goto fail;
+        plan->n_migs = n_migs;
 
         r = plan_files(plan, in->drv, caps, err);
         if (r < 0)
@@ -436,7 +608,12 @@ nvh_plan_build(const struct nvh_plan_input *in, struct nvh_plan **ret, struct nv
                 if (r < 0)
                         goto fail;
         }
-        r = plan_proc(plan, in->host_proc, gpus, n_gpus, err);
+        r = plan_mig_nodes(plan, in, migs, n_migs, err);
+        if (r < 0)
+                goto fail;
+        r = plan_proc(plan, in->host_proc, gpus, n_gpus, migs, n_migs,
+                      in->req->mig_config_sel != NVH_DEVSEL_NONE,
+                      in->req->mig_monitor_sel != NVH_DEVSEL_NONE, err);
         if (r < 0)
                 goto fail;
         *ret = plan;

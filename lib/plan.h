@@ -59,7 +59,8 @@ struct nvh_plan {
         struct nvh_op *ops;
         size_t n_ops, cap_ops;
         unsigned caps;
-        size_t n_libs, n_bins, n_firmware, n_nodes, n_gpus;
+        size_t n_libs, n_bins, n_firmware, n_nodes, n_gpus; /* n_gpus: with MIG parents */
+        size_t n_migs;
         struct nvh_layout layout;
 };
 
@@ -73,10 +74,22 @@ struct nvh_plan_input {
 };
 
 /* Resolve the request's device tokens against the discovered GPUs. ret_gpus is an array of
- * pointers into sys (deduplicated, in request order); unknown devices are -ENOENT naming the
- * token. */
+ * pointers into sys (deduplicated, in request order); a MIG device token ("<gpu>:<mig>",
+ * "<gpu>:<gi>:<ci>") selects its parent GPU. Unknown devices are -ENOENT naming the token,
+ * MIG UUIDs -EOPNOTSUPP. MIG tokens need their parent GPU loaded (nvh_gpus_load). */
 int nvh_plan_select_gpus(const struct nvh_request *req, const struct nvh_system *sys,
                          const struct nvh_gpu ***ret_gpus, size_t *ret_n, struct nvh_err *err);
+
+/* A selected MIG device and its parent GPU (pointers into sys). */
+struct nvh_plan_mig {
+        const struct nvh_gpu *gpu;
+        const struct nvh_mig *mig;
+};
+
+/* The MIG devices among the request's tokens (deduplicated, in request order; "all" selects
+ * whole GPUs, not MIG devices). Errors as nvh_plan_select_gpus. */
+int nvh_plan_select_migs(const struct nvh_request *req, const struct nvh_system *sys,
+                         struct nvh_plan_mig **ret_migs, size_t *ret_n, struct nvh_err *err);
 
 int nvh_plan_build(const struct nvh_plan_input *in, struct nvh_plan **ret, struct nvh_err *err);
 void nvh_plan_free(struct nvh_plan *plan);

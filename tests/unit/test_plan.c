@@ -258,6 +258,7 @@ struct setup {
         enum nvh_devsel sel;
         const char *const *devices; /* NULL-terminated */
         const char *libdir32;       /* NULL: LIBDIR32 */
+        enum nvh_devsel mig_config_sel, mig_monitor_sel;
 };
 
 struct built {
@@ -325,6 +326,8 @@ build(const struct setup *s, struct built *b)
         req.require_names = (char **)none;
         req.mig_config = (char **)none;
         req.mig_monitor = (char **)none;
+        req.mig_config_sel = s->mig_config_sel;
+        req.mig_monitor_sel = s->mig_monitor_sel;
         req.imex_channels = (char **)none;
         req.source = "env";
 
@@ -1314,17 +1317,242 @@ test_json(void **state)
         built_free(&b);
 }
 
+/* ---- MIG -------------------------------------------------------------------------------- */
+
+/* proc-mig (tests/fixtures/mkprocfs.sh): GPU index 0 is 0000:19:00.0, minor 1, with GI 1 (CI 0),
+ * GI 2 (CIs 0..2) and GI 13 (CI 0), MIG index in (gi, ci) order; index 2 is 0000:5d:00.0,
+ * minor 2, not MIG capable. Cap minors follow the driver's static table: gpu<M>/gi<G>/access is
+ * 3 + M * 135 + G * 9 and its ci<C>/access that + 1 + C. */
+static unsigned
+gi_minor(unsigned gpu_minor, unsigned gi)
+{
+        return 3 + gpu_minor * 135 + gi * 9;
+}
+
+static unsigned
+ci_minor(unsigned gpu_minor, unsigned gi, unsigned ci)
+{
+        return gi_minor(gpu_minor, gi) + 1 + ci;
+}
+
+static void
+want_cap(struct want_node *w, char names[][48], size_t k, unsigned caps_major, unsigned minor)
+{
+        snprintf(names[k], 48, "nvidia-caps/nvidia-cap%u", minor);
+        *w = (struct want_node){names[k], caps_major, minor};
+}
+
+static void
+check_proc_copy(const struct nvh_plan *p, const char *proc, const char *rel)
+{
+        _cleanup_free_ char *host = NULL;
+
+        assert_true(asprintf(&host, "%s/driver/nvidia/%s", proc, rel) > 0);
+        if (count_ops(p, NVH_OP_PROC_FILE, rel) != 1)
+                fail_msg("proc file '%s' %zu times", rel, count_ops(p, NVH_OP_PROC_FILE, rel));
+        assert_string_equal(find_op(p, NVH_OP_PROC_FILE, rel)->host_path, host);
+        assert_int_equal(access(host, R_OK), 0);
+}
+
+/* MIG devices by "<gpu>:<mig>" and "<gpu>:<gi>:<ci>", mixed with a whole GPU: the parent's
+ * node once, the GI and CI access caps (a GI shared by two CIs once), the capability files
+ * CUDA reads, and nothing of the MIG devices not asked for. */
+static void
+test_mig(void **state)
+{
+        static const char *const devs[] = {"0:1", "0:2", "0:2:1", "2", "0:13:0", "0:1", NULL};
+        struct setup s = {.proc_name = "proc-mig",
+                          .dev_name = "dev-mig",
+                          .caps = NVH_CAP_UTILITY | NVH_CAP_COMPUTE,
+                          .sel = NVH_DEVSEL_LIST,
+                          .devices = devs};
+        struct want_node nodes[16];
+        char names[8][48];
+        struct built b;
+        (void)state;
+
+        REQUIRE_DEV("dev-mig");
+        build(&s, &b);
+        if (b.r < 0)
+                fail_msg("%s", b.err.msg);
+        unsigned nv = (unsigned)nvidia_major(b.proc);
+        int caps = proc_major(b.proc, "nvidia-caps");
+        assert_true(caps > 0);
+        size_t n = control_nodes(b.proc, false, nodes);
+        nodes[n++] = (struct want_node){"nvidia1", nv, 1}; /* parent of 0:* (index 0) */
+        nodes[n++] = (struct want_node){"nvidia2", nv, 2}; /* index 2, whole */
+        size_t k = 0;
+        want_cap(&nodes[n++], names, k++, (unsigned)caps, gi_minor(1, 2)); /* 0:1 = gi2/ci0 */
+        want_cap(&nodes[n++], names, k++, (unsigned)caps, ci_minor(1, 2, 0));
+        want_cap(&nodes[n++], names, k++, (unsigned)caps, ci_minor(1, 2, 1)); /* 0:2 = gi2/ci1 */
+        want_cap(&nodes[n++], names, k++, (unsigned)caps, gi_minor(1, 13));
+        want_cap(&nodes[n++], names, k++, (unsigned)caps, ci_minor(1, 13, 0));
+        check_nodes(b.plan, b.dev, nodes, n);
+        for (size_t i = 0; i < b.plan->n_ops; i++)
+                if (b.plan->ops[i].kind == NVH_OP_MKNOD &&
+                    starts_with(b.plan->ops[i].ctr_path, "/dev/nvidia-caps/"))
+                        assert_int_equal(b.plan->ops[i].mode, 0444); /* DeviceFileMode 292 */
+        assert_int_equal(b.plan->n_gpus, 2);
+        assert_int_equal(b.plan->n_migs, 3);
+
+        static const char *const mig_files[] = {
+            "capabilities/gpu1/mig/gi2/access", "capabilities/gpu1/mig/gi2/ci0/access",
+            "capabilities/gpu1/mig/gi2/ci1/access", "capabilities/gpu1/mig/gi13/access",
+            "capabilities/gpu1/mig/gi13/ci0/access"};
+        for (size_t i = 0; i < ARRAY_SIZE(mig_files); i++)
+                check_proc_copy(b.plan, b.proc, mig_files[i]);
+        assert_int_equal(count_ops(b.plan, NVH_OP_PROC_FILE, "capabilities/gpu1/mig/gi1/access"),
+                         0);
+        assert_int_equal(count_ops(b.plan, NVH_OP_PROC_FILE, "capabilities/mig/config"), 0);
+        assert_int_equal(count_ops(b.plan, NVH_OP_PROC_FILE, "capabilities/mig/monitor"), 0);
+        char *buses[] = {"0000:19:00.0", "0000:5d:00.0"};
+        check_proc_copy(b.plan, b.proc, "gpus/0000:19:00.0/information");
+        check_proc_copy(b.plan, b.proc, "gpus/0000:5d:00.0/information");
+        assert_int_equal(count_ops(b.plan, NVH_OP_PROC_FILE, NULL),
+                         3 + ARRAY_SIZE(buses) + ARRAY_SIZE(mig_files));
+        built_free(&b);
+}
+
+/* MIG config and monitor (privileged containers): their cap nodes with the driver's modes and
+ * their capability files. */
+static void
+test_mig_config_monitor(void **state)
+{
+        static const char *const devs[] = {"0:0", NULL};
+        struct setup s = {.proc_name = "proc-mig",
+                          .dev_name = "dev-mig",
+                          .caps = NVH_CAP_UTILITY,
+                          .sel = NVH_DEVSEL_LIST,
+                          .devices = devs,
+                          .mig_config_sel = NVH_DEVSEL_ALL,
+                          .mig_monitor_sel = NVH_DEVSEL_ALL};
+        struct want_node nodes[16];
+        char names[8][48];
+        struct built b;
+        (void)state;
+
+        REQUIRE_DEV("dev-mig");
+        build(&s, &b);
+        if (b.r < 0)
+                fail_msg("%s", b.err.msg);
+        unsigned caps = (unsigned)proc_major(b.proc, "nvidia-caps");
+        size_t n = control_nodes(b.proc, false, nodes), k = 0;
+        nodes[n++] = (struct want_node){"nvidia1", (unsigned)nvidia_major(b.proc), 1};
+        want_cap(&nodes[n++], names, k++, caps, gi_minor(1, 1)); /* 0:0 = gi1/ci0 */
+        want_cap(&nodes[n++], names, k++, caps, ci_minor(1, 1, 0));
+        want_cap(&nodes[n++], names, k++, caps, 1); /* mig/config */
+        want_cap(&nodes[n++], names, k++, caps, 2); /* mig/monitor */
+        check_nodes(b.plan, b.dev, nodes, n);
+        assert_int_equal(find_op(b.plan, NVH_OP_MKNOD, "/dev/nvidia-caps/nvidia-cap1")->mode, 0400);
+        assert_int_equal(find_op(b.plan, NVH_OP_MKNOD, "/dev/nvidia-caps/nvidia-cap2")->mode, 0444);
+        check_proc_copy(b.plan, b.proc, "capabilities/mig/config");
+        check_proc_copy(b.plan, b.proc, "capabilities/mig/monitor");
+        check_proc_copy(b.plan, b.proc, "capabilities/gpu1/mig/gi1/ci0/access");
+        built_free(&b);
+
+        /* monitor only */
+        s.mig_config_sel = NVH_DEVSEL_NONE;
+        build(&s, &b);
+        if (b.r < 0)
+                fail_msg("%s", b.err.msg);
+        assert_null(find_op(b.plan, NVH_OP_MKNOD, "/dev/nvidia-caps/nvidia-cap1"));
+        assert_non_null(find_op(b.plan, NVH_OP_MKNOD, "/dev/nvidia-caps/nvidia-cap2"));
+        assert_int_equal(count_ops(b.plan, NVH_OP_PROC_FILE, "capabilities/mig/config"), 0);
+        check_proc_copy(b.plan, b.proc, "capabilities/mig/monitor");
+        built_free(&b);
+}
+
+/* MIG devices that do not exist fail naming the token, before any node is looked at. */
+static void
+test_mig_unknown(void **state)
+{
+        (void)state;
+        expect_unknown("proc-mig", "0:5", -ENOENT);   /* GPU 0 has 5 MIG devices */
+        expect_unknown("proc-mig", "0:2:3", -ENOENT); /* GI 2 has CIs 0..2 */
+        expect_unknown("proc-mig", "0:3:0", -ENOENT); /* no GI 3 */
+        expect_unknown("proc-mig", "1:0", -ENOENT);   /* MIG mode, no instances */
+        expect_unknown("proc-mig", "2:0", -ENOENT);   /* not MIG capable */
+        expect_unknown("proc-mig", "3:0", -ENOENT);   /* no GPU 3 */
+        expect_unknown("proc-1gpu", "0:0", -ENOENT);  /* no MIG at all */
+        expect_unknown("proc-mig", "MIG-4f1c9b1e-5a4d-5a4f-9f1e-2b3c4d5e6f70", -EOPNOTSUPP);
+}
+
+/* The host must have the cap nodes the driver reports, with those numbers. */
+static void
+test_mig_host_nodes(void **state)
+{
+        static const char *const devs[] = {"0:1", NULL};
+        _cleanup_free_ char *dev = NULL;
+        struct built b;
+        (void)state;
+
+        REQUIRE_DEV("dev-mig");
+        if (geteuid() != 0) {
+                fprintf(stderr, "copying device nodes needs root, skipping\n");
+                skip();
+        }
+        assert_true(asprintf(&dev, "%s/dev-mig-broken", tu_tmpdir()) > 0);
+        assert_int_equal(tu_sh("rm -rf '%s' && cp -a '%s/dev-mig' '%s' && rm "
+                               "'%s/nvidia-caps/nvidia-cap157'",
+                               dev, tu_fixtures(), dev, dev),
+                         0);
+        struct setup s = {.proc_name = "proc-mig",
+                          .dev_name = dev,
+                          .caps = NVH_CAP_COMPUTE,
+                          .sel = NVH_DEVSEL_LIST,
+                          .devices = devs};
+        build(&s, &b);
+        assert_int_equal(b.r, -ENOENT);
+        assert_null(b.plan);
+        if (!strstr(b.err.msg, "nvidia-cap157"))
+                fail_msg("message '%s' does not name nvidia-cap157", b.err.msg);
+        built_free(&b);
+
+        /* a node with other numbers than the capability file gives */
+        _cleanup_free_ char *proc = fx("proc-mig");
+        assert_int_equal(tu_sh("mknod '%s/nvidia-caps/nvidia-cap157' c %d 158", dev,
+                               proc_major(proc, "nvidia-caps")),
+                         0);
+        build(&s, &b);
+        assert_int_equal(b.r, -EINVAL);
+        assert_null(b.plan);
+        if (!strstr(b.err.msg, "nvidia-cap157"))
+                fail_msg("message '%s' does not name nvidia-cap157", b.err.msg);
+        built_free(&b);
+
+        /* and with it right, the plan builds */
+        assert_int_equal(tu_sh("rm '%s/nvidia-caps/nvidia-cap157' && mknod "
+                               "'%s/nvidia-caps/nvidia-cap157' c %d 157",
+                               dev, dev, proc_major(proc, "nvidia-caps")),
+                         0);
+        build(&s, &b);
+        if (b.r < 0)
+                fail_msg("%s", b.err.msg);
+        assert_non_null(find_op(b.plan, NVH_OP_MKNOD, "/dev/nvidia-caps/nvidia-cap157"));
+        built_free(&b);
+}
+
 int
 main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_files),        cmocka_unit_test(test_compute_1gpu),
-            cmocka_unit_test(test_compat32),     cmocka_unit_test(test_video_display),
-            cmocka_unit_test(test_8gpu_order),   cmocka_unit_test(test_all_gpus),
-            cmocka_unit_test(test_devsel_none),  cmocka_unit_test(test_unknown_device),
-            cmocka_unit_test(test_select_dedup), cmocka_unit_test(test_host_nodes),
-            cmocka_unit_test(test_params),       cmocka_unit_test(test_params_growth),
+            cmocka_unit_test(test_files),
+            cmocka_unit_test(test_compute_1gpu),
+            cmocka_unit_test(test_compat32),
+            cmocka_unit_test(test_video_display),
+            cmocka_unit_test(test_8gpu_order),
+            cmocka_unit_test(test_all_gpus),
+            cmocka_unit_test(test_devsel_none),
+            cmocka_unit_test(test_unknown_device),
+            cmocka_unit_test(test_select_dedup),
+            cmocka_unit_test(test_host_nodes),
+            cmocka_unit_test(test_params),
+            cmocka_unit_test(test_params_growth),
             cmocka_unit_test(test_json),
+            cmocka_unit_test(test_mig),
+            cmocka_unit_test(test_mig_config_monitor),
+            cmocka_unit_test(test_mig_unknown),
+            cmocka_unit_test(test_mig_host_nodes),
         };
 
         tu_fixtures();
