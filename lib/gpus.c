@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "gpus_internal.h"
 #include "macros.h"
 
 #define SMALL_FILE_MAX 4096      /* information, version, capability files */
@@ -133,8 +134,8 @@ is_printable(const char *s)
 }
 
 /* Strict unsigned decimal: digits only, no sign, no spaces, value <= max. */
-static bool
-parse_uint(const char *s, unsigned long max, unsigned long *ret)
+bool
+nvh_gpus_parse_uint(const char *s, unsigned long max, unsigned long *ret)
 {
         unsigned long v = 0;
 
@@ -177,8 +178,8 @@ parse_hex(const char *s, size_t len, size_t max_digits, unsigned long *ret)
 }
 
 /* "[domain:]bus:device.function", hex, any case. Returns a sort key (domain, bus, dev, fn). */
-static int
-bus_id_key(const char *s, uint64_t *ret_key)
+int
+nvh_gpus_bus_id_key(const char *s, uint64_t *ret_key)
 {
         const char *c1, *c2, *dot, *bus;
         unsigned long domain = 0, b, d, f;
@@ -204,8 +205,8 @@ bus_id_key(const char *s, uint64_t *ret_key)
         return 0;
 }
 
-static void
-key_to_bus_id(uint64_t key, char *buf, size_t size)
+void
+nvh_gpus_key_to_bus_id(uint64_t key, char *buf, size_t size)
 {
         snprintf(buf, size, "%04x:%02x:%02x.%x", (unsigned)(key >> 16), (unsigned)(key >> 8) & 0xff,
                  (unsigned)(key >> 3) & 0x1f, (unsigned)key & 7);
@@ -217,10 +218,10 @@ nvh_gpus_parse_bus_id(const char *s, char *ret_buf, size_t size)
         uint64_t key;
         int r;
 
-        r = bus_id_key(s, &key);
+        r = nvh_gpus_bus_id_key(s, &key);
         if (r < 0)
                 return r;
-        key_to_bus_id(key, ret_buf, size);
+        nvh_gpus_key_to_bus_id(key, ret_buf, size);
         return 0;
 }
 
@@ -299,7 +300,7 @@ parse_devices(struct ctx *c, char *buf, struct nvh_majors *m)
                 if (!sp)
                         return bad(c, "devices", "malformed line '%.64s'", line);
                 *sp = '\0';
-                if (!parse_uint(p, NVH_GPUS_MAX_MAJOR, &major))
+                if (!nvh_gpus_parse_uint(p, NVH_GPUS_MAX_MAJOR, &major))
                         return bad(c, "devices", "bad major '%.16s'", p);
                 const char *name = sp + 1;
                 if (streq(name, "nvidia") || streq(name, "nvidia-frontend"))
@@ -361,7 +362,7 @@ parse_information(struct ctx *c, const char *rel, char *buf, struct nvh_gpu *gpu
                         unsigned long minor;
                         if (have_minor)
                                 return bad(c, rel, "two 'Device Minor' lines");
-                        if (!parse_uint(v, NVH_GPUS_MAX_MINOR, &minor) ||
+                        if (!nvh_gpus_parse_uint(v, NVH_GPUS_MAX_MINOR, &minor) ||
                             minor == NVH_GPUS_MINOR_CTL || minor == NVH_GPUS_MINOR_MODESET)
                                 return bad(c, rel, "bad 'Device Minor' '%.16s'", v);
                         gpu->minor = (unsigned)minor;
@@ -369,7 +370,7 @@ parse_information(struct ctx *c, const char *rel, char *buf, struct nvh_gpu *gpu
                 } else if (streq(key, "Bus Location")) {
                         if (have_bus)
                                 return bad(c, rel, "two 'Bus Location' lines");
-                        if (bus_id_key(v, ret_key) < 0)
+                        if (nvh_gpus_bus_id_key(v, ret_key) < 0)
                                 return bad(c, rel, "bad 'Bus Location' '%.32s'", v);
                         have_bus = true;
                 } else if (streq(key, "Model")) {
@@ -433,11 +434,11 @@ parse_cap(struct ctx *c, const char *rel, char *buf, struct nvh_capdev *cap)
                 key = trim(line);
                 val = trim(colon + 1);
                 if (streq(key, "DeviceFileMinor")) {
-                        if (cap->minor >= 0 || !parse_uint(val, NVH_GPUS_MAX_MINOR, &v))
+                        if (cap->minor >= 0 || !nvh_gpus_parse_uint(val, NVH_GPUS_MAX_MINOR, &v))
                                 return bad(c, rel, "bad 'DeviceFileMinor' '%.16s'", val);
                         cap->minor = (int)v;
                 } else if (streq(key, "DeviceFileMode")) {
-                        if (cap->mode >= 0 || !parse_uint(val, 07777, &v))
+                        if (cap->mode >= 0 || !nvh_gpus_parse_uint(val, 07777, &v))
                                 return bad(c, rel, "bad 'DeviceFileMode' '%.16s'", val);
                         cap->mode = (int)v;
                 }
@@ -512,7 +513,7 @@ parse_id_name(const char *name, const char *prefix, unsigned *ret)
         size_t n = strlen(prefix);
         unsigned long v;
 
-        if (strncmp(name, prefix, n) != 0 || !parse_uint(name + n, NVH_GPUS_MAX_ID, &v))
+        if (strncmp(name, prefix, n) != 0 || !nvh_gpus_parse_uint(name + n, NVH_GPUS_MAX_ID, &v))
                 return false;
         /* Reject "gi01": the driver never writes leading zeros, so two names must not alias. */
         if (name[n] == '0' && name[n + 1] != '\0')
@@ -687,7 +688,7 @@ list_gpus(struct ctx *c, struct nvh_system *sys)
                 struct nvh_gpu *g;
                 uint64_t key;
 
-                if (strlen(name) >= sizeof(g->proc_name) || bus_id_key(name, &key) < 0) {
+                if (strlen(name) >= sizeof(g->proc_name) || nvh_gpus_bus_id_key(name, &key) < 0) {
                         char rel[128];
                         snprintf(rel, sizeof(rel), REL_GPUS "/%.64s", name);
                         return bad(c, rel, "not a pci bus id");
@@ -706,7 +707,7 @@ list_gpus(struct ctx *c, struct nvh_system *sys)
                 g = &sys->gpus[sys->n_gpus++];
                 memset(g, 0, sizeof(*g));
                 strcpy(g->proc_name, name);
-                key_to_bus_id(key, g->bus_id, sizeof(g->bus_id));
+                nvh_gpus_key_to_bus_id(key, g->bus_id, sizeof(g->bus_id));
         }
         if (r < 0)
                 return nvh_err_set(c->err, r, "read directory '%s/%s': %s", c->proc, REL_GPUS,
@@ -740,7 +741,7 @@ load_gpu(struct nvh_system *sys, struct nvh_gpu *gpu, bool *ret_excluded, struct
         r = parse_information(&c, rel, buf, &g, &key, ret_excluded);
         if (r < 0)
                 return r;
-        (void)bus_id_key(gpu->bus_id, &dir_key);
+        (void)nvh_gpus_bus_id_key(gpu->bus_id, &dir_key);
         if (key != dir_key)
                 return bad(&c, rel, "'Bus Location' does not match the directory name");
         for (size_t j = 0; j < sys->n_gpus; j++) {
@@ -958,120 +959,4 @@ nvh_gpus_free(struct nvh_system *sys)
                 close(sys->gpus_fd);
         free(sys->host_proc);
         free(sys);
-}
-
-static bool
-is_decimal(const char *s)
-{
-        return *s && strspn(s, "0123456789") == strlen(s);
-}
-
-/* "<gpu>:<mig>" or "<gpu>:<gi>:<ci>": decimal parts only. */
-static bool
-is_mig_index(const char *s)
-{
-        size_t colons = 0;
-
-        if (strspn(s, "0123456789:") != strlen(s) || s[0] == ':' || s[strlen(s) - 1] == ':' ||
-            strstr(s, "::"))
-                return false;
-        for (; *s; s++)
-                colons += *s == ':';
-        return colons == 1 || colons == 2;
-}
-
-static int
-find_by_index(const struct nvh_system *sys, const char *token, const char *s,
-              const struct nvh_gpu **ret_gpu, struct nvh_err *err)
-{
-        unsigned long idx;
-
-        if (!parse_uint(s, NVH_GPUS_MAX, &idx) || idx >= sys->n_gpus)
-                return nvh_err_set(err, -ENOENT, "no gpu with index '%s' (%zu gpus)", token,
-                                   sys->n_gpus);
-        *ret_gpu = &sys->gpus[idx];
-        return 0;
-}
-
-int
-nvh_gpus_find(const struct nvh_system *sys, const char *token, const struct nvh_gpu **ret_gpu,
-              struct nvh_err *err)
-{
-        uint64_t key;
-
-        if (is_decimal(token))
-                return find_by_index(sys, token, token, ret_gpu, err);
-        if (strncasecmp(token, "GPU-", 4) == 0) {
-                for (size_t i = 0; i < sys->n_gpus; i++)
-                        if (!sys->gpus[i].loaded)
-                                return nvh_err_set(err, -ENODATA,
-                                                   "gpu uuid '%s': gpu information not loaded",
-                                                   token);
-                for (size_t i = 0; i < sys->n_gpus; i++)
-                        if (sys->gpus[i].uuid[0] && strcasecmp(sys->gpus[i].uuid, token) == 0) {
-                                *ret_gpu = &sys->gpus[i];
-                                return 0;
-                        }
-                return nvh_err_set(err, -ENOENT, "no gpu with uuid '%s'", token);
-        }
-        if (strncasecmp(token, "MIG-", 4) == 0 || is_mig_index(token))
-                return nvh_err_set(err, -EOPNOTSUPP, "'%s' is a mig device, not a gpu", token);
-        if (bus_id_key(token, &key) == 0) {
-                char bus_id[32];
-                key_to_bus_id(key, bus_id, sizeof(bus_id));
-                for (size_t i = 0; i < sys->n_gpus; i++)
-                        if (streq(sys->gpus[i].bus_id, bus_id)) {
-                                *ret_gpu = &sys->gpus[i];
-                                return 0;
-                        }
-                return nvh_err_set(err, -ENOENT, "no gpu at pci bus id '%s'", token);
-        }
-        return nvh_err_set(err, -EINVAL, "bad gpu '%s': not an index, uuid or pci bus id", token);
-}
-
-int
-nvh_gpus_find_mig(const struct nvh_system *sys, const char *token, const struct nvh_gpu **ret_gpu,
-                  const struct nvh_mig **ret_mig, struct nvh_err *err)
-{
-        char part[3][16];
-        const struct nvh_gpu *gpu;
-        unsigned long v[2] = {0, 0};
-        size_t n = 0;
-        const char *p = token;
-        int r;
-
-        if (strncasecmp(token, "MIG-", 4) == 0)
-                return nvh_err_set(err, -EOPNOTSUPP,
-                                   "mig uuid '%s': mig uuids are not in procfs (they need nvml)",
-                                   token);
-        for (;;) {
-                const char *colon = strchr(p, ':');
-                size_t len = colon ? (size_t)(colon - p) : strlen(p);
-                if (n == 3 || len == 0 || len >= sizeof(part[0]))
-                        return nvh_err_set(err, -EINVAL, "bad mig device '%s'", token);
-                memcpy(part[n], p, len);
-                part[n++][len] = '\0';
-                if (!colon)
-                        break;
-                p = colon + 1;
-        }
-        if (n < 2 || !is_decimal(part[0]) || !is_decimal(part[1]) ||
-            (n == 3 && !is_decimal(part[2])))
-                return nvh_err_set(err, -EINVAL, "bad mig device '%s'", token);
-        r = find_by_index(sys, token, part[0], &gpu, err);
-        if (r < 0)
-                return r;
-        if (!parse_uint(part[1], NVH_GPUS_MAX_ID, &v[0]) ||
-            (n == 3 && !parse_uint(part[2], NVH_GPUS_MAX_ID, &v[1])))
-                return nvh_err_set(err, -ENOENT, "no mig device '%s'", token);
-        for (size_t i = 0; i < gpu->n_migs; i++) {
-                const struct nvh_mig *m = &gpu->migs[i];
-                if (n == 2 ? m->index == v[0] : (m->gi == v[0] && m->ci == v[1])) {
-                        *ret_gpu = gpu;
-                        *ret_mig = m;
-                        return 0;
-                }
-        }
-        return nvh_err_set(err, -ENOENT, "no mig device '%s' (gpu %s has %zu)", token, part[0],
-                           gpu->n_migs);
 }
