@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "plan.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -547,6 +548,64 @@ plan_mig_nodes(struct nvh_plan *plan, const struct nvh_plan_input *in,
         return 0;
 }
 
+#define IMEX_DIR "nvidia-caps-imex-channels"
+#define IMEX_MAX_CHANNELS 2048
+
+/* NVIDIA_IMEX_CHANNELS: /dev/nvidia-caps-imex-channels/channel<N>, the minor being N. "all"
+ * is every channel node the host has. */
+static int
+plan_imex(struct nvh_plan *plan, const struct nvh_plan_input *in, struct nvh_err *err)
+{
+        const struct nvh_request *req = in->req;
+        int major = in->sys->majors.nvidia_caps_imex;
+        unsigned long ch;
+        char name[64];
+        int r;
+
+        if (!req->imex_all && (!req->imex_channels || !req->imex_channels[0]))
+                return 0;
+        if (major < 0)
+                return nvh_err_set(err, -ENODEV,
+                                   "imex channels requested, but the driver has no '%s' device",
+                                   "nvidia-caps-imex-channels");
+        if (req->imex_all) {
+                _cleanup_free_ char *dir = nvh_fileio_path_join(in->host_dev, IMEX_DIR);
+                struct dirent *de;
+                DIR *d;
+
+                if (!dir)
+                        return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+                d = opendir(dir);
+                if (!d)
+                        return 0; /* no channel exists on this host */
+                r = 0;
+                while (r >= 0 && (de = readdir(d))) {
+                        char *end;
+                        if (strncmp(de->d_name, "channel", 7) != 0)
+                                continue;
+                        ch = strtoul(de->d_name + 7, &end, 10);
+                        if (*end || end == de->d_name + 7 || ch >= IMEX_MAX_CHANNELS)
+                                continue;
+                        snprintf(name, sizeof(name), IMEX_DIR "/channel%lu", ch);
+                        r = add_node(plan, in->host_dev, name, (unsigned)major, (unsigned)ch, true,
+                                     "IMEX channel", err);
+                }
+                closedir(d);
+                return r < 0 ? r : 0;
+        }
+        for (char **c = req->imex_channels; *c; c++) {
+                ch = strtoul(*c, NULL, 10);
+                if (ch >= IMEX_MAX_CHANNELS)
+                        return nvh_err_set(err, -EINVAL, "imex channel '%s' out of range", *c);
+                snprintf(name, sizeof(name), IMEX_DIR "/channel%lu", ch);
+                r = add_node(plan, in->host_dev, name, (unsigned)major, (unsigned)ch, true,
+                             "IMEX channel", err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int
 nvh_plan_build(const struct nvh_plan_input *in, struct nvh_plan **ret, struct nvh_err *err)
 {
@@ -609,6 +668,9 @@ nvh_plan_build(const struct nvh_plan_input *in, struct nvh_plan **ret, struct nv
                         goto fail;
         }
         r = plan_mig_nodes(plan, in, migs, n_migs, err);
+        if (r < 0)
+                goto fail;
+        r = plan_imex(plan, in, err);
         if (r < 0)
                 goto fail;
         r = plan_proc(plan, in->host_proc, gpus, n_gpus, migs, n_migs,

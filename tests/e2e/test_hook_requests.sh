@@ -7,6 +7,11 @@ set -eu
 . "$(dirname "$0")/hook_lib.sh"
 rig_enter_private_ns "$@"
 hook_setup proc-8gpu
+# IMEX channel nodes on the fake host (rig_fake_gpu_host makes none).
+imex=$(awk '$2 == "nvidia-caps-imex-channels" { print $1; exit }' "$NVH_FIXTURES/proc-8gpu/devices")
+mkdir -p /dev/nvidia-caps-imex-channels
+mknod -m 666 /dev/nvidia-caps-imex-channels/channel0 c "$imex" 0
+mknod -m 666 /dev/nvidia-caps-imex-channels/channel1 c "$imex" 1
 
 inventory='
 echo "nodes: $(ls /dev | grep "^nvidia[0-9]" | sort | tr "\n" " ")"
@@ -15,6 +20,11 @@ echo "gpus: $(ls /proc/driver/nvidia/gpus 2>/dev/null | tr "\n" " ")"
 echo "libcuda: $(ls /usr/lib64/libcuda.so.1 2>/dev/null)"
 echo "libml: $(ls /usr/lib64/libnvidia-ml.so.1 2>/dev/null)"
 echo "smi: $(ls /usr/bin/nvidia-smi 2>/dev/null)"
+echo "imex: $(ls /dev/nvidia-caps-imex-channels 2>/dev/null | tr "\n" " ")"
+for n in /dev/nvidia-caps-imex-channels/*; do
+        [ -e "$n" ] || continue
+        cat "$n" 2>&1 </dev/null | grep -q "No such device or address" || echo "DENIED: $n"
+done
 for n in /dev/nvidia[0-9]*; do
         [ -e "$n" ] || continue
         cat "$n" 2>&1 </dev/null | grep -q "No such device or address" || echo "DENIED: $n"
@@ -132,6 +142,16 @@ inv_case '{"allowed_capabilities": "utility"}' 0 NVIDIA_VISIBLE_DEVICES=0 \
 libcuda: 
 libml: /usr/lib64/libnvidia-ml.so.1
 X
+# IMEX channels: only the ones asked for, granted in the cgroup.
+inv_case "" 0 NVIDIA_VISIBLE_DEVICES=0 NVIDIA_IMEX_CHANNELS=1 <<'X'
+imex: channel1 
+X
+inv_case "" 0 NVIDIA_VISIBLE_DEVICES=0 NVIDIA_IMEX_CHANNELS=all <<'X'
+imex: channel0 channel1 
+X
+inv_case "" 0 NVIDIA_VISIBLE_DEVICES=0 <<'X'
+imex: 
+X
 # Bad requests: one line naming the value, the start refused.
 inv_case "" 1 NVIDIA_VISIBLE_DEVICES=9 <<'X'
 '9'
@@ -144,5 +164,8 @@ inv_case "" 1 NVIDIA_VISIBLE_DEVICES=0 NVIDIA_DRIVER_CAPABILITIES=compute,warp <
 X
 inv_case "" 1 NVIDIA_VISIBLE_DEVICES=0 "NVIDIA_REQUIRE_CUDA=cuda>>12" <<'X'
 cuda>>12
+X
+inv_case "" 1 NVIDIA_VISIBLE_DEVICES=0 NVIDIA_IMEX_CHANNELS=7 <<'X'
+channel7
 X
 rig_log "ok: $n cases"

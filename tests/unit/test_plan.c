@@ -259,6 +259,8 @@ struct setup {
         const char *const *devices; /* NULL-terminated */
         const char *libdir32;       /* NULL: LIBDIR32 */
         enum nvh_devsel mig_config_sel, mig_monitor_sel;
+        const char *const *imex; /* NVIDIA_IMEX_CHANNELS list, NULL-terminated */
+        bool imex_all;
 };
 
 struct built {
@@ -328,7 +330,8 @@ build(const struct setup *s, struct built *b)
         req.mig_monitor = (char **)none;
         req.mig_config_sel = s->mig_config_sel;
         req.mig_monitor_sel = s->mig_monitor_sel;
-        req.imex_channels = (char **)none;
+        req.imex_channels = (char **)(s->imex ? s->imex : none);
+        req.imex_all = s->imex_all;
         req.source = "env";
 
         in.req = &req;
@@ -1532,6 +1535,62 @@ test_mig_host_nodes(void **state)
         built_free(&b);
 }
 
+/* NVIDIA_IMEX_CHANNELS: channel<N> nodes of the nvidia-caps-imex-channels major, each with its
+ * cgroup rule; "all" is every channel the host has; a channel the host lacks is an error. */
+static const struct nvh_op *
+next_op(const struct nvh_plan *p, const struct nvh_op *op)
+{
+        size_t i = (size_t)(op - p->ops) + 1;
+        return i < p->n_ops ? &p->ops[i] : NULL;
+}
+
+static void
+test_imex(void **state)
+{
+        static const char *const one[] = {"1", NULL};
+        static const char *const missing[] = {"5", NULL};
+        struct built b;
+        (void)state;
+
+        REQUIRE_DEV("dev-1gpu");
+        struct setup s = {.proc_name = "proc-1gpu",
+                          .dev_name = "dev-1gpu",
+                          .caps = NVH_CAP_UTILITY,
+                          .sel = NVH_DEVSEL_NONE,
+                          .imex = one};
+        build(&s, &b);
+        assert_int_equal(b.r, 0);
+        int major = b.sys->majors.nvidia_caps_imex;
+        assert_true(major > 0);
+        const struct nvh_op *n =
+            find_op(b.plan, NVH_OP_MKNOD, "/dev/nvidia-caps-imex-channels/channel1");
+        assert_non_null(n);
+        assert_int_equal(n->major, major);
+        assert_int_equal(n->minor, 1);
+        const struct nvh_op *c = next_op(b.plan, n);
+        assert_non_null(c);
+        assert_int_equal(c->kind, NVH_OP_CGROUP_ALLOW);
+        assert_int_equal(c->major, major);
+        assert_int_equal(c->minor, 1);
+        assert_null(find_op(b.plan, NVH_OP_MKNOD, "/dev/nvidia-caps-imex-channels/channel0"));
+        built_free(&b);
+
+        s.imex = NULL;
+        s.imex_all = true;
+        build(&s, &b);
+        assert_int_equal(b.r, 0);
+        assert_non_null(find_op(b.plan, NVH_OP_MKNOD, "/dev/nvidia-caps-imex-channels/channel0"));
+        assert_non_null(find_op(b.plan, NVH_OP_MKNOD, "/dev/nvidia-caps-imex-channels/channel1"));
+        built_free(&b);
+
+        s.imex_all = false;
+        s.imex = missing;
+        build(&s, &b);
+        assert_true(b.r < 0);
+        assert_non_null(strstr(b.err.msg, "channel5"));
+        built_free(&b);
+}
+
 int
 main(void)
 {
@@ -1553,6 +1612,7 @@ main(void)
             cmocka_unit_test(test_mig_config_monitor),
             cmocka_unit_test(test_mig_unknown),
             cmocka_unit_test(test_mig_host_nodes),
+            cmocka_unit_test(test_imex),
         };
 
         tu_fixtures();
