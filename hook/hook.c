@@ -60,6 +60,7 @@ struct run {
         unsigned long long t[PH_MAX];
         unsigned long long t0, tlast;
         const char *decision;
+        const char *fact_bus_id; /* the GPU a requirement is being checked for, NULL: none */
 };
 
 static void
@@ -92,26 +93,50 @@ fact_cb(void *userdata, const char *key, char *ret_value, size_t size, struct nv
                 snprintf(ret_value, size, "%s", run->sys->driver_version);
                 return 0;
         }
-        return nvh_facts_get(run->cli->conf.cache_dir, run->drv, run->sys, key, ret_value, size,
-                             err);
+        return nvh_facts_get(run->cli->conf.cache_dir, run->drv, run->sys, key, run->fact_bus_id,
+                             ret_value, size, err);
 }
 
 static int
+eval_requirement(struct run *run, const char *expr, struct nvh_err *err)
+{
+        char msg[NVH_ERR_MSG_MAX];
+        int r = nvh_require_eval(expr, fact_cb, run, err);
+
+        if (r != 0)
+                return r < 0 ? r : 0;
+        /* err says which term failed and the value found for it; add the GPU and the driver
+         * so the user sees what this host has. */
+        snprintf(msg, sizeof(msg), "%s", err->msg);
+        if (run->fact_bus_id)
+                return nvh_err_set(err, -EPERM, "%.380s (gpu %s, driver %s)", msg, run->fact_bus_id,
+                                   run->sys->driver_version);
+        return nvh_err_set(err, -EPERM, "%.400s (driver %s)", msg, run->sys->driver_version);
+}
+
+/* Every NVIDIA_REQUIRE_* must hold; one naming arch or brand must hold for every selected GPU
+ * (GPUs of one node may differ), the others once. */
+static int
 check_requirements(struct run *run, struct nvh_err *err)
 {
+        _cleanup_free_ const struct nvh_gpu **gpus = NULL;
+        size_t n_gpus = 0;
+        int r;
+
         if (run->req->disable_require || run->cli->conf.disable_require)
                 return 0;
+        r = nvh_plan_select_gpus(run->req, run->sys, &gpus, &n_gpus, err);
+        if (r < 0)
+                return r;
         for (char **e = run->req->requires; e && *e; e++) {
-                int r = nvh_require_eval(*e, fact_cb, run, err);
-                if (r < 0)
-                        return r;
-                if (r == 0) {
-                        /* err says which term failed and the value found for it; add the
-                         * driver so the user sees what this host has. */
-                        char msg[NVH_ERR_MSG_MAX];
-                        snprintf(msg, sizeof(msg), "%s", err->msg);
-                        return nvh_err_set(err, -EPERM, "%.400s (driver %s)", msg,
-                                           run->sys->driver_version);
+                bool per_gpu = n_gpus > 0 && (strstr(*e, "arch") || strstr(*e, "brand"));
+
+                for (size_t i = 0; i < (per_gpu ? n_gpus : 1); i++) {
+                        run->fact_bus_id = per_gpu ? gpus[i]->bus_id : NULL;
+                        r = eval_requirement(run, *e, err);
+                        run->fact_bus_id = NULL;
+                        if (r < 0)
+                                return r;
                 }
         }
         return 0;

@@ -63,7 +63,8 @@ probe_path(char **ret, struct nvh_err *err)
 }
 
 static int
-probe(const char *host_lib, const char *key, char *ret_value, size_t size, struct nvh_err *err)
+probe(const char *host_lib, const char *key, const char *bus_id, char *ret_value, size_t size,
+      struct nvh_err *err)
 {
         _cleanup_close_ int rd_fd = -1, wr_fd = -1;
         int fds[2];
@@ -85,7 +86,8 @@ probe(const char *host_lib, const char *key, char *ret_value, size_t size, struc
         if (pid < 0)
                 return nvh_err_set(err, -errno, "probe '%s': fork: %s", key, strerror(errno));
         if (pid == 0) {
-                char *const argv[] = {(char *)"nvhook-probe", (char *)host_lib, (char *)key, NULL};
+                char *const argv[] = {(char *)"nvhook-probe", (char *)host_lib, (char *)key,
+                                      (char *)bus_id, NULL};
                 char *const envp[] = {NULL};
 
                 /* The answer pipe is its standard output; nothing else stays open, and the
@@ -119,21 +121,22 @@ probe(const char *host_lib, const char *key, char *ret_value, size_t size, struc
 /* Cache file name: the driver version and the library's identity, so a new driver install
  * (or a replaced file) never reuses an old answer. */
 static char *
-cache_path(const char *cache_dir, const char *version, const char *key, const struct stat *st)
+cache_path(const char *cache_dir, const char *version, const char *key, const char *bus_id,
+           const struct stat *st)
 {
         char *p = NULL;
 
-        if (asprintf(&p, "%s/facts-%s-%s-%llx-%llx-%lld", cache_dir, key, version,
-                     (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
-                     (long long)st->st_mtime) < 0)
+        if (asprintf(&p, "%s/facts-%s-%s-%s-%llx-%llx-%lld", cache_dir, key,
+                     bus_id ? bus_id : "gpu0", version, (unsigned long long)st->st_dev,
+                     (unsigned long long)st->st_ino, (long long)st->st_mtime) < 0)
                 return NULL;
         return p;
 }
 
 int
 nvh_facts_get(const char *host_cache_dir, const struct nvh_driver *drv,
-              const struct nvh_system *sys, const char *key, char *ret_value, size_t size,
-              struct nvh_err *err)
+              const struct nvh_system *sys, const char *key, const char *bus_id, char *ret_value,
+              size_t size, struct nvh_err *err)
 {
         const char *soname = streq(key, "brand") ? "libnvidia-ml.so.1" : "libcuda.so.1";
         const struct nvh_driver_file *f;
@@ -143,6 +146,8 @@ nvh_facts_get(const char *host_cache_dir, const struct nvh_driver *drv,
 
         if (!streq(key, "cuda") && !streq(key, "arch") && !streq(key, "brand"))
                 return nvh_err_set(err, -EINVAL, "unknown requirement key '%s'", key);
+        if (streq(key, "cuda"))
+                bus_id = NULL; /* one driver, one version */
         f = find_lib(drv, soname);
         if (!f)
                 return nvh_err_set(err, -ENOENT,
@@ -151,14 +156,14 @@ nvh_facts_get(const char *host_cache_dir, const struct nvh_driver *drv,
         if (stat(f->host_path, &st) < 0)
                 return nvh_err_set(err, -errno, "stat '%s': %s", f->host_path, strerror(errno));
         if (host_cache_dir && *host_cache_dir) {
-                cpath = cache_path(host_cache_dir, sys->driver_version, key, &st);
+                cpath = cache_path(host_cache_dir, sys->driver_version, key, bus_id, &st);
                 if (cpath && nvh_fileio_read_at(AT_FDCWD, cpath, 64, 1, &cached, NULL, NULL) >= 0 &&
                     cached[0]) {
                         snprintf(ret_value, size, "%s", cached);
                         return 0;
                 }
         }
-        r = probe(f->host_path, key, ret_value, size, err);
+        r = probe(f->host_path, key, bus_id, ret_value, size, err);
         if (r < 0)
                 return r;
         if (cpath) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* nvhook-probe LIBRARY KEY: print one fact that only the driver libraries know ("cuda": the
- * CUDA driver version, "arch": GPU 0's compute capability, "brand": GPU 0's NVML brand).
+/* nvhook-probe LIBRARY KEY [PCI-BUS-ID]: print one fact that only the driver libraries know
+ * ("cuda": the CUDA driver version, "arch": a GPU's compute capability, "brand": a GPU's NVML
+ * brand; the GPU named by its bus id, else GPU 0).
  *
  * nvhook itself is linked statically, so that no LD_PRELOAD, LD_AUDIT or LD_LIBRARY_PATH in its
  * environment can load code into it. A static binary cannot dlopen the host's libcuda, so this
@@ -42,7 +43,8 @@ static const char *const brand_names[] = {
  * by discovery). Guarantees: the probe runs with no capabilities (effective, permitted,
  * bounding), with no_new_privs, and for the version query under a seccomp filter that only
  * lets it write its answer and exit. */
-static void __attribute__((noreturn)) probe_child(int out_fd, const char *host_lib, const char *key)
+static void __attribute__((noreturn))
+probe_child(int out_fd, const char *host_lib, const char *key, const char *bus_id)
 {
         char answer[64] = "";
         void *h;
@@ -84,13 +86,16 @@ static void __attribute__((noreturn)) probe_child(int out_fd, const char *host_l
                 int (*dev_get)(int *, int) = (int (*)(int *, int))dlsym(h, "cuDeviceGet");
                 int (*attr)(int *, int, int) =
                     (int (*)(int *, int, int))dlsym(h, "cuDeviceGetAttribute");
+                int (*by_bus)(int *, const char *) =
+                    (int (*)(int *, const char *))dlsym(h, "cuDeviceGetByPCIBusId");
                 int dev = 0, major = 0, minor = 0;
 
-                if (!cu_init || !dev_get || !attr)
+                if (!cu_init || !dev_get || !attr || (bus_id && !by_bus))
                         _exit(12);
-                /* CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75, _MINOR = 76 */
-                if (cu_init(0) != 0 || dev_get(&dev, 0) != 0 || attr(&major, 75, dev) != 0 ||
-                    attr(&minor, 76, dev) != 0)
+                /* CUDA's own device order is not the PCI order: name the GPU by its bus id.
+                 * CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75, _MINOR = 76 */
+                if (cu_init(0) != 0 || (bus_id ? by_bus(&dev, bus_id) : dev_get(&dev, 0)) != 0 ||
+                    attr(&major, 75, dev) != 0 || attr(&minor, 76, dev) != 0)
                         _exit(14);
                 snprintf(answer, sizeof(answer), "%d.%d", major, minor);
         } else if (streq(key, "brand")) {
@@ -99,12 +104,15 @@ static void __attribute__((noreturn)) probe_child(int out_fd, const char *host_l
                     (int (*)(unsigned, void **))dlsym(h, "nvmlDeviceGetHandleByIndex_v2");
                 int (*brand)(void *, int *) =
                     (int (*)(void *, int *))dlsym(h, "nvmlDeviceGetBrand");
+                int (*by_bus)(const char *, void **) =
+                    (int (*)(const char *, void **))dlsym(h, "nvmlDeviceGetHandleByPciBusId_v2");
                 void *dev = NULL;
                 int b = 0;
 
-                if (!init || !get || !brand)
+                if (!init || !get || !brand || (bus_id && !by_bus))
                         _exit(12);
-                if (init() != 0 || get(0, &dev) != 0 || brand(dev, &b) != 0)
+                if (init() != 0 || (bus_id ? by_bus(bus_id, &dev) : get(0, &dev)) != 0 ||
+                    brand(dev, &b) != 0)
                         _exit(14);
                 snprintf(answer, sizeof(answer), "%s",
                          b >= 0 && (size_t)b < ARRAY_SIZE(brand_names) ? brand_names[b]
@@ -120,9 +128,9 @@ static void __attribute__((noreturn)) probe_child(int out_fd, const char *host_l
 int
 main(int argc, char **argv)
 {
-        if (argc != 3) {
-                fprintf(stderr, "usage: nvhook-probe LIBRARY cuda|arch|brand\n");
+        if (argc != 3 && argc != 4) {
+                fprintf(stderr, "usage: nvhook-probe LIBRARY cuda|arch|brand [PCI-BUS-ID]\n");
                 return 2;
         }
-        probe_child(STDOUT_FILENO, argv[1], argv[2]);
+        probe_child(STDOUT_FILENO, argv[1], argv[2], argc == 4 ? argv[3] : NULL);
 }

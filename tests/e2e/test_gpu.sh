@@ -71,4 +71,14 @@ rig_env "$b" NVIDIA_REQUIRE_CUDA="cuda>=99.0"
 rig_run runc "$b" r-fail
 [ "$RIG_RC" != 0 ] || rig_die "cuda>=99.0 did not refuse the start"
 echo "--- unsatisfied: $(grep -o 'unsatisfied condition[^"]*' "$RIG_STDERR" | head -1)"
+# Compute capability and brand, read per selected GPU (by bus id) from libcuda and NVML.
+rig_env "$b" NVIDIA_REQUIRE_CUDA="cuda>=12.0" "NVIDIA_REQUIRE_ARCH=arch>=9.0 brand=nvidia"
+: >"$log"
+rig_run runc "$b" a-ok
+rig_assert_rc 0
+echo "--- arch>=9.0: started; require phase (ms) $(jq -c '.phases_ms.require' "$log")"
+rig_env "$b" "NVIDIA_REQUIRE_ARCH=arch>=10.0"
+rig_run runc "$b" a-fail
+[ "$RIG_RC" != 0 ] || rig_die "arch>=10.0 did not refuse the start on a Hopper GPU"
+echo "--- unsatisfied: $(grep -o 'unsatisfied condition[^"]*' "$RIG_STDERR" | head -1)"
 rig_log "ok"

@@ -122,6 +122,14 @@ X
 inv_case "" 1 NVIDIA_VISIBLE_DEVICES=0 "NVIDIA_REQUIRE_DRIVER=driver>=581" <<'X'
 unsatisfied condition: driver>=581
 X
+# arch is checked on every selected GPU: the mock gives index 1 (bus 3b:00.0) arch 8.0.
+inv_case "" 0 NVIDIA_VISIBLE_DEVICES=0,2 "NVIDIA_REQUIRE_ARCH=arch>=9.0" <<'X'
+nodes: nvidia0 nvidia3 
+X
+inv_case "" 1 NVIDIA_VISIBLE_DEVICES=0,1 "NVIDIA_REQUIRE_ARCH=arch>=9.0" <<'X'
+unsatisfied condition: arch>=9.0
+0000:3b:00.0
+X
 inv_case "" 0 NVIDIA_VISIBLE_DEVICES=0 "NVIDIA_REQUIRE_CUDA=cuda>=99" NVIDIA_DISABLE_REQUIRE=1 <<'X'
 nodes: nvidia3 
 X
