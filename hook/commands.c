@@ -78,26 +78,6 @@ nvh_cmd_info(struct nvh_cli *cli)
         return 0;
 }
 
-static const char *
-kind_name(enum nvh_file_kind k)
-{
-        switch (k) {
-        case NVH_FILE_LIB:
-                return "library";
-        case NVH_FILE_BIN:
-                return "binary";
-        case NVH_FILE_FIRMWARE:
-                return "firmware";
-        case NVH_FILE_CONFIG:
-                return "config";
-        case NVH_FILE_SOCKET:
-                return "ipc";
-        case NVH_FILE_DIR:
-                return "ipc-dir";
-        }
-        return "file";
-}
-
 /* Discovery shared by list, explain and the hook: GPUs from procfs, then the driver files of
  * the requested capabilities under the driver root. */
 static int
@@ -176,13 +156,11 @@ nvh_cmd_list(struct nvh_cli *cli)
                 for (size_t i = 0; i < drv->n_files; i++) {
                         const struct nvh_driver_file *f = &drv->files[i];
                         char cbuf[128];
-                        if (!(f->caps & plan->caps) ||
-                            (f->kind == NVH_FILE_LIB && f->elf_class == 32 &&
-                             !(plan->caps & NVH_CAP_COMPAT32)))
+                        if (!nvh_driver_file_selected(f, plan->caps))
                                 continue;
                         json_t *o =
                             json_pack("{s:s,s:s,s:s,s:s}", "path", f->host_path, "kind",
-                                      kind_name(f->kind), "capabilities",
+                                      nvh_driver_file_kind_name(f->kind), "capabilities",
                                       nvh_caps_format(f->caps, cbuf, sizeof(cbuf)), "why", f->why);
                         if (f->soname)
                                 json_object_set_new(o, "soname", json_string(f->soname));
@@ -208,11 +186,10 @@ nvh_cmd_list(struct nvh_cli *cli)
         } else {
                 for (size_t i = 0; i < drv->n_files; i++) {
                         const struct nvh_driver_file *f = &drv->files[i];
-                        if (!(f->caps & plan->caps) ||
-                            (f->kind == NVH_FILE_LIB && f->elf_class == 32 &&
-                             !(plan->caps & NVH_CAP_COMPAT32)))
+                        if (!nvh_driver_file_selected(f, plan->caps))
                                 continue;
-                        printf("%-9s %s  (%s)\n", kind_name(f->kind), f->host_path, f->why);
+                        printf("%-9s %s  (%s)\n", nvh_driver_file_kind_name(f->kind), f->host_path,
+                               f->why);
                 }
                 for (size_t i = 0; i < plan->n_ops; i++) {
                         const struct nvh_op *op = &plan->ops[i];

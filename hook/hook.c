@@ -123,7 +123,7 @@ check_requirements(struct run *run, struct nvh_err *err)
         size_t n_gpus = 0;
         int r;
 
-        if (run->req->disable_require || run->cli->conf.disable_require)
+        if (run->req->disable_require || run->cli->conf.disable_require || !run->req->requires[0])
                 return 0;
         r = nvh_plan_select_gpus(run->req, run->sys, &gpus, &n_gpus, err);
         if (r < 0)

@@ -764,17 +764,17 @@ nvh_driver_file_kind_name(enum nvh_file_kind kind)
 {
         switch (kind) {
         case NVH_FILE_LIB:
-                return "lib";
+                return "library";
         case NVH_FILE_BIN:
-                return "bin";
+                return "binary";
         case NVH_FILE_FIRMWARE:
                 return "firmware";
         case NVH_FILE_CONFIG:
                 return "config";
         case NVH_FILE_SOCKET:
-                return "socket";
+                return "ipc";
         case NVH_FILE_DIR:
-                return "dir";
+                return "ipc-dir";
         }
-        return "unknown";
+        return "file";
 }

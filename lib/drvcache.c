@@ -144,10 +144,9 @@ open_dir(const char *host_cache_dir, bool create)
         return TAKE_FD(dir_fd);
 }
 
-/* Trusts the directory and file only when trusted() says so; reads at most
- * NVH_DRVCACHE_MAX_SIZE bytes. */
-static int
-read_cache(const char *host_cache_dir, const char *name, char **ret_buf, size_t *ret_len)
+int
+nvh_drvcache_read_file(const char *host_cache_dir, const char *name, size_t max_size,
+                       char **ret_buf, size_t *ret_len)
 {
         _cleanup_close_ int dir_fd = -1, fd = -1;
         struct stat st;
@@ -162,9 +161,35 @@ read_cache(const char *host_cache_dir, const char *name, char **ret_buf, size_t 
                 return -errno;
         if (!trusted(&st, S_IFREG))
                 return -EPERM;
-        if (st.st_size > NVH_DRVCACHE_MAX_SIZE)
+        if ((uint64_t)st.st_size > max_size)
                 return -E2BIG;
-        return nvh_fileio_read_fd(fd, name, NVH_DRVCACHE_MAX_SIZE, ret_buf, ret_len, NULL);
+        return nvh_fileio_read_fd(fd, name, max_size, ret_buf, ret_len, NULL);
+}
+
+int
+nvh_drvcache_write_file(const char *host_cache_dir, const char *name, const char *buf)
+{
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int dir_fd = -1, fd = -1;
+        int r;
+
+        if (asprintf(&tmp, "%s.tmp.%d", name, (int)getpid()) < 0)
+                return -ENOMEM;
+        dir_fd = open_dir(host_cache_dir, true);
+        if (dir_fd < 0)
+                return dir_fd;
+        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 && errno == EEXIST && unlinkat(dir_fd, tmp, 0) == 0)
+                fd =
+                    openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        r = nvh_fileio_write_all(fd, buf, strlen(buf));
+        if (r >= 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
+                r = -errno;
+        if (r < 0)
+                unlinkat(dir_fd, tmp, 0);
+        return r;
 }
 
 /* The why string of entry i of the component table for kind; NULL past its end. */
@@ -490,40 +515,12 @@ static void
 write_cache(const char *host_cache_dir, const char *name, const struct key *k,
             const struct nvh_driver *drv)
 {
-        _cleanup_free_ char *buf = build_cache(k, drv), *tmp = NULL;
-        _cleanup_close_ int dir_fd = -1, fd = -1;
-        int r;
+        _cleanup_free_ char *buf = build_cache(k, drv);
+        int r = buf ? nvh_drvcache_write_file(host_cache_dir, name, buf) : -ENOMEM;
 
-        if (!buf || asprintf(&tmp, "%s.tmp.%d", name, (int)getpid()) < 0) {
-                nvh_log_debug("driver cache '%s/%s': cannot build it, skipping", host_cache_dir,
-                              name);
-                return;
-        }
-        dir_fd = open_dir(host_cache_dir, true);
-        if (dir_fd < 0) {
-                nvh_log_debug("driver cache '%s': %s, skipping", host_cache_dir,
-                              dir_fd == -EPERM ? "not owned by us or writable by others"
-                                               : strerror(-dir_fd));
-                return;
-        }
-        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0 && errno == EEXIST && unlinkat(dir_fd, tmp, 0) == 0)
-                fd =
-                    openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0) {
-                r = -errno;
-                nvh_log_debug("driver cache '%s/%s': %s, skipping", host_cache_dir, tmp,
-                              strerror(-r));
-                return;
-        }
-        r = nvh_fileio_write_all(fd, buf, strlen(buf));
-        if (r >= 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
-                r = -errno;
-        if (r < 0) {
+        if (r < 0)
                 nvh_log_debug("driver cache '%s/%s': %s, skipping", host_cache_dir, name,
-                              strerror(-r));
-                unlinkat(dir_fd, tmp, 0);
-        }
+                              r == -EPERM ? "not owned by us or writable by others" : strerror(-r));
 }
 
 /* Trusts the cache file only when it and its directory belong to us and nobody else can write
@@ -552,7 +549,7 @@ nvh_drvcache_discover(const char *host_cache_dir, const struct nvh_driver_opts *
         if (ident("/proc/self/exe", 0, k.exe_id) < 0 || ident(ldcache, 0, k.ldcache_id) < 0)
                 return nvh_driver_discover(opts, ret, err);
 
-        r = read_cache(host_cache_dir, name, &buf, &len);
+        r = nvh_drvcache_read_file(host_cache_dir, name, NVH_DRVCACHE_MAX_SIZE, &buf, &len);
         if (r >= 0) {
                 r = strlen(buf) == len ? load_hit(buf, &k, opts, &drv) : -EBADMSG;
                 if (r == -ENOMEM)

@@ -26,3 +26,11 @@ int nvh_drvcache_discover(const char *host_cache_dir, const struct nvh_driver_op
 
 /* The cache file name (no directory) for opts, malloc'ed; NULL on ENOMEM. Exposed for tests. */
 char *nvh_drvcache_file_name(const struct nvh_driver_opts *opts);
+
+/* Files of the cache directory, for every cache nvhook keeps there (discovery, facts). A file
+ * is believed only when it and the directory are owned by us and writable by nobody else
+ * (-EPERM otherwise); reads are bounded by max_size (-E2BIG); writes go to a temporary file
+ * renamed into place, in a directory created 0700 when missing. Negative errno on failure. */
+int nvh_drvcache_read_file(const char *host_cache_dir, const char *name, size_t max_size,
+                           char **ret_buf, size_t *ret_len);
+int nvh_drvcache_write_file(const char *host_cache_dir, const char *name, const char *buf);

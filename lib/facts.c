@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "driver.h"
+#include "drvcache.h"
 #include "fileio.h"
 #include "gpus.h"
+#include "log.h"
 #include "macros.h"
 
 #define PROBE_TIMEOUT_MS 20000
@@ -121,14 +123,13 @@ probe(const char *host_lib, const char *key, const char *bus_id, char *ret_value
 /* Cache file name: the driver version and the library's identity, so a new driver install
  * (or a replaced file) never reuses an old answer. */
 static char *
-cache_path(const char *cache_dir, const char *version, const char *key, const char *bus_id,
-           const struct stat *st)
+cache_name(const char *version, const char *key, const char *bus_id, const struct stat *st)
 {
         char *p = NULL;
 
-        if (asprintf(&p, "%s/facts-%s-%s-%s-%llx-%llx-%lld", cache_dir, key,
-                     bus_id ? bus_id : "gpu0", version, (unsigned long long)st->st_dev,
-                     (unsigned long long)st->st_ino, (long long)st->st_mtime) < 0)
+        if (asprintf(&p, "facts-%s-%s-%s-%llx-%llx-%lld", key, bus_id ? bus_id : "gpu0", version,
+                     (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
+                     (long long)st->st_mtime) < 0)
                 return NULL;
         return p;
 }
@@ -140,7 +141,7 @@ nvh_facts_get(const char *host_cache_dir, const struct nvh_driver *drv,
 {
         const char *soname = streq(key, "brand") ? "libnvidia-ml.so.1" : "libcuda.so.1";
         const struct nvh_driver_file *f;
-        _cleanup_free_ char *cpath = NULL, *cached = NULL;
+        _cleanup_free_ char *cname = NULL, *cached = NULL;
         struct stat st;
         int r;
 
@@ -156,8 +157,9 @@ nvh_facts_get(const char *host_cache_dir, const struct nvh_driver *drv,
         if (stat(f->host_path, &st) < 0)
                 return nvh_err_set(err, -errno, "stat '%s': %s", f->host_path, strerror(errno));
         if (host_cache_dir && *host_cache_dir) {
-                cpath = cache_path(host_cache_dir, sys->driver_version, key, bus_id, &st);
-                if (cpath && nvh_fileio_read_at(AT_FDCWD, cpath, 64, 1, &cached, NULL, NULL) >= 0 &&
+                cname = cache_name(sys->driver_version, key, bus_id, &st);
+                if (cname &&
+                    nvh_drvcache_read_file(host_cache_dir, cname, 64, &cached, NULL) >= 0 &&
                     cached[0]) {
                         snprintf(ret_value, size, "%s", cached);
                         return 0;
@@ -166,20 +168,8 @@ nvh_facts_get(const char *host_cache_dir, const struct nvh_driver *drv,
         r = probe(f->host_path, key, bus_id, ret_value, size, err);
         if (r < 0)
                 return r;
-        if (cpath) {
-                /* Best effort: a missing cache only costs the next start the probe again. */
-                _cleanup_free_ char *tmp = NULL;
-                if (mkdir(host_cache_dir, 0700) < 0 && errno != EEXIST)
-                        return 0;
-                if (asprintf(&tmp, "%s.%d", cpath, (int)getpid()) < 0)
-                        return 0;
-                int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-                if (fd < 0)
-                        return 0;
-                bool ok = nvh_fileio_write_all(fd, ret_value, strlen(ret_value)) == 0;
-                close(fd);
-                if (!ok || rename(tmp, cpath) < 0)
-                        unlink(tmp);
-        }
+        /* Best effort: a cache that cannot be written costs the next start the probe again. */
+        if (cname && nvh_drvcache_write_file(host_cache_dir, cname, ret_value) < 0)
+                nvh_log_debug("facts cache '%s/%s' not written, skipping", host_cache_dir, cname);
         return 0;
 }

@@ -256,12 +256,10 @@ plan_files(struct nvh_plan *plan, const struct nvh_driver *drv, unsigned caps, s
                 const struct nvh_driver_file *f = &drv->files[i];
                 int r = 0;
 
-                if (!(f->caps & caps))
+                if (!nvh_driver_file_selected(f, caps))
                         continue;
                 switch (f->kind) {
                 case NVH_FILE_LIB:
-                        if (f->elf_class == 32 && !(caps & NVH_CAP_COMPAT32))
-                                continue;
                         r = plan_library(plan, f, err);
                         break;
                 case NVH_FILE_BIN:
