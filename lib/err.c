@@ -27,6 +27,42 @@ nvh_err_set(struct nvh_err *err, int code, const char *fmt, ...)
         return code;
 }
 
+static int
+err_vsys(struct nvh_err *err, int code, const char *fmt, va_list ap)
+{
+        char what[NVH_ERR_MSG_MAX];
+
+        if (code > 0)
+                code = -code;
+        if (code == 0)
+                code = -EIO;
+        vsnprintf(what, sizeof(what), fmt, ap);
+        return nvh_err_set(err, code, "%.400s: %s", what, strerror(-code));
+}
+
+int
+nvh_err_errno(struct nvh_err *err, const char *fmt, ...)
+{
+        int code = -errno;
+        va_list ap;
+
+        va_start(ap, fmt);
+        code = err_vsys(err, code, fmt, ap);
+        va_end(ap);
+        return code;
+}
+
+int
+nvh_err_sys(struct nvh_err *err, int code, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        code = err_vsys(err, code, fmt, ap);
+        va_end(ap);
+        return code;
+}
+
 int
 nvh_err_prefix(struct nvh_err *err, const char *fmt, ...)
 {

@@ -16,6 +16,15 @@ struct nvh_err {
 int nvh_err_set(struct nvh_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The failed call's errno (read first thing, so call it on the line after the failure, with
+ * arguments that do not touch errno): code -errno, message "<fmt>: <strerror(errno)>".
+ * No call site formats strerror itself. */
+int nvh_err_errno(struct nvh_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The same for a negative errno a function returned: message "<fmt>: <strerror(-code)>". */
+int nvh_err_sys(struct nvh_err *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Prefix context to an existing message ("open cache: <old>") and return err->code. */
 int nvh_err_prefix(struct nvh_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
