@@ -64,6 +64,13 @@ int nvh_driver_discover(const struct nvh_driver_opts *opts, struct nvh_driver **
 
 void nvh_driver_free(struct nvh_driver *drv);
 
+static inline void
+nvh_driver_freep(struct nvh_driver **drv)
+{
+        nvh_driver_free(*drv);
+}
+#define _cleanup_driver_ __attribute__((cleanup(nvh_driver_freep)))
+
 /* Whether a discovered file is wanted for caps (what the plan injects for a request). */
 bool nvh_driver_file_selected(const struct nvh_driver_file *f, unsigned caps);
 

@@ -2,6 +2,7 @@
 /* Cleanup attributes and ownership helpers (systemd style). */
 #pragma once
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,13 @@ fclosep(FILE **f)
 }
 
 static inline void
+closedirp(DIR **d)
+{
+        if (*d)
+                closedir(*d);
+}
+
+static inline void
 strv_free(char **v)
 {
         if (!v)
@@ -52,6 +60,7 @@ strv_freep(char ***v)
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_closedir_ _cleanup_(closedirp)
 #define _cleanup_strv_ _cleanup_(strv_freep)
 
 /* Hand a pointer out of a _cleanup_ variable. */
