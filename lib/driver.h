@@ -77,11 +77,6 @@ bool nvh_driver_file_selected(const struct nvh_driver_file *f, unsigned caps);
 /* "lib", "bin", "firmware", "config", "socket", "dir". */
 const char *nvh_driver_file_kind_name(enum nvh_file_kind kind);
 
-/* Resolve rel (relative to root_fd; a leading '/' means the root) inside the root: ".." stops
- * at the root and absolute symlink targets restart at the root, at most 40 links. Returns
- * the resolved relative path without symlinks ("" for the root itself). Exposed for tests. */
-int nvh_driver_resolve(int root_fd, const char *rel, char **ret_rel, struct nvh_err *err);
-
 struct nvh_component_ipc;
 
 /* Whether the IPC endpoint of one table entry exists on the host now (a socket, or the MPS
