@@ -31,4 +31,18 @@ jq -c --arg b "$b" '{ociVersion: "1.0.2", id: "big", status: "creating", pid: 1,
         annotations: .annotations}' "$b/config.json" >"$RIG_TMP/state.json"
 "$NVHOOK" --config "$HOOK_CONF" prestart <"$RIG_TMP/state.json" ||
         rig_die "the hook failed on a 5 MiB state and config.json"
+
+# The limits still bound memory: a state over 16 MiB and a config.json over 64 MiB are refused
+# with one line naming the limit, before any JSON is parsed.
+rc=0
+{ head -c $((16 << 20)) /dev/zero | tr '\0' ' '; cat "$RIG_TMP/state.json"; } |
+        "$NVHOOK" --config "$HOOK_CONF" prestart 2>"$RIG_TMP/err" || rc=$?
+[ "$rc" = 1 ] && grep -q "container state on stdin': larger than 16777216 bytes" "$RIG_TMP/err" ||
+        { cat "$RIG_TMP/err" >&2; rig_die "a 16 MiB + state was not refused (rc $rc)"; }
+head -c $((64 << 20)) /dev/zero | tr '\0' ' ' >>"$b/config.json"
+rc=0
+"$NVHOOK" --config "$HOOK_CONF" prestart <"$RIG_TMP/state.json" 2>"$RIG_TMP/err" || rc=$?
+[ "$rc" = 1 ] && grep -q "larger than 67108864 bytes" "$RIG_TMP/err" &&
+        [ "$(wc -l <"$RIG_TMP/err")" = 1 ] ||
+        { cat "$RIG_TMP/err" >&2; rig_die "a 64 MiB + config.json was not refused (rc $rc)"; }
 rig_log "ok"
