@@ -302,6 +302,51 @@ note_add(struct nvh_request *r, const char *fmt, ...)
         va_end(ap);
 }
 
+/* The env-driven requests, each decided by policy_gate. */
+enum env_request {
+        ENV_REQ_DEVICES, /* NVIDIA_VISIBLE_DEVICES (and the legacy image's implied "all") */
+        ENV_REQ_CAPS,    /* NVIDIA_DRIVER_CAPABILITIES */
+        ENV_REQ_MIG,     /* NVIDIA_MIG_CONFIG_DEVICES, NVIDIA_MIG_MONITOR_DEVICES */
+        ENV_REQ_IMEX,    /* NVIDIA_IMEX_CHANNELS */
+};
+
+/* The one policy gate for every request a container makes through its environment (which
+ * the image and the user control). Returns 1 when var='value' is honoured, 0 when it is
+ * ignored (noted), or a negative errno when it is refused.
+ *  - devices and IMEX channels grant device nodes: honoured from a privileged container, or
+ *    when accept_env_unprivileged is on; otherwise ignored, so that an orchestrator choosing
+ *    devices through device mounts keeps that choice (nvidia-container-toolkit's rule for
+ *    both).
+ *  - MIG config and monitor grant control of every GPU: a privileged container only, else
+ *    refused.
+ *  - capabilities choose which of the host's own driver files are mounted read-only, not
+ *    which devices: honoured, then limited to policy->allowed_caps (parse_caps). */
+static int
+policy_gate(const struct nvh_oci_spec *spec, const struct nvh_request_policy *policy,
+            enum env_request what, const char *var, const char *value, struct nvh_request *req,
+            struct nvh_err *err)
+{
+        switch (what) {
+        case ENV_REQ_CAPS:
+                return 1;
+        case ENV_REQ_MIG:
+                if (spec->privileged)
+                        return 1;
+                return nvh_err_set(err, -EPERM, "%s: requires a privileged container: '%.*s'", var,
+                                   QUOTE(strlen(value)), value);
+        case ENV_REQ_DEVICES:
+        case ENV_REQ_IMEX:
+                if (spec->privileged || policy->accept_env_unprivileged)
+                        return 1;
+                note_add(req,
+                         "ignoring %s='%.64s' in an unprivileged container "
+                         "(accept_env_unprivileged is off)",
+                         var, value);
+                return 0;
+        }
+        return nvh_err_set(err, -EINVAL, "%s: unknown request", var);
+}
+
 /* Trim spaces and tabs off both ends of [*s, *s + *n). */
 static void
 trim(const char **s, size_t *n)
@@ -542,8 +587,8 @@ collect_requires(const struct nvh_oci_spec *spec, bool legacy, bool check, struc
 }
 
 static int
-parse_mig(const struct nvh_oci_spec *spec, const char *var, enum nvh_devsel *ret_sel,
-          char ***ret_list, struct nvh_err *err)
+parse_mig(const struct nvh_oci_spec *spec, const struct nvh_request_policy *policy, const char *var,
+          struct nvh_request *req, enum nvh_devsel *ret_sel, char ***ret_list, struct nvh_err *err)
 {
         _cleanup_(strv_buf_done) struct strv_buf list = {0};
         const char *value = nvh_oci_spec_getenv(spec, var);
@@ -557,9 +602,11 @@ parse_mig(const struct nvh_oci_spec *spec, const char *var, enum nvh_devsel *ret
                 if (r == 0)
                         sel = NVH_DEVSEL_NONE;
         }
-        if (sel != NVH_DEVSEL_NONE && !spec->privileged)
-                return nvh_err_set(err, -EPERM, "%s: requires a privileged container: '%.*s'", var,
-                                   QUOTE(strlen(value)), value);
+        if (sel != NVH_DEVSEL_NONE) {
+                r = policy_gate(spec, policy, ENV_REQ_MIG, var, value, req, err);
+                if (r < 0)
+                        return r;
+        }
         *ret_list = strv_buf_take(&list);
         if (!*ret_list)
                 return nvh_err_set(err, -ENOMEM, "out of memory");
@@ -568,13 +615,22 @@ parse_mig(const struct nvh_oci_spec *spec, const char *var, enum nvh_devsel *ret
 }
 
 static int
-parse_imex(const struct nvh_oci_spec *spec, struct nvh_request *req, struct nvh_err *err)
+parse_imex(const struct nvh_oci_spec *spec, const struct nvh_request_policy *policy,
+           struct nvh_request *req, struct nvh_err *err)
 {
         _cleanup_(strv_buf_done) struct strv_buf list = {0};
         const char *value = nvh_oci_spec_getenv(spec, ENV_IMEX);
         const char *p = value;
         bool special = false;
-        int seen = 0;
+        int seen = 0, r;
+
+        if (value && *value) {
+                r = policy_gate(spec, policy, ENV_REQ_IMEX, ENV_IMEX, value, req, err);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        p = NULL;
+        }
 
         while (p && *p) {
                 size_t n = strcspn(p, ",");
@@ -622,6 +678,13 @@ parse_caps(const struct nvh_oci_spec *spec, const struct nvh_request_policy *pol
         unsigned caps = NVH_CAP_DEFAULT, dropped;
         int r;
 
+        if (value && *value) {
+                r = policy_gate(spec, policy, ENV_REQ_CAPS, ENV_CAPS, value, req, err);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        value = NULL;
+        }
         if (!value && legacy) {
                 caps = NVH_CAP_ALL;
         } else if (value && *value) {
@@ -715,11 +778,10 @@ nvh_request_parse(const struct nvh_oci_spec *spec, const struct nvh_request_poli
                 if (!visible) {
                         note_add(req, "%s is unset", ENV_VISIBLE);
                         req->source = "none";
-                } else if (!spec->privileged && !policy->accept_env_unprivileged) {
-                        note_add(req,
-                                 "ignoring %s='%.64s' in an unprivileged container "
-                                 "(accept_env_unprivileged is off)",
-                                 ENV_VISIBLE, visible);
+                } else if ((r = policy_gate(spec, policy, ENV_REQ_DEVICES, ENV_VISIBLE, visible,
+                                            req, err)) <= 0) {
+                        if (r < 0)
+                                return r;
                         req->source = "none";
                 } else {
                         const char *v = visible;
@@ -760,13 +822,15 @@ nvh_request_parse(const struct nvh_oci_spec *spec, const struct nvh_request_poli
         r = collect_requires(spec, legacy, !req->disable_require, req, err);
         if (r < 0)
                 return r;
-        r = parse_mig(spec, ENV_MIG_CONFIG, &req->mig_config_sel, &req->mig_config, err);
+        r = parse_mig(spec, policy, ENV_MIG_CONFIG, req, &req->mig_config_sel, &req->mig_config,
+                      err);
         if (r < 0)
                 return r;
-        r = parse_mig(spec, ENV_MIG_MONITOR, &req->mig_monitor_sel, &req->mig_monitor, err);
+        r = parse_mig(spec, policy, ENV_MIG_MONITOR, req, &req->mig_monitor_sel, &req->mig_monitor,
+                      err);
         if (r < 0)
                 return r;
-        r = parse_imex(spec, req, err);
+        r = parse_imex(spec, policy, req, err);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(req);

@@ -608,6 +608,70 @@ test_mig(void **state)
             NULL, true, &default_policy, -EINVAL, "NVIDIA_MIG_MONITOR_DEVICES: unknown device 'x'");
 }
 
+/* One policy gate for every env-driven request: with accept_env_unprivileged off, an
+ * unprivileged container whose devices come from device mounts gets no device nodes through
+ * its env (devices, IMEX channels), is refused MIG control, and keeps its capabilities
+ * (driver files only) within allowed_caps. */
+static void
+test_policy_gate(void **state)
+{
+        struct nvh_request_policy strict = default_policy;
+        const struct mnt mounts[] = {{"/dev/null", "/var/run/nvidia-container-devices/0"},
+                                     {NULL, NULL}};
+        struct nvh_request *req;
+
+        (void)state;
+        strict.accept_env_unprivileged = false;
+        strict.allowed_caps = NVH_CAP_UTILITY | NVH_CAP_COMPUTE;
+
+        /* devices: the mounts decide, the env's "all" is not consulted */
+        req = req_ok_policy((const char *[]){"NVIDIA_VISIBLE_DEVICES=all", NULL}, mounts, false,
+                            &strict);
+        assert_true(req->gpu_container);
+        assert_int_equal(req->sel, NVH_DEVSEL_LIST);
+        assert_strv(req->devices, (const char *[]){"0", NULL});
+        nvh_request_free(req);
+
+        /* IMEX: ignored and noted, "all" and a list alike */
+        req = req_ok_policy((const char *[]){"NVIDIA_IMEX_CHANNELS=all", NULL}, mounts, false,
+                            &strict);
+        assert_false(req->imex_all);
+        assert_null(req->imex_channels[0]);
+        assert_contains(req->note, "ignoring NVIDIA_IMEX_CHANNELS='all' in an unprivileged "
+                                   "container (accept_env_unprivileged is off)");
+        nvh_request_free(req);
+        req = req_ok_policy((const char *[]){"NVIDIA_IMEX_CHANNELS=1,2", NULL}, mounts, false,
+                            &strict);
+        assert_false(req->imex_all);
+        assert_null(req->imex_channels[0]);
+        assert_contains(req->note, "ignoring NVIDIA_IMEX_CHANNELS='1,2'");
+        nvh_request_free(req);
+        /* ... honoured when privileged, or when the policy accepts the env */
+        req = req_ok_policy((const char *[]){"NVIDIA_IMEX_CHANNELS=all", NULL}, mounts, true,
+                            &strict);
+        assert_true(req->imex_all);
+        nvh_request_free(req);
+        req = req_ok_policy((const char *[]){"NVIDIA_IMEX_CHANNELS=1", NULL}, mounts, false,
+                            &default_policy);
+        assert_strv(req->imex_channels, (const char *[]){"1", NULL});
+        nvh_request_free(req);
+
+        /* MIG config and monitor: refused */
+        req_err_policy((const char *[]){"NVIDIA_MIG_CONFIG_DEVICES=all", NULL}, mounts, false,
+                       &strict, -EPERM,
+                       "NVIDIA_MIG_CONFIG_DEVICES: requires a privileged container: 'all'");
+        req_err_policy((const char *[]){"NVIDIA_MIG_MONITOR_DEVICES=all", NULL}, mounts, false,
+                       &strict, -EPERM,
+                       "NVIDIA_MIG_MONITOR_DEVICES: requires a privileged container: 'all'");
+
+        /* capabilities: honoured within allowed_caps */
+        req = req_ok_policy((const char *[]){"NVIDIA_DRIVER_CAPABILITIES=compute,graphics", NULL},
+                            mounts, false, &strict);
+        assert_int_equal(req->caps, NVH_CAP_COMPUTE);
+        assert_contains(req->note, "capabilities not allowed by policy dropped: graphics");
+        nvh_request_free(req);
+}
+
 static void
 test_imex(void **state)
 {
@@ -657,6 +721,7 @@ main(void)
             cmocka_unit_test(test_requires),
             cmocka_unit_test(test_mig),
             cmocka_unit_test(test_imex),
+            cmocka_unit_test(test_policy_gate),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
