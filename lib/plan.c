@@ -604,6 +604,49 @@ plan_imex(struct nvh_plan *plan, const struct nvh_plan_input *in, struct nvh_err
         return 0;
 }
 
+/* The stage of each kind, which is the order the executor (lib/inject.c) runs them in: files
+ * and links, device nodes, the /proc/driver/nvidia tmpfs (one mount for the whole run), the
+ * linker cache (one rewrite), then cgroup grants (the only change outside the container,
+ * after leaving its namespace). */
+static unsigned
+op_stage(enum nvh_op_kind kind)
+{
+        switch (kind) {
+        case NVH_OP_BIND:
+        case NVH_OP_SYMLINK:
+                return 0;
+        case NVH_OP_MKNOD:
+                return 1;
+        case NVH_OP_PROC_FILE:
+                return 2;
+        case NVH_OP_LDCACHE:
+                return 3;
+        case NVH_OP_CGROUP_ALLOW:
+                return 4;
+        }
+        return 5;
+}
+
+/* Put the ops in execution order, keeping the order within each stage, so that what
+ * `nvhook explain` prints is what runs. */
+static int
+plan_order(struct nvh_plan *plan, struct nvh_err *err)
+{
+        _cleanup_free_ struct nvh_op *ops = calloc(plan->n_ops + 1, sizeof(*ops));
+        size_t n = 0;
+
+        if (!ops)
+                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+        for (unsigned stage = 0; stage <= 5; stage++)
+                for (size_t i = 0; i < plan->n_ops; i++)
+                        if (op_stage(plan->ops[i].kind) == stage)
+                                ops[n++] = plan->ops[i];
+        free(plan->ops);
+        plan->ops = TAKE_PTR(ops);
+        plan->cap_ops = plan->n_ops + 1;
+        return 0;
+}
+
 int
 nvh_plan_build(const struct nvh_plan_input *in, struct nvh_plan **ret, struct nvh_err *err)
 {
@@ -674,6 +717,9 @@ nvh_plan_build(const struct nvh_plan_input *in, struct nvh_plan **ret, struct nv
         r = plan_proc(plan, in->host_proc, gpus, n_gpus, migs, n_migs,
                       in->req->mig_config_sel != NVH_DEVSEL_NONE,
                       in->req->mig_monitor_sel != NVH_DEVSEL_NONE, err);
+        if (r < 0)
+                goto fail;
+        r = plan_order(plan, err);
         if (r < 0)
                 goto fail;
         *ret = plan;

@@ -555,18 +555,37 @@ struct want_node {
         unsigned major, minor;
 };
 
-/* The mknod ops are exactly want[] in that order, each followed by its cgroup grant. */
+/* The ops in execution order: files and links, device nodes, proc files, cache entries, then
+ * cgroup grants, each kind in one run. */
+static void
+check_order(const struct nvh_plan *p)
+{
+        static const enum nvh_op_kind stage[] = {
+            [NVH_OP_BIND] = 0,      [NVH_OP_SYMLINK] = 0, [NVH_OP_MKNOD] = 1,
+            [NVH_OP_PROC_FILE] = 2, [NVH_OP_LDCACHE] = 3, [NVH_OP_CGROUP_ALLOW] = 4,
+        };
+
+        for (size_t i = 1; i < p->n_ops; i++)
+                if (stage[p->ops[i].kind] < stage[p->ops[i - 1].kind])
+                        fail_msg("op %zu (%s) after %s", i, nvh_plan_op_kind_name(p->ops[i].kind),
+                                 nvh_plan_op_kind_name(p->ops[i - 1].kind));
+}
+
+/* The mknod ops are exactly want[] in that order, and the cgroup grants the same devices in
+ * the same order, last. */
 static void
 check_nodes(const struct nvh_plan *p, const char *dev, const struct want_node *want, size_t n)
 {
-        size_t k = 0;
+        size_t k = 0, g = 0;
 
+        check_order(p);
         for (size_t i = 0; i < p->n_ops; i++) {
                 const struct nvh_op *op = &p->ops[i];
                 if (op->kind == NVH_OP_CGROUP_ALLOW) {
-                        /* only right after its node */
-                        assert_true(i > 0);
-                        assert_int_equal(p->ops[i - 1].kind, NVH_OP_MKNOD);
+                        assert_true(g < n);
+                        assert_int_equal(op->major, want[g].major);
+                        assert_int_equal(op->minor, want[g].minor);
+                        g++;
                         continue;
                 }
                 if (op->kind != NVH_OP_MKNOD)
@@ -583,14 +602,10 @@ check_nodes(const struct nvh_plan *p, const char *dev, const struct want_node *w
                 struct stat st;
                 assert_int_equal(stat(host, &st), 0);
                 assert_int_equal(op->mode, st.st_mode & 0777);
-                assert_true(i + 1 < p->n_ops);
-                const struct nvh_op *g = &p->ops[i + 1];
-                assert_int_equal(g->kind, NVH_OP_CGROUP_ALLOW);
-                assert_int_equal(g->major, want[k].major);
-                assert_int_equal(g->minor, want[k].minor);
                 k++;
         }
         assert_int_equal(k, n);
+        assert_int_equal(g, n);
         assert_int_equal(p->n_nodes, n);
 }
 
@@ -1535,15 +1550,19 @@ test_mig_host_nodes(void **state)
         built_free(&b);
 }
 
-/* NVIDIA_IMEX_CHANNELS: channel<N> nodes of the nvidia-caps-imex-channels major, each with its
- * cgroup rule; "all" is every channel the host has; a channel the host lacks is an error. */
+/* The cgroup grant of a device node. */
 static const struct nvh_op *
-next_op(const struct nvh_plan *p, const struct nvh_op *op)
+grant_of(const struct nvh_plan *p, const struct nvh_op *node)
 {
-        size_t i = (size_t)(op - p->ops) + 1;
-        return i < p->n_ops ? &p->ops[i] : NULL;
+        for (size_t i = 0; i < p->n_ops; i++)
+                if (p->ops[i].kind == NVH_OP_CGROUP_ALLOW && p->ops[i].major == node->major &&
+                    p->ops[i].minor == node->minor)
+                        return &p->ops[i];
+        return NULL;
 }
 
+/* NVIDIA_IMEX_CHANNELS: channel<N> nodes of the nvidia-caps-imex-channels major, each with its
+ * cgroup rule; "all" is every channel the host has; a channel the host lacks is an error. */
 static void
 test_imex(void **state)
 {
@@ -1567,7 +1586,7 @@ test_imex(void **state)
         assert_non_null(n);
         assert_int_equal(n->major, major);
         assert_int_equal(n->minor, 1);
-        const struct nvh_op *c = next_op(b.plan, n);
+        const struct nvh_op *c = grant_of(b.plan, n);
         assert_non_null(c);
         assert_int_equal(c->kind, NVH_OP_CGROUP_ALLOW);
         assert_int_equal(c->major, major);
