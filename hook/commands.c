@@ -12,6 +12,7 @@
 #include "drvcache.h"
 #include "fileio.h"
 #include "gpus.h"
+#include "host.h"
 #include "layout.h"
 #include "log.h"
 #include "macros.h"
@@ -19,6 +20,7 @@
 #include "oci.h"
 #include "plan.h"
 #include "request.h"
+#include "select.h"
 
 static void
 json_print(json_t *j)
@@ -111,6 +113,8 @@ nvh_cmd_list(struct nvh_cli *cli)
         struct nvh_request req = {0};
         struct nvh_layout layout = {0};
         struct nvh_plan *plan = NULL;
+        struct nvh_host *host = NULL;
+        struct nvh_selection *sel = NULL;
         _cleanup_strv_ char **devices = NULL;
         unsigned caps = NVH_CAP_DEFAULT;
         unsigned long long t0 = nvh_log_now_ns();
@@ -139,13 +143,14 @@ nvh_cmd_list(struct nvh_cli *cli)
         /* list shows the host side: libraries keep their host directory. */
         snprintf(layout.libdir, sizeof(layout.libdir), "/usr/lib64");
         snprintf(layout.libdir32, sizeof(layout.libdir32), "/usr/lib");
-        struct nvh_plan_input in = {.req = &req,
-                                    .sys = sys,
-                                    .drv = drv,
-                                    .layout = &layout,
-                                    .host_dev = cli->conf.dev_root,
-                                    .host_proc = cli->conf.proc_root};
-        r = nvh_plan_build(&in, &plan, &err);
+        struct nvh_plan_input in = {.req = &req, .sys = sys, .drv = drv, .layout = &layout};
+        r = nvh_host_scan(cli->conf.dev_root, &host, &err);
+        if (r >= 0)
+                r = nvh_select_resolve(&req, sys, host, &sel, &err);
+        in.host = host;
+        in.sel = sel;
+        if (r >= 0)
+                r = nvh_plan_build(&in, &plan, &err);
         if (r < 0) {
                 nvh_cli_fail(NULL, &err);
                 goto out;
@@ -201,6 +206,8 @@ nvh_cmd_list(struct nvh_cli *cli)
         r = 0;
 out:
         nvh_plan_free(plan);
+        nvh_select_free(sel);
+        nvh_host_free(host);
         nvh_driver_free(drv);
         nvh_gpus_free(sys);
         return r < 0 ? 1 : 0;

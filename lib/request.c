@@ -11,6 +11,7 @@
 #include "caps.h"
 #include "fileio.h"
 #include "macros.h"
+#include "pci.h"
 #include "require.h"
 
 /* How much of a user-supplied value an error message quotes. */
@@ -128,32 +129,15 @@ parse_small_uint(const char *s, size_t n, unsigned *ret)
         return 0;
 }
 
-static int
-parse_hex(const char *s, size_t n, size_t max_digits, unsigned *ret)
-{
-        unsigned v = 0;
-
-        if (n == 0 || n > max_digits)
-                return -EINVAL;
-        for (size_t i = 0; i < n; i++) {
-                char c = s[i];
-
-                if (!is_hex(c))
-                        return -EINVAL;
-                v = v * 16 + (unsigned)(is_digit(c) ? c - '0' : (c | 0x20) - 'a' + 10);
-        }
-        *ret = v;
-        return 0;
-}
-
-/* A UUID or a prefix of one: hex digits and dashes, starting with a hex digit. */
+/* A whole UUID, 8-4-4-4-12 hex digits of any case (no prefixes: a prefix could name a
+ * different GPU on another host, and nvidia-container-toolkit matches whole UUIDs only). */
 static bool
 uuid_ok(const char *s, size_t n)
 {
-        if (n == 0 || n > 36 || !is_hex(s[0]))
+        if (n != 36)
                 return false;
         for (size_t i = 0; i < n; i++)
-                if (!is_hex(s[i]) && s[i] != '-')
+                if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-' : !is_hex(s[i]))
                         return false;
         return true;
 }
@@ -166,40 +150,24 @@ lower_copy(char *dst, const char *src, size_t n)
         dst[n] = '\0';
 }
 
+/* No part of a colon-separated decimal list has a leading zero ("0" itself is fine). */
+static bool
+no_leading_zero(const char *s, size_t n)
+{
+        for (size_t i = 0; i + 1 < n; i++)
+                if (s[i] == '0' && (i == 0 || s[i - 1] == ':') && is_digit(s[i + 1]))
+                        return false;
+        return true;
+}
+
 static int
 parse_pci(const char *tok, size_t len, char *canon, size_t size)
 {
-        const char *parts[3];
-        size_t plen[3], n = 0, off = 0;
-        unsigned domain = 0, bus, dev, fn;
-        const char *dot;
+        uint64_t key;
 
-        while (off <= len) {
-                size_t l = 0;
-
-                while (off + l < len && tok[off + l] != ':')
-                        l++;
-                if (n == 3)
-                        return -EINVAL;
-                parts[n] = tok + off;
-                plen[n++] = l;
-                off += l + 1;
-        }
-        if (n < 2)
+        if (nvh_pci_parse(tok, len, &key) < 0)
                 return -EINVAL;
-        if (n == 3 && parse_hex(parts[0], plen[0], 8, &domain) < 0)
-                return -EINVAL;
-        if (parse_hex(parts[n - 2], plen[n - 2], 2, &bus) < 0)
-                return -EINVAL;
-        dot = memchr(parts[n - 1], '.', plen[n - 1]);
-        if (!dot)
-                return -EINVAL;
-        if (parse_hex(parts[n - 1], (size_t)(dot - parts[n - 1]), 2, &dev) < 0 || dev > 0x1f)
-                return -EINVAL;
-        if (parse_hex(dot + 1, plen[n - 1] - (size_t)(dot - parts[n - 1]) - 1, 1, &fn) < 0 ||
-            fn > 7)
-                return -EINVAL;
-        snprintf(canon, size, "%04x:%02x:%02x.%x", domain, bus, dev, fn);
+        nvh_pci_format(key, canon, size);
         return NVH_DEVTOK_PCI;
 }
 
@@ -241,10 +209,24 @@ classify_token(const char *tok, size_t len, char *canon, size_t size)
         if (memchr(tok, '.', len))
                 return parse_pci(tok, len, canon, size);
         colon = memchr(tok, ':', len);
-        if (colon && parse_small_uint(tok, (size_t)(colon - tok), &a) == 0 &&
-            parse_small_uint(colon + 1, len - (size_t)(colon + 1 - tok), &b) == 0) {
-                snprintf(canon, size, "%u:%u", a, b);
-                return NVH_DEVTOK_MIG_INDEX;
+        if (colon && parse_small_uint(tok, (size_t)(colon - tok), &a) == 0) {
+                const char *rest = colon + 1, *colon2;
+                size_t rlen = len - (size_t)(rest - tok);
+                unsigned c;
+
+                if (parse_small_uint(rest, rlen, &b) == 0) {
+                        snprintf(canon, size, "%u:%u", a, b);
+                        return NVH_DEVTOK_MIG_INDEX;
+                }
+                /* "<gpu>:<gi>:<ci>" without leading zeros, so that a bus id missing its
+                 * function ("0000:65:00") is not taken for one */
+                colon2 = memchr(rest, ':', rlen);
+                if (colon2 && no_leading_zero(tok, len) &&
+                    parse_small_uint(rest, (size_t)(colon2 - rest), &b) == 0 &&
+                    parse_small_uint(colon2 + 1, rlen - (size_t)(colon2 + 1 - rest), &c) == 0) {
+                        snprintf(canon, size, "%u:%u:%u", a, b, c);
+                        return NVH_DEVTOK_MIG_ID;
+                }
         }
         return -EINVAL;
 }
@@ -719,12 +701,6 @@ nvh_request_free(struct nvh_request *r)
         free(r);
 }
 
-static inline void
-request_freep(struct nvh_request **r)
-{
-        nvh_request_free(*r);
-}
-
 /* Fill the vectors of a request that asks for nothing, so every field is usable. */
 static int
 request_empty_vectors(struct nvh_request *r)
@@ -744,7 +720,7 @@ int
 nvh_request_parse(const struct nvh_oci_spec *spec, const struct nvh_request_policy *policy,
                   struct nvh_request **ret, struct nvh_err *err)
 {
-        _cleanup_(request_freep) struct nvh_request *req = NULL;
+        _cleanup_request_ struct nvh_request *req = NULL;
         _cleanup_(strv_buf_done) struct strv_buf devices = {0};
         enum nvh_devsel sel = NVH_DEVSEL_NONE;
         const char *cuda_version, *require_cuda, *visible;
