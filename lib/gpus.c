@@ -132,9 +132,8 @@ is_printable(const char *s)
         return true;
 }
 
-/* Strict unsigned decimal: digits only, no sign, no spaces, value <= max. */
-static bool
-parse_uint(const char *s, unsigned long max, unsigned long *ret)
+bool
+nvh_gpus_parse_uint(const char *s, unsigned long max, unsigned long *ret)
 {
         unsigned long v = 0;
 
@@ -226,7 +225,7 @@ parse_devices(struct ctx *c, char *buf, struct nvh_majors *m)
                 if (!sp)
                         return bad(c, "devices", "malformed line '%.64s'", line);
                 *sp = '\0';
-                if (!parse_uint(p, NVH_GPUS_MAX_MAJOR, &major))
+                if (!nvh_gpus_parse_uint(p, NVH_GPUS_MAX_MAJOR, &major))
                         return bad(c, "devices", "bad major '%.16s'", p);
                 const char *name = sp + 1;
                 if (streq(name, "nvidia") || streq(name, "nvidia-frontend"))
@@ -288,7 +287,7 @@ parse_information(struct ctx *c, const char *rel, char *buf, struct nvh_gpu *gpu
                         unsigned long minor;
                         if (have_minor)
                                 return bad(c, rel, "two 'Device Minor' lines");
-                        if (!parse_uint(v, NVH_GPUS_MAX_MINOR, &minor) ||
+                        if (!nvh_gpus_parse_uint(v, NVH_GPUS_MAX_MINOR, &minor) ||
                             minor == NVH_GPUS_MINOR_CTL || minor == NVH_GPUS_MINOR_MODESET)
                                 return bad(c, rel, "bad 'Device Minor' '%.16s'", v);
                         gpu->minor = (unsigned)minor;
@@ -360,11 +359,11 @@ parse_cap(struct ctx *c, const char *rel, char *buf, struct nvh_capdev *cap)
                 key = trim(line);
                 val = trim(colon + 1);
                 if (streq(key, "DeviceFileMinor")) {
-                        if (cap->minor >= 0 || !parse_uint(val, NVH_GPUS_MAX_MINOR, &v))
+                        if (cap->minor >= 0 || !nvh_gpus_parse_uint(val, NVH_GPUS_MAX_MINOR, &v))
                                 return bad(c, rel, "bad 'DeviceFileMinor' '%.16s'", val);
                         cap->minor = (int)v;
                 } else if (streq(key, "DeviceFileMode")) {
-                        if (cap->mode >= 0 || !parse_uint(val, 07777, &v))
+                        if (cap->mode >= 0 || !nvh_gpus_parse_uint(val, 07777, &v))
                                 return bad(c, rel, "bad 'DeviceFileMode' '%.16s'", val);
                         cap->mode = (int)v;
                 }
@@ -439,7 +438,7 @@ parse_id_name(const char *name, const char *prefix, unsigned *ret)
         size_t n = strlen(prefix);
         unsigned long v;
 
-        if (strncmp(name, prefix, n) != 0 || !parse_uint(name + n, NVH_GPUS_MAX_ID, &v))
+        if (strncmp(name, prefix, n) != 0 || !nvh_gpus_parse_uint(name + n, NVH_GPUS_MAX_ID, &v))
                 return false;
         /* Reject "gi01": the driver never writes leading zeros, so two names must not alias. */
         if (name[n] == '0' && name[n + 1] != '\0')

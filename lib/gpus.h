@@ -131,6 +131,10 @@ int nvh_gpus_load_all(struct nvh_system *sys, struct nvh_err *err);
 
 void nvh_gpus_free(struct nvh_system *sys);
 
+/* A number as the driver's files and device names write it: decimal digits only (no sign,
+ * no spaces), at most max. */
+bool nvh_gpus_parse_uint(const char *s, unsigned long max, unsigned long *ret);
+
 static inline void
 nvh_gpus_freep(struct nvh_system **sys)
 {

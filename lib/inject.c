@@ -417,6 +417,7 @@ apply_in_container(struct inject *in, struct nvh_cgroup_rule *rules, size_t *n_r
                 case NVH_OP_CGROUP_ALLOW:
                         rules[(*n_rules)++] =
                             (struct nvh_cgroup_rule){'c', op->major, op->minor, "rw"};
+                        r = 0;
                         slot = &stats->ns_cgroup;
                         break;
                 }

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The plan: an ordered list of operations that turns (request, discovery, image layout) into
- * what the executors do. Pure data; `nvhook explain` prints it as JSON and tests compare it. */
+/* The plan: an ordered list of operations that turns (request, discovery, selection, image
+ * layout) into what the executors do. Pure data, built from data only (it reads nothing from
+ * the host), in the order the executor runs it: binds and symlinks, device nodes, the
+ * /proc/driver/nvidia files, linker cache entries, cgroup grants. `nvhook explain` prints it
+ * as JSON and tests compare it. */
 #pragma once
 
 #include <stdbool.h>

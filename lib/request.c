@@ -329,6 +329,23 @@ policy_gate(const struct nvh_oci_spec *spec, const struct nvh_request_policy *po
         return nvh_err_set(err, -EINVAL, "%s: unknown request", var);
 }
 
+/* var's value through the gate: as set (NULL when unset), or NULL when the gate ignores it. */
+static int
+gated_getenv(const struct nvh_oci_spec *spec, const struct nvh_request_policy *policy,
+             enum env_request what, const char *var, struct nvh_request *req,
+             const char **ret_value, struct nvh_err *err)
+{
+        const char *value = nvh_oci_spec_getenv(spec, var);
+        int r = 1;
+
+        if (value && *value)
+                r = policy_gate(spec, policy, what, var, value, req, err);
+        if (r < 0)
+                return r;
+        *ret_value = r > 0 ? value : NULL;
+        return 0;
+}
+
 /* Trim spaces and tabs off both ends of [*s, *s + *n). */
 static void
 trim(const char **s, size_t *n)
@@ -601,18 +618,14 @@ parse_imex(const struct nvh_oci_spec *spec, const struct nvh_request_policy *pol
            struct nvh_request *req, struct nvh_err *err)
 {
         _cleanup_(strv_buf_done) struct strv_buf list = {0};
-        const char *value = nvh_oci_spec_getenv(spec, ENV_IMEX);
-        const char *p = value;
+        const char *value = NULL, *p;
         bool special = false;
         int seen = 0, r;
 
-        if (value && *value) {
-                r = policy_gate(spec, policy, ENV_REQ_IMEX, ENV_IMEX, value, req, err);
-                if (r < 0)
-                        return r;
-                if (r == 0)
-                        p = NULL;
-        }
+        r = gated_getenv(spec, policy, ENV_REQ_IMEX, ENV_IMEX, req, &value, err);
+        if (r < 0)
+                return r;
+        p = value;
 
         while (p && *p) {
                 size_t n = strcspn(p, ",");
@@ -656,17 +669,13 @@ static int
 parse_caps(const struct nvh_oci_spec *spec, const struct nvh_request_policy *policy, bool legacy,
            struct nvh_request *req, struct nvh_err *err)
 {
-        const char *value = nvh_oci_spec_getenv(spec, ENV_CAPS);
+        const char *value = NULL;
         unsigned caps = NVH_CAP_DEFAULT, dropped;
         int r;
 
-        if (value && *value) {
-                r = policy_gate(spec, policy, ENV_REQ_CAPS, ENV_CAPS, value, req, err);
-                if (r < 0)
-                        return r;
-                if (r == 0)
-                        value = NULL;
-        }
+        r = gated_getenv(spec, policy, ENV_REQ_CAPS, ENV_CAPS, req, &value, err);
+        if (r < 0)
+                return r;
         if (!value && legacy) {
                 caps = NVH_CAP_ALL;
         } else if (value && *value) {

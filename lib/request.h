@@ -54,7 +54,8 @@ struct nvh_request {
 };
 
 struct nvh_request_policy {
-        bool accept_env_unprivileged; /* honour NVIDIA_VISIBLE_DEVICES when unprivileged */
+        bool accept_env_unprivileged; /* honour NVIDIA_VISIBLE_DEVICES and NVIDIA_IMEX_CHANNELS
+                                         when unprivileged */
         bool accept_device_mounts;    /* honour device-list volume mounts (they win) */
         unsigned allowed_caps;        /* requested capabilities outside it are dropped */
 };
@@ -72,7 +73,10 @@ struct nvh_request_policy {
  *  - capabilities outside policy->allowed_caps are dropped and noted, not an error (images
  *    commonly ask for "all"); an unknown capability name is an error.
  *  - privileged means spec->privileged (CAP_SYS_ADMIN in the bounding set).
- *  - MIG config/monitor devices require a privileged container (-EPERM).
+ *  - one policy gate decides every env-driven request: devices and IMEX channels from an
+ *    unprivileged container only when accept_env_unprivileged is on (else ignored and
+ *    noted), MIG config/monitor devices only from a privileged one (-EPERM), capabilities
+ *    always, within allowed_caps.
  *  - requirements are syntax-checked unless NVIDIA_DISABLE_REQUIRE is truthy. */
 int nvh_request_parse(const struct nvh_oci_spec *spec, const struct nvh_request_policy *policy,
                       struct nvh_request **ret, struct nvh_err *err);

@@ -8,30 +8,13 @@
 #include <string.h>
 #include <strings.h>
 
-/* A decimal number without sign or spaces, at most max. */
-static bool
-parse_uint(const char *s, unsigned long max, unsigned long *ret)
-{
-        unsigned long v = 0;
-
-        if (!*s)
-                return false;
-        for (; *s; s++) {
-                if (*s < '0' || *s > '9' || v > (max - (unsigned long)(*s - '0')) / 10)
-                        return false;
-                v = v * 10 + (unsigned long)(*s - '0');
-        }
-        *ret = v;
-        return true;
-}
-
 static int
 find_by_index(const struct nvh_system *sys, const char *token, const char *s,
               const struct nvh_gpu **ret_gpu, struct nvh_err *err)
 {
         unsigned long idx;
 
-        if (!parse_uint(s, NVH_GPUS_MAX, &idx) || idx >= sys->n_gpus)
+        if (!nvh_gpus_parse_uint(s, NVH_GPUS_MAX, &idx) || idx >= sys->n_gpus)
                 return nvh_err_set(err, -ENOENT, "no gpu with index '%s' (%zu gpus)", token,
                                    sys->n_gpus);
         *ret_gpu = &sys->gpus[idx];
@@ -228,7 +211,8 @@ resolve_imex(const struct nvh_request *req, const struct nvh_host *host, struct 
                         unsigned long ch;
 
                         if (strncmp(name, prefix, sizeof(prefix) - 1) == 0 &&
-                            parse_uint(name + sizeof(prefix) - 1, NVH_SELECT_IMEX_MAX - 1, &ch))
+                            nvh_gpus_parse_uint(name + sizeof(prefix) - 1, NVH_SELECT_IMEX_MAX - 1,
+                                                &ch))
                                 sel->imex[n++] = (unsigned)ch;
                 }
                 qsort(sel->imex, n, sizeof(*sel->imex), cmp_unsigned);
@@ -236,7 +220,7 @@ resolve_imex(const struct nvh_request *req, const struct nvh_host *host, struct 
         for (char **c = req->imex_channels; c && *c; c++) {
                 unsigned long ch;
 
-                if (!parse_uint(*c, NVH_SELECT_IMEX_MAX - 1, &ch))
+                if (!nvh_gpus_parse_uint(*c, NVH_SELECT_IMEX_MAX - 1, &ch))
                         return nvh_err_set(err, -EINVAL, "imex channel '%s' out of range", *c);
                 sel->imex[n++] = (unsigned)ch;
         }
