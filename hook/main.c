@@ -21,6 +21,9 @@ usage(FILE *f)
               "       nvhook info [--json]\n"
               "       nvhook list [--json] [--capabilities LIST] [--devices LIST] [--root DIR]\n"
               "       nvhook explain --bundle DIR [--pid PID]\n"
+              "       nvhook cdi generate [--output FILE] [--kind KIND] | cdi list [--kind KIND]\n"
+              "       nvhook cdi check FILE\n"
+              "       nvhook-runtime RUNC-ARGS...  (runtime shim: see nvhook(1))\n"
               "common options: --config FILE, --root DIR (driver root), --proc DIR, --dev DIR,\n"
               "                --debug, --version, --help\n",
               f);
@@ -72,6 +75,16 @@ handle_opt(int c, const char *arg, struct nvh_cli *cli, struct overrides *ov)
         case 'b':
                 cli->bundle = arg;
                 return 0;
+        case 'X':
+                if (!cli->cdi_device)
+                        cli->cdi_device = arg;
+                return 0;
+        case 'o':
+                cli->output = arg;
+                return 0;
+        case 'K':
+                cli->kind = arg;
+                return 0;
         case 'P':
                 v = strtol(arg, &end, 10);
                 if (!*arg || *end || v <= 0 || v > 0x7fffffff) {
@@ -100,6 +113,9 @@ main(int argc, char **argv)
             {"dev", required_argument, NULL, 'v'},
             {"bundle", required_argument, NULL, 'b'},
             {"pid", required_argument, NULL, 'P'},
+            {"cdi-device", required_argument, NULL, 'X'},
+            {"output", required_argument, NULL, 'o'},
+            {"kind", required_argument, NULL, 'K'},
             {"version", no_argument, NULL, 'V'},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
@@ -108,7 +124,13 @@ main(int argc, char **argv)
         struct nvh_err err = {0};
         struct overrides ov = {0};
         const char *cmd = NULL;
+        char *args[4] = {NULL};
+        size_t n_args = 0;
         int c, r;
+
+        /* The runtime shim keeps its environment for the runtime it execs. */
+        if (argc > 0 && nvh_runtime_invoked(argv[0]))
+                return nvh_runtime_main(argc, argv);
 
         /* The hook ignores its environment: some runtimes pass the image's environment to
          * hooks, which is how LD_PRELOAD reached NVIDIA's hook (CVE-2025-23266). Only argv
@@ -118,13 +140,17 @@ main(int argc, char **argv)
 
         /* Options may stand before or after the subcommand ("nvhook list --json"). */
         for (;;) {
-                c = getopt_long(argc, argv, "+c:DjC:d:r:p:v:b:P:Vh", opts, NULL);
+                c = getopt_long(argc, argv, "+c:DjC:d:r:p:v:b:P:X:o:K:Vh", opts, NULL);
                 if (c == -1) {
                         if (optind >= argc)
                                 break;
-                        if (cmd) {
+                        if (cmd && (!streq(cmd, "cdi") || n_args + 1 >= ARRAY_SIZE(args))) {
                                 fprintf(stderr, "nvhook: unexpected argument '%s'\n", argv[optind]);
                                 return 2;
+                        }
+                        if (cmd) {
+                                args[n_args++] = argv[optind++];
+                                continue;
                         }
                         cmd = argv[optind++];
                         continue;
@@ -199,6 +225,9 @@ main(int argc, char **argv)
                 r = nvh_cmd_list(&cli);
         } else if (streq(cmd, "explain")) {
                 r = nvh_cmd_explain(&cli);
+        } else if (streq(cmd, "cdi")) {
+                cli.args = args;
+                r = nvh_cmd_cdi(&cli);
         } else if (streq(cmd, "poststart") || streq(cmd, "poststop")) {
                 r = 0; /* nothing to undo: every change lives in the container's namespaces */
         } else {
