@@ -1,0 +1,144 @@
+#!/bin/bash
+# Podman's own CDI support runs nvhook: `nvhook cdi generate` into /var/run/cdi (the private
+# namespace's /run), then --device nvidia.com/gpu=0, =all, two devices (both GPUs, one
+# injection) and a UUID. Then the driver is replaced by another version: the same spec still
+# works, and `nvhook cdi check` flags an incumbent-style static spec of the old version as
+# stale while passing ours.
+set -eu
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/hook_lib.sh"
+rig_enter_private_ns "$@"
+rig_require_cmd podman conmon
+. "$NVH_FIXTURES/procfs.env"
+
+hook_setup proc-8gpu
+read -r -a MINORS <<<"$NVH_PROC_8GPU_MINORS"
+read -r -a UUIDS <<<"$NVH_PROC_8GPU_UUIDS"
+SPEC=/var/run/cdi/nvhook.json
+mkdir -p /var/run/cdi
+"$NVHOOK" --config "$HOOK_CONF" cdi generate --output "$SPEC"
+[ "$(jq -r .cdiVersion "$SPEC")" = 0.5.0 ] || rig_die "cdiVersion: $(jq -r .cdiVersion "$SPEC")"
+# Nothing in the spec names the driver version, a library or a device minor.
+if grep -E "$NVH_PROC_DRIVER_VERSION|/dev/|\.so" "$SPEC"; then
+        rig_die "the spec names something that changes with the driver"
+fi
+"$NVHOOK" --config "$HOOK_CONF" cdi list >"$RIG_TMP/list"
+for n in 0 1 7 "${UUIDS[1]}" all; do
+        grep -qx "nvidia.com/gpu=$n" "$RIG_TMP/list" || rig_die "cdi list lacks '$n'"
+done
+"$NVHOOK" --config "$HOOK_CONF" cdi check "$SPEC" || rig_die "cdi check fails on our own spec"
+
+# The GPU nodes the container sees, the library version and the injections logged.
+check() {
+        cat <<'EOS'
+echo "NODES: $(ls /dev | grep -E '^nvidia[0-9]+$' | sort -t a -k 2 -n | tr '\n' ' ')"
+ls /usr/lib64/libcuda.so.* | sed 's/^/LIB: /'
+EOS
+}
+
+# cdi_case EXPECTED_NODES DEVICE...: one container with those --device flags.
+cdi_case() {
+        local want=$1 r=$RIG_TMP/rootfs-$RANDOM before after d defer0 defer1
+        shift
+        local -a opts=()
+        for d in "$@"; do
+                opts+=(--device "nvidia.com/gpu=$d")
+        done
+        cp -a "$(rig_rootfs busybox)" "$r"
+        before=$(grep -c '"decision":"inject"' "$HOOK_LOG" || true)
+        defer0=$(grep -c '"decision":"not a GPU container"' "$HOOK_LOG" || true)
+        rig_podman runc "$r" "${opts[@]}" -- sh -c "$(check)"
+        rig_assert_rc 0
+        rig_assert_stdout_has "NODES: $want"
+        after=$(grep -c '"decision":"inject"' "$HOOK_LOG" || true)
+        [ "$((after - before))" = 1 ] ||
+                rig_die "--device $*: $((after - before)) injections, expected exactly 1"
+        # Every other device's hook run exits 0 without injecting.
+        defer1=$(grep -c '"decision":"not a GPU container"' "$HOOK_LOG" || true)
+        [ "$((defer1 - defer0))" = "$(($# - 1))" ] ||
+                rig_die "--device $*: $((defer1 - defer0)) deferring hook runs, expected $(($# - 1))"
+}
+
+cdi_case "nvidia${MINORS[0]} " 0
+rig_assert_stdout_has "LIB: /usr/lib64/libcuda.so.$NVH_PROC_DRIVER_VERSION"
+all=$(printf '%s\n' "${MINORS[@]}" | sort -n | sed 's/^/nvidia/' | tr '\n' ' ')
+cdi_case "$all" all
+two=$(printf 'nvidia%s\n' "${MINORS[0]}" "${MINORS[1]}" | sort -t a -k 2 -n | tr '\n' ' ')
+cdi_case "$two" 0 1
+cdi_case "nvidia${MINORS[1]} " "${UUIDS[1]}"
+# A container without a CDI device gets nothing.
+r=$RIG_TMP/rootfs-nogpu
+cp -a "$(rig_rootfs busybox)" "$r"
+rig_podman runc "$r" -- sh -c "$(check)"
+rig_assert_rc 0
+rig_assert_stdout_has "NODES: "
+grep -q "NODES: nvidia" "$RIG_STDOUT" && rig_die "a container without a device got GPUs"
+
+# An incumbent-style static spec (nvidia-ctk cdi generate): device nodes with minors, the
+# driver's libraries by versioned name, a create-symlinks hook naming the version.
+incumbent_spec() {
+        local drv=$1 ver=$2 lib=$1/usr/lib/x86_64-linux-gnu
+        jq -n --arg lib "$lib" --arg ver "$ver" --argjson m0 "${MINORS[0]}" '{
+          cdiVersion: "0.5.0", kind: "nvidia.com/gpu",
+          devices: [{name: "0", containerEdits: {deviceNodes: [
+                {path: ("/dev/nvidia" + ($m0 | tostring)), type: "c", major: 195, minor: $m0}]}}],
+          containerEdits: {
+            deviceNodes: [{path: "/dev/nvidiactl", type: "c", major: 195, minor: 255}],
+            mounts: [{hostPath: ($lib + "/libcuda.so." + $ver),
+                      containerPath: ("/usr/lib/x86_64-linux-gnu/libcuda.so." + $ver),
+                      options: ["ro", "nosuid", "nodev", "bind"]},
+                     {hostPath: ($lib + "/libnvidia-ml.so." + $ver),
+                      containerPath: ("/usr/lib/x86_64-linux-gnu/libnvidia-ml.so." + $ver),
+                      options: ["ro", "nosuid", "nodev", "bind"]}],
+            hooks: [{hookName: "createContainer", path: "/bin/true",
+                     args: ["nvidia-ctk", "hook", "create-symlinks", "--link",
+                            ("libcuda.so." + $ver + "::/usr/lib/x86_64-linux-gnu/libcuda.so.1")]}]}}'
+}
+OLD=$RIG_TMP/incumbent.json
+incumbent_spec "$NVH_FIXTURES/driver" "$NVH_PROC_DRIVER_VERSION" >"$OLD"
+"$NVHOOK" --config "$HOOK_CONF" cdi check "$OLD" >"$RIG_TMP/check.out" ||
+        { cat "$RIG_TMP/check.out"; rig_die "the incumbent-style spec of this driver is stale?"; }
+
+# Replace the driver by another version (same fixture, every versioned name renamed).
+NEW=580.200.07
+D2=$RIG_TMP/driver-$NEW
+P2=$RIG_TMP/proc-$NEW
+cp -a "$NVH_FIXTURES/driver" "$D2"
+cp -a "$NVH_FIXTURES/proc-8gpu" "$P2"
+find "$D2" -depth -name "*$NVH_PROC_DRIVER_VERSION*" | while read -r f; do
+        mv "$f" "$(dirname "$f")/$(basename "$f" | sed "s/$NVH_PROC_DRIVER_VERSION/$NEW/g")"
+done
+find "$D2" -type l | while read -r l; do
+        t=$(readlink "$l")
+        case $t in *"$NVH_PROC_DRIVER_VERSION"*) ln -sfn "${t//$NVH_PROC_DRIVER_VERSION/$NEW}" "$l" ;; esac
+done
+ldconfig -r "$D2" 2>/dev/null || true
+grep -rl "$NVH_PROC_DRIVER_VERSION" "$P2" | xargs sed -i "s/$NVH_PROC_DRIVER_VERSION/$NEW/g"
+umount -n /proc/driver
+mount -n --bind "$P2/driver" /proc/driver
+jq --arg d "$D2" '.driver_root = $d' "$HOOK_CONF" >"$HOOK_CONF.new"
+mv "$HOOK_CONF.new" "$HOOK_CONF"
+
+cdi_case "nvidia${MINORS[0]} " 0
+rig_assert_stdout_has "LIB: /usr/lib64/libcuda.so.$NEW"
+cdi_case "$two" 1 0
+"$NVHOOK" --config "$HOOK_CONF" cdi check "$SPEC" || rig_die "our spec went stale"
+rc=0
+"$NVHOOK" --config "$HOOK_CONF" cdi check "$OLD" >"$RIG_TMP/check.out" 2>"$RIG_TMP/check.err" || rc=$?
+cat "$RIG_TMP/check.out" "$RIG_TMP/check.err"
+[ "$rc" = 1 ] || rig_die "cdi check of the old incumbent spec exited $rc, expected 1"
+for f in libcuda.so libnvidia-ml.so; do
+        grep -q "^stale: nvidia.com/gpu: mount '.*/$f.$NVH_PROC_DRIVER_VERSION':" \
+                "$RIG_TMP/check.out" || rig_die "cdi check did not flag $f"
+done
+grep -q "^stale: nvidia.com/gpu: hook argument 'libcuda.so.$NVH_PROC_DRIVER_VERSION::" \
+        "$RIG_TMP/check.out" || rig_die "cdi check did not flag the create-symlinks hook"
+# The new driver's incumbent spec passes; a wrong minor is flagged.
+incumbent_spec "$D2" "$NEW" >"$RIG_TMP/new.json"
+"$NVHOOK" --config "$HOOK_CONF" cdi check "$RIG_TMP/new.json" || rig_die "fresh spec flagged"
+jq '.devices[0].containerEdits.deviceNodes[0].minor = 200' "$RIG_TMP/new.json" >"$RIG_TMP/bad.json"
+rc=0
+"$NVHOOK" --config "$HOOK_CONF" cdi check "$RIG_TMP/bad.json" >"$RIG_TMP/check.out" || rc=$?
+[ "$rc" = 1 ] && grep -q "^stale: nvidia.com/gpu=0: device node '/dev/nvidia${MINORS[0]}': is 195:${MINORS[0]}, the spec says 195:200" \
+        "$RIG_TMP/check.out" || { cat "$RIG_TMP/check.out"; rig_die "wrong minor not flagged"; }
+rig_log "ok"
