@@ -38,12 +38,15 @@ EOS
 
 # cdi_case EXPECTED_NODES DEVICE...: one container with those --device flags.
 cdi_case() {
-        local want=$1 r=$RIG_TMP/rootfs-$RANDOM before after d defer0 defer1
+        local want=$1 r=$RIG_TMP/rootfs-$RANDOM before after defer0 defer1 ndev=0
         shift
         local -a opts=()
-        for d in "$@"; do
-                opts+=(--device "nvidia.com/gpu=$d")
+        while [ $# -gt 0 ] && [ "$1" != -e ]; do
+                opts+=(--device "nvidia.com/gpu=$1")
+                ndev=$((ndev + 1))
+                shift
         done
+        [ $# -eq 0 ] || opts+=("$@")
         cp -a "$(rig_rootfs busybox)" "$r"
         before=$(grep -c '"decision":"inject"' "$HOOK_LOG" || true)
         defer0=$(grep -c '"decision":"not a GPU container"' "$HOOK_LOG" || true)
@@ -52,15 +55,26 @@ cdi_case() {
         rig_assert_stdout_has "NODES: $want"
         after=$(grep -c '"decision":"inject"' "$HOOK_LOG" || true)
         [ "$((after - before))" = 1 ] ||
-                rig_die "--device $*: $((after - before)) injections, expected exactly 1"
+                rig_die "${opts[*]}: $((after - before)) injections, expected exactly 1"
         # Every other device's hook run exits 0 without injecting.
         defer1=$(grep -c '"decision":"not a GPU container"' "$HOOK_LOG" || true)
-        [ "$((defer1 - defer0))" = "$(($# - 1))" ] ||
-                rig_die "--device $*: $((defer1 - defer0)) deferring hook runs, expected $(($# - 1))"
+        [ "$((defer1 - defer0))" = "$((ndev - 1 + ${EXTRA_RUNS:-0}))" ] ||
+                rig_die "${opts[*]}: $((defer1 - defer0)) deferring hook runs"
 }
 
 cdi_case "nvidia${MINORS[0]} " 0
 rig_assert_stdout_has "LIB: /usr/lib64/libcuda.so.$NVH_PROC_DRIVER_VERSION"
+# A glibc image: its own ldconfig lists the injected libraries, dlopen picks them.
+if [ -f "${NVH_CACHE:-/var/cache/nvhook-test}/glibc-rootfs.tar" ]; then
+        mkdir "$RIG_TMP/g"
+        mv "$(rig_rootfs glibc)" "$RIG_TMP/g/rootfs"
+        hook_glibc_image "$RIG_TMP/g"
+        rig_podman runc "$RIG_TMP/g/rootfs" --device nvidia.com/gpu=0 -- sh -c "$(hook_glibc_checks)"
+        rig_assert_rc 0
+        rig_assert_stdout_has GLIBC-CHECKS-PASSED
+else
+        rig_log "note: no cached glibc rootfs, ldconfig -p not checked (scripts/mkrootfs.sh)"
+fi
 all=$(printf '%s\n' "${MINORS[@]}" | sort -n | sed 's/^/nvidia/' | tr '\n' ' ')
 cdi_case "$all" all
 two=$(printf 'nvidia%s\n' "${MINORS[0]}" "${MINORS[1]}" | sort -t a -k 2 -n | tr '\n' ' ')
@@ -73,6 +87,12 @@ rig_podman runc "$r" -- sh -c "$(check)"
 rig_assert_rc 0
 rig_assert_stdout_has "NODES: "
 grep -q "NODES: nvidia" "$RIG_STDOUT" && rig_die "a container without a device got GPUs"
+# nvhook also in hooks.d (prestart, no --cdi-device): that run defers to the CDI one, even for
+# an image whose env asks for every GPU.
+rig_hooksd "$RIG_TMP/hooks.d" nvhook prestart "$NVHOOK" '{"always":true}' --config "$HOOK_CONF" \
+        prestart
+EXTRA_RUNS=1 cdi_case "nvidia${MINORS[1]} " 1 -e NVIDIA_VISIBLE_DEVICES=all
+rm "$RIG_TMP/hooks.d/nvhook.json"
 
 # An incumbent-style static spec (nvidia-ctk cdi generate): device nodes with minors, the
 # driver's libraries by versioned name, a create-symlinks hook naming the version.
