@@ -129,9 +129,8 @@ cdi_generate(struct nvh_cli *cli, const char *kind)
 
                 digit |= (*n)[0] >= '0' && (*n)[0] <= '9';
                 json_array_append_new(hooks, hook_entry(exe, config, *n));
-                json_array_append_new(devices,
-                                      json_pack("{s:s,s:{s:o}}", "name", *n, "containerEdits",
-                                                "hooks", hooks));
+                json_array_append_new(devices, json_pack("{s:s,s:{s:o}}", "name", *n,
+                                                         "containerEdits", "hooks", hooks));
         }
         /* Hooks and env are in every CDI version (0.3.0 is the oldest consumers read); device
          * names starting with a digit need 0.5.0. */
@@ -202,6 +201,25 @@ stale(struct check *c, const char *where, const char *fmt, ...)
         vprintf(fmt, ap);
         va_end(ap);
         putchar('\n');
+}
+
+/* A stale entry whose check failed with errno: the message says what and why. */
+static void stale_errno(struct check *c, const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+stale_errno(struct check *c, const char *where, const char *fmt, ...)
+{
+        struct nvh_err e = {0};
+        int code = -errno;
+        char what[512];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(what, sizeof(what), fmt, ap);
+        va_end(ap);
+        nvh_err_sys(&e, code, "%s", what);
+        stale(c, where, "%s", e.msg);
 }
 
 static bool
@@ -277,7 +295,7 @@ check_path(struct check *c, const char *where, const char *what, const char *pat
 
         c->checked++;
         if (lstat(path, &st) < 0)
-                stale(c, where, "%s '%s': %s", what, path, strerror(errno));
+                stale_errno(c, where, "%s '%s'", what, path);
         else
                 check_version(c, where, what, path);
 }
@@ -297,7 +315,7 @@ check_node(struct check *c, const char *where, json_t *dn)
         }
         c->checked++;
         if (stat(path, &st) < 0) {
-                stale(c, where, "device node '%s': %s", path, strerror(errno));
+                stale_errno(c, where, "device node '%s'", path);
         } else if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) {
                 stale(c, where, "device node '%s': not a device", path);
         } else if ((json_is_integer(maj) && json_integer_value(maj) != major(st.st_rdev)) ||
@@ -315,8 +333,7 @@ check_edits(struct check *c, const char *where, json_t *edits)
         json_t *e;
         size_t i;
 
-        json_array_foreach(json_object_get(edits, "deviceNodes"), i, e)
-            check_node(c, where, e);
+        json_array_foreach(json_object_get(edits, "deviceNodes"), i, e) check_node(c, where, e);
         json_array_foreach(json_object_get(edits, "mounts"), i, e)
         {
                 const char *p = json_string_value(json_object_get(e, "hostPath"));
@@ -338,7 +355,7 @@ check_edits(struct check *c, const char *where, json_t *edits)
                 }
                 c->checked++;
                 if (access(p, X_OK) < 0)
-                        stale(c, where, "hook '%s': %s", p, strerror(errno));
+                        stale_errno(c, where, "hook '%s'", p);
                 json_array_foreach(json_object_get(e, "args"), j, a)
                 {
                         if (json_is_string(a))

@@ -226,8 +226,8 @@ prepare(struct run *run, const char *bundle, int pid, struct nvh_err *err)
         if (r < 0)
                 return r;
         policy.cdi_devices = cdi_devices;
-        policy.cdi_self = run->cli->stage ? (run->cli->cdi_device ? run->cli->cdi_device : "")
-                                          : NULL;
+        policy.cdi_self =
+            run->cli->stage ? (run->cli->cdi_device ? run->cli->cdi_device : "") : NULL;
         r = nvh_request_parse(run->spec, &policy, &run->req, err);
         if (r < 0)
                 return r;

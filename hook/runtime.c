@@ -108,9 +108,8 @@ cdi_annotation_args(const struct nvh_oci_spec *spec, json_t *args)
 
                         if (len > sizeof(kind) - 1 && strncmp(p, kind, sizeof(kind) - 1) == 0) {
                                 json_array_append_new(args, json_string(NVH_CDI_ARG));
-                                json_array_append_new(
-                                    args, json_stringn(p + sizeof(kind) - 1,
-                                                       len - (sizeof(kind) - 1)));
+                                json_array_append_new(args, json_stringn(p + sizeof(kind) - 1,
+                                                                         len - (sizeof(kind) - 1)));
                                 n++;
                         }
                         p += len + (p[len] == ',');

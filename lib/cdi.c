@@ -27,14 +27,12 @@ nvh_cdi_is_nvhook(const char *hook_path)
 bool
 nvh_cdi_name_ok(const char *name)
 {
-        if (!name || !name[0] || !strchr(
-                                     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
-                                     name[0]))
+        if (!name || !name[0] ||
+            !strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", name[0]))
                 return false;
         for (const char *p = name; *p; p++)
                 if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.' ||
-                      *p == ':'))
+                      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.' || *p == ':'))
                         return false;
         return true;
 }

@@ -97,7 +97,7 @@ rm "$RIG_TMP/hooks.d/nvhook.json"
 # An incumbent-style static spec (nvidia-ctk cdi generate): device nodes with minors, the
 # driver's libraries by versioned name, a create-symlinks hook naming the version.
 incumbent_spec() {
-        local drv=$1 ver=$2 lib=$1/usr/lib/x86_64-linux-gnu
+        local ver=$2 lib=$1/usr/lib/x86_64-linux-gnu
         jq -n --arg lib "$lib" --arg ver "$ver" --argjson m0 "${MINORS[0]}" '{
           cdiVersion: "0.5.0", kind: "nvidia.com/gpu",
           devices: [{name: "0", containerEdits: {deviceNodes: [

@@ -52,7 +52,9 @@ rig__capture env2 "$SHIM" --root "$STATE" create --bundle "$b" env2
 rig_assert_rc 0
 "$RUNC" --root "$STATE" delete -f env2 >/dev/null 2>&1 || true
 [ "$(hooks_in "$b")" = 1 ] || rig_die "hook added twice: $(hooks_in "$b")"
-ls -A "$b" | grep -q nvhook- && rig_die "temporary file left in the bundle: $(ls -A "$b")"
+for f in "$b"/config.json.nvhook-*; do
+        [ ! -e "$f" ] || rig_die "temporary file left in the bundle: '$f'"
+done
 
 # The "runtime" key names the real runtime from here on.
 jq --arg r "$RUNC" '.runtime = $r' "$HOOK_CONF" >"$HOOK_CONF.new"

@@ -14,13 +14,17 @@
 #include "oci.h"
 #include "request.h"
 
-#define HOOK(dev) "{\"path\":\"/usr/bin/nvhook\",\"args\":[\"nvhook\",\"createRuntime\",\"--cdi-device\",\"" dev "\"]}"
+#define HOOK(dev)                                                                                  \
+        "{\"path\":\"/usr/bin/"                                                                    \
+        "nvhook\",\"args\":[\"nvhook\",\"createRuntime\",\"--cdi-device\",\"" dev "\"]}"
 
 static const char spec_two[] =
     "{\"root\":{\"path\":\"rootfs\"},"
     "\"process\":{\"env\":[\"NVIDIA_VISIBLE_DEVICES=3\"]},"
-    "\"mounts\":[{\"destination\":\"/var/run/nvidia-container-devices/5\",\"source\":\"/dev/null\"}],"
-    "\"hooks\":{\"prestart\":[{\"path\":\"/usr/bin/other\",\"args\":[\"x\",\"--cdi-device\",\"9\"]}],"
+    "\"mounts\":[{\"destination\":\"/var/run/nvidia-container-devices/5\",\"source\":\"/dev/"
+    "null\"}],"
+    "\"hooks\":{\"prestart\":[{\"path\":\"/usr/bin/"
+    "other\",\"args\":[\"x\",\"--cdi-device\",\"9\"]}],"
     "\"createRuntime\":[" HOOK("1") "," HOOK("GPU-ABCDEF01") "," HOOK("1") "]}}";
 
 static char **
