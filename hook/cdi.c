@@ -79,6 +79,20 @@ open_system(struct nvh_cli *cli, struct nvh_system **sys, struct nvh_err *err)
         return nvh_gpus_discover(cli->conf.proc_root, sys, err);
 }
 
+/* This node's device names; prints the error (naming cmd) and returns false on failure. */
+static bool
+node_names(struct nvh_cli *cli, const char *cmd, char ***ret)
+{
+        _cleanup_gpus_ struct nvh_system *sys = NULL;
+        struct nvh_err err = {0};
+
+        if (open_system(cli, &sys, &err) < 0 || device_names(sys, ret, &err) < 0) {
+                nvh_cli_fail(cmd, &err);
+                return false;
+        }
+        return true;
+}
+
 static json_t *
 hook_entry(const char *exe, const char *config, const char *name)
 {
@@ -98,7 +112,6 @@ hook_entry(const char *exe, const char *config, const char *name)
 static int
 cdi_generate(struct nvh_cli *cli, const char *kind)
 {
-        _cleanup_gpus_ struct nvh_system *sys = NULL;
         _cleanup_strv_ char **names = NULL;
         _cleanup_free_ char *exe = NULL, *config = NULL, *out = NULL;
         struct nvh_err err = {0};
@@ -106,13 +119,8 @@ cdi_generate(struct nvh_cli *cli, const char *kind)
         json_t *spec, *devices;
         int r;
 
-        r = open_system(cli, &sys, &err);
-        if (r >= 0)
-                r = device_names(sys, &names, &err);
-        if (r < 0) {
-                nvh_cli_fail("cdi generate", &err);
+        if (!node_names(cli, "cdi generate", &names))
                 return 1;
-        }
         /* The hook runs the binary generating the spec, by its real path: a package upgrade
          * replaces it in place, so the path stays valid. */
         exe = realpath("/proc/self/exe", NULL);
@@ -163,18 +171,10 @@ cdi_generate(struct nvh_cli *cli, const char *kind)
 static int
 cdi_list(struct nvh_cli *cli, const char *kind)
 {
-        _cleanup_gpus_ struct nvh_system *sys = NULL;
         _cleanup_strv_ char **names = NULL;
-        struct nvh_err err = {0};
-        int r;
 
-        r = open_system(cli, &sys, &err);
-        if (r >= 0)
-                r = device_names(sys, &names, &err);
-        if (r < 0) {
-                nvh_cli_fail("cdi list", &err);
+        if (!node_names(cli, "cdi list", &names))
                 return 1;
-        }
         for (char **n = names; *n; n++)
                 printf("%s=%s\n", kind, *n);
         return 0;

@@ -7,13 +7,10 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hook_lib.sh"
+. "$(dirname "$0")/shim_lib.sh"
 rig_enter_private_ns "$@"
 rig_require_cmd podman conmon
-. "$NVH_FIXTURES/procfs.env"
-
-hook_setup proc-8gpu
-read -r -a MINORS <<<"$NVH_PROC_8GPU_MINORS"
-read -r -a UUIDS <<<"$NVH_PROC_8GPU_UUIDS"
+shim_setup
 SPEC=/var/run/cdi/nvhook.json
 mkdir -p /var/run/cdi
 "$NVHOOK" --config "$HOOK_CONF" cdi generate --output "$SPEC"
@@ -28,15 +25,14 @@ for n in 0 1 7 "${UUIDS[1]}" all; do
 done
 "$NVHOOK" --config "$HOOK_CONF" cdi check "$SPEC" || rig_die "cdi check fails on our own spec"
 
-# The GPU nodes the container sees, the library version and the injections logged.
+# The GPU nodes the container sees and the library version.
 check() {
-        cat <<'EOS'
-echo "NODES: $(ls /dev | grep -E '^nvidia[0-9]+$' | sort -t a -k 2 -n | tr '\n' ' ')"
-ls /usr/lib64/libcuda.so.* | sed 's/^/LIB: /'
-EOS
+        echo "$NODES"
+        echo "ls /usr/lib64/libcuda.so.* | sed 's/^/LIB: /'"
 }
 
-# cdi_case EXPECTED_NODES DEVICE...: one container with those --device flags.
+# cdi_case "GPU-INDEXES" DEVICE... [-e ...]: one container with those --device flags sees
+# exactly those GPUs, after exactly one injection.
 cdi_case() {
         local want=$1 r=$RIG_TMP/rootfs-$RANDOM before after defer0 defer1 ndev=0
         shift
@@ -52,7 +48,8 @@ cdi_case() {
         defer0=$(grep -c '"decision":"not a GPU container"' "$HOOK_LOG" || true)
         rig_podman runc "$r" "${opts[@]}" -- sh -c "$(check)"
         rig_assert_rc 0
-        rig_assert_stdout_has "NODES: $want"
+        # shellcheck disable=SC2086 # a list of indexes
+        shim_assert_nodes $want
         after=$(grep -c '"decision":"inject"' "$HOOK_LOG" || true)
         [ "$((after - before))" = 1 ] ||
                 rig_die "${opts[*]}: $((after - before)) injections, expected exactly 1"
@@ -62,7 +59,7 @@ cdi_case() {
                 rig_die "${opts[*]}: $((defer1 - defer0)) deferring hook runs"
 }
 
-cdi_case "nvidia${MINORS[0]} " 0
+cdi_case 0 0
 rig_assert_stdout_has "LIB: /usr/lib64/libcuda.so.$NVH_PROC_DRIVER_VERSION"
 # A glibc image: its own ldconfig lists the injected libraries, dlopen picks them.
 if [ -f "${NVH_CACHE:-/var/cache/nvhook-test}/glibc-rootfs.tar" ]; then
@@ -75,23 +72,20 @@ if [ -f "${NVH_CACHE:-/var/cache/nvhook-test}/glibc-rootfs.tar" ]; then
 else
         rig_log "note: no cached glibc rootfs, ldconfig -p not checked (scripts/mkrootfs.sh)"
 fi
-all=$(printf '%s\n' "${MINORS[@]}" | sort -n | sed 's/^/nvidia/' | tr '\n' ' ')
-cdi_case "$all" all
-two=$(printf 'nvidia%s\n' "${MINORS[0]}" "${MINORS[1]}" | sort -t a -k 2 -n | tr '\n' ' ')
-cdi_case "$two" 0 1
-cdi_case "nvidia${MINORS[1]} " "${UUIDS[1]}"
+cdi_case all all
+cdi_case "0 1" 0 1
+cdi_case 1 "${UUIDS[1]}"
 # A container without a CDI device gets nothing.
 r=$RIG_TMP/rootfs-nogpu
 cp -a "$(rig_rootfs busybox)" "$r"
 rig_podman runc "$r" -- sh -c "$(check)"
 rig_assert_rc 0
-rig_assert_stdout_has "NODES: "
-grep -q "NODES: nvidia" "$RIG_STDOUT" && rig_die "a container without a device got GPUs"
+shim_assert_nodes none
 # nvhook also in hooks.d (prestart, no --cdi-device): that run defers to the CDI one, even for
 # an image whose env asks for every GPU.
 rig_hooksd "$RIG_TMP/hooks.d" nvhook prestart "$NVHOOK" '{"always":true}' --config "$HOOK_CONF" \
         prestart
-EXTRA_RUNS=1 cdi_case "nvidia${MINORS[1]} " 1 -e NVIDIA_VISIBLE_DEVICES=all
+EXTRA_RUNS=1 cdi_case 1 1 -e NVIDIA_VISIBLE_DEVICES=all
 rm "$RIG_TMP/hooks.d/nvhook.json"
 
 # An incumbent-style static spec (nvidia-ctk cdi generate): device nodes with minors, the
@@ -136,12 +130,11 @@ ldconfig -r "$D2" 2>/dev/null || true
 grep -rl "$NVH_PROC_DRIVER_VERSION" "$P2" | xargs sed -i "s/$NVH_PROC_DRIVER_VERSION/$NEW/g"
 umount -n /proc/driver
 mount -n --bind "$P2/driver" /proc/driver
-jq --arg d "$D2" '.driver_root = $d' "$HOOK_CONF" >"$HOOK_CONF.new"
-mv "$HOOK_CONF.new" "$HOOK_CONF"
+shim_conf '.driver_root = $d' --arg d "$D2"
 
-cdi_case "nvidia${MINORS[0]} " 0
+cdi_case 0 0
 rig_assert_stdout_has "LIB: /usr/lib64/libcuda.so.$NEW"
-cdi_case "$two" 1 0
+cdi_case "0 1" 1 0
 "$NVHOOK" --config "$HOOK_CONF" cdi check "$SPEC" || rig_die "our spec went stale"
 rc=0
 "$NVHOOK" --config "$HOOK_CONF" cdi check "$OLD" >"$RIG_TMP/check.out" 2>"$RIG_TMP/check.err" || rc=$?

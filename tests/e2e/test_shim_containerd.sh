@@ -8,15 +8,11 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hook_lib.sh"
+. "$(dirname "$0")/shim_lib.sh"
 rig_enter_private_ns "$@"
 rig_require_cmd containerd ctr containerd-shim-runc-v2
-. "$NVH_FIXTURES/procfs.env"
-
-hook_setup proc-8gpu
-read -r -a MINORS <<<"$NVH_PROC_8GPU_MINORS"
-SHIM=$(dirname "$NVHOOK")/nvhook-runtime
-jq --arg r "$(rig_runtime_bin runc)" '.runtime = $r' "$HOOK_CONF" >"$HOOK_CONF.new"
-mv "$HOOK_CONF.new" "$HOOK_CONF"
+shim_setup
+shim_conf '.runtime = $r' --arg r "$(rig_runtime_bin runc)"
 
 C=$RIG_TMP/containerd
 mkdir -p "$C"
@@ -39,26 +35,8 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
 [plugins."io.containerd.internal.v1.opt"]
   path = "$C/opt"
 EOT
-CTRD_PID=
-stop_containerd() {
-        if [ -n "$CTRD_PID" ]; then
-                kill "$CTRD_PID" 2>/dev/null || true
-                wait "$CTRD_PID" 2>/dev/null || true
-        fi
-        rig__inner_cleanup
-}
-trap stop_containerd EXIT
-NVHOOK_CONFIG=$HOOK_CONF containerd --config "$C/config.toml" >"$C/log" 2>&1 &
-CTRD_PID=$!
-ctr_() { ctr --address "$C/containerd.sock" "$@"; }
-for _ in $(seq 100); do
-        ctr_ version >/dev/null 2>&1 && break
-        kill -0 "$CTRD_PID" 2>/dev/null || { cat "$C/log"; rig_die "containerd exited"; }
-        sleep 0.1
-done
-ctr_ version >/dev/null || { cat "$C/log"; rig_die "containerd did not come up"; }
-
-nodes='echo "NODES: $(ls /dev | grep -E "^nvidia[0-9]+$" | sort -t a -k 2 -n | tr "\n" " ")"'
+shim_daemon "$C/log" containerd --config "$C/config.toml"
+shim_wait "$C/log" ctr --address "$C/containerd.sock" version
 ROOTFS=$(rig_rootfs busybox)
 
 # ctr_case ID CTR-OPTIONS...: one container through nvhook-runtime.
@@ -67,23 +45,22 @@ ctr_case() {
         shift
         rig__capture "ctr-$id" ctr --address "$C/containerd.sock" run --rm \
                 --runc-binary "$SHIM" --cgroup "/$RIG_CG/$id" --env PATH=/usr/bin:/bin "$@" \
-                --rootfs "$ROOTFS" "$id" sh -c "$nodes"
+                --rootfs "$ROOTFS" "$id" sh -c "$NODES"
 }
 
 ctr_case env --env NVIDIA_VISIBLE_DEVICES=0
 rig_assert_rc 0
-rig_assert_stdout_has "NODES: nvidia${MINORS[0]} "
+shim_assert_nodes 0
 grep -q '"decision":"inject"' "$HOOK_LOG" || rig_die "the hook did not inject"
 
 ctr_case mounts --mount "type=bind,src=/dev/null,dst=/var/run/nvidia-container-devices/1,options=rbind:ro"
 rig_assert_rc 0
-rig_assert_stdout_has "NODES: nvidia${MINORS[1]} "
+shim_assert_nodes 1
 
 n=$(grep -c . "$HOOK_LOG")
 ctr_case plain
 rig_assert_rc 0
-rig_assert_stdout_has "NODES: "
-grep -q "NODES: nvidia" "$RIG_STDOUT" && rig_die "a container without a GPU request got GPUs"
+shim_assert_nodes none
 [ "$(grep -c . "$HOOK_LOG")" = "$n" ] || rig_die "the hook ran for a container without a request"
 
 # The Kubernetes runtime handler (README): containerd's parser reads BinaryName from it.

@@ -6,25 +6,19 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hook_lib.sh"
+. "$(dirname "$0")/shim_lib.sh"
 rig_enter_private_ns "$@"
-. "$NVH_FIXTURES/procfs.env"
-
-hook_setup proc-8gpu
-read -r -a MINORS <<<"$NVH_PROC_8GPU_MINORS"
-SHIM=$(dirname "$NVHOOK")/nvhook-runtime
-[ -L "$SHIM" ] || rig_die "'$SHIM' is not the nvhook-runtime symlink"
+shim_setup
 RUNC=$(rig_runtime_bin runc)
 STATE=$RIG_TMP/state/runc
 mkdir -p "$STATE"
 export NVHOOK_CONFIG=$HOOK_CONF
 
-nodes='echo "NODES: $(ls /dev | grep -E "^nvidia[0-9]+$" | sort -t a -k 2 -n | tr "\n" " ")"'
-
 # shim_run NAME [SETUP...]: a busybox bundle set up by the caller, run through the shim.
 mkbundle() {
         local b=$RIG_TMP/b-$1
         rig_bundle "$b" busybox
-        rig_args "$b" sh -c "$nodes"
+        rig_args "$b" sh -c "$NODES"
         rig_jq "$b" '.linux.cgroupsPath = $p' --arg p "/$RIG_CG/$1"
         echo "$b"
 }
@@ -45,7 +39,7 @@ b=$(mkbundle env)
 rig_env "$b" NVIDIA_VISIBLE_DEVICES=0
 shim env "$b" run
 rig_assert_rc 0
-rig_assert_stdout_has "NODES: nvidia${MINORS[0]} "
+shim_assert_nodes 0
 [ "$(hooks_in "$b")" = 1 ] || rig_die "expected one nvhook hook, got $(hooks_in "$b")"
 # Again (create + start, as containerd does): the hook is not added twice.
 rig__capture env2 "$SHIM" --root "$STATE" create --bundle "$b" env2
@@ -57,8 +51,7 @@ for f in "$b"/config.json.nvhook-*; do
 done
 
 # The "runtime" key names the real runtime from here on.
-jq --arg r "$RUNC" '.runtime = $r' "$HOOK_CONF" >"$HOOK_CONF.new"
-mv "$HOOK_CONF.new" "$HOOK_CONF"
+shim_conf '.runtime = $r' --arg r "$RUNC"
 
 # The device plugin's volume-mount hand-off: /dev/null on /var/run/nvidia-container-devices/1.
 b=$(mkbundle mounts)
@@ -66,7 +59,7 @@ rig_jq "$b" '.mounts += [{destination: "/var/run/nvidia-container-devices/1", ty
         source: "/dev/null", options: ["bind", "ro"]}]'
 shim mounts "$b" run
 rig_assert_rc 0
-rig_assert_stdout_has "NODES: nvidia${MINORS[1]} "
+shim_assert_nodes 1
 
 # A CDI annotation naming our kind (containerd < 1.7 does not resolve CDI itself).
 b=$(mkbundle annot)
@@ -74,8 +67,7 @@ rig_jq "$b" '.annotations["cdi.k8s.io/nvidia-device-plugin_0"] =
         "example.com/other=x,nvidia.com/gpu=1,nvidia.com/gpu=0"'
 shim annot "$b" run
 rig_assert_rc 0
-two=$(printf 'nvidia%s\n' "${MINORS[0]}" "${MINORS[1]}" | sort -t a -k 2 -n | tr '\n' ' ')
-rig_assert_stdout_has "NODES: $two"
+shim_assert_nodes 0 1
 jq -e '.hooks.createRuntime[0].args | index("--cdi-device")' "$b/config.json" >/dev/null ||
         rig_die "annotation devices not passed as --cdi-device"
 
@@ -84,8 +76,7 @@ b=$(mkbundle plain)
 sum=$(sha256sum <"$b/config.json")
 shim plain "$b" run
 rig_assert_rc 0
-rig_assert_stdout_has "NODES: "
-grep -q "NODES: nvidia" "$RIG_STDOUT" && rig_die "a container without a GPU request got GPUs"
+shim_assert_nodes none
 [ "$(sha256sum <"$b/config.json")" = "$sum" ] || rig_die "config.json of a non-GPU container changed"
 
 # NVIDIA_VISIBLE_DEVICES=void/none: not a GPU container either.
@@ -114,8 +105,7 @@ rig__capture list "$SHIM" --root "$STATE" list -q
 rig_assert_rc 0
 
 # A runtime that is the shim itself is refused instead of looping.
-jq --arg r "$SHIM" '.runtime = $r' "$HOOK_CONF" >"$HOOK_CONF.new"
-mv "$HOOK_CONF.new" "$HOOK_CONF"
+shim_conf '.runtime = $r' --arg r "$SHIM"
 rig__capture loop "$SHIM" --version
 rig_assert_rc 1
 rig_assert_stderr_has "is nvhook-runtime itself"
