@@ -9,10 +9,11 @@ shim_setup() {
         . "$NVH_FIXTURES/procfs.env"
         hook_setup proc-8gpu
         read -r -a MINORS <<<"$NVH_PROC_8GPU_MINORS"
+        # shellcheck disable=SC2034 # used by the tests that source this file
         read -r -a UUIDS <<<"$NVH_PROC_8GPU_UUIDS"
         SHIM=$(dirname "$NVHOOK")/nvhook-runtime
         [ -L "$SHIM" ] || rig_die "'$SHIM' is not the nvhook-runtime symlink"
-        # shellcheck disable=SC2016 # expanded in the container
+        # shellcheck disable=SC2016,SC2034 # expanded in the container; used by the tests
         NODES='echo "NODES: $(ls /dev | grep -E "^nvidia[0-9]+$" | sort -t a -k 2 -n | tr "\n" " ")"'
 }
 
