@@ -23,6 +23,13 @@ struct nvh_cli {
         const char *bundle;      /* explain: --bundle */
         int pid;                 /* explain: --pid (0: host view of the rootfs) */
         const char *stage;       /* hook: prestart | createRuntime | ...; NULL for the others */
+        const char *cdi_device;  /* hook: the first --cdi-device (hook/cdi_cmd.c) */
+        const char *output;      /* cdi generate: --output */
+        const char *kind;        /* cdi generate, list: --kind */
+        char *args[4];           /* operands after the subcommand ("cdi check FILE"), NULL-ended */
+        size_t n_args;
+        int argc;    /* a command that takes the rest of argv (cli): its argv, */
+        char **argv; /* argv[0] being the command's own name */
 };
 
 /* Print the one-line error of a failed command to stderr: "nvhook: [what: ]<message>". */

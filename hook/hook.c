@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "cdi.h"
 #include "driver.h"
 #include "drvcache.h"
 #include "facts.h"
@@ -149,6 +150,7 @@ static int
 prepare(struct run *run, const char *bundle, int pid, struct nvh_err *err)
 {
         _cleanup_free_ char *spec_path = NULL, *spec_buf = NULL;
+        _cleanup_strv_ char **cdi_devices = NULL;
         struct nvh_request_policy policy = {0};
         size_t spec_len = 0;
         int r;
@@ -167,6 +169,12 @@ prepare(struct run *run, const char *bundle, int pid, struct nvh_err *err)
         policy.accept_env_unprivileged = run->cli->conf.accept_env_unprivileged;
         policy.accept_device_mounts = run->cli->conf.accept_device_mounts;
         policy.allowed_caps = run->cli->conf.allowed_caps;
+        r = nvh_cdi_hook_devices(spec_buf, spec_len, &cdi_devices, err);
+        if (r < 0)
+                return r;
+        policy.cdi_devices = cdi_devices;
+        policy.cdi_self =
+            run->cli->stage ? (run->cli->cdi_device ? run->cli->cdi_device : "") : NULL;
         r = nvh_request_parse(run->spec, &policy, &run->req, err);
         if (r < 0)
                 return r;

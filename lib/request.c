@@ -468,6 +468,44 @@ devices_from_mounts(const struct nvh_oci_spec *spec, enum nvh_devsel *ret_sel,
         return found;
 }
 
+/* Devices named by nvhook's CDI hook entries: set by the engine from the node's CDI spec (or
+ * by nvhook-runtime), never by the image, so trusted like device mounts. Returns the number of
+ * tokens, 0 when there are none; req->source tells whether this run leads ("cdi") or defers to
+ * the lead's run ("none", noted). */
+static int
+devices_from_cdi(const struct nvh_request_policy *policy, enum nvh_devsel *ret_sel,
+                 struct strv_buf *ret_list, struct nvh_request *req, struct nvh_err *err)
+{
+        char *const *v = policy->cdi_devices;
+        char canon[NVH_REQUEST_TOKEN_MAX + 1];
+        bool all = false;
+        size_t n = 0;
+
+        if (!v || !v[0])
+                return 0;
+        if (policy->cdi_self && !streq(policy->cdi_self, v[0])) {
+                note_add(req, "CDI device '%.64s': the hook run of CDI device '%.64s' injects",
+                         policy->cdi_self[0] ? policy->cdi_self : "(none)", v[0]);
+                req->source = "none";
+                return 1;
+        }
+        for (; v[n]; n++) {
+                if (streq(v[n], "all")) {
+                        all = true;
+                        continue;
+                }
+                if (parse_token_n(v[n], strlen(v[n]), canon, sizeof(canon), err) < 0)
+                        return nvh_err_prefix(err, "CDI device");
+                if (!strv_buf_contains(ret_list, canon) && strv_buf_push(ret_list, canon) < 0)
+                        return nvh_err_set(err, -ENOMEM, "out of memory");
+        }
+        if (all)
+                strv_buf_done(ret_list);
+        *ret_sel = all ? NVH_DEVSEL_ALL : NVH_DEVSEL_LIST;
+        req->source = "cdi";
+        return (int)n;
+}
+
 int
 nvh_request_parse_devices(const char *list, enum nvh_devsel *ret_sel, char ***ret_devices,
                           struct nvh_err *err)
@@ -745,14 +783,17 @@ nvh_request_parse(const struct nvh_oci_spec *spec, const struct nvh_request_poli
         require_cuda = nvh_oci_spec_getenv(spec, ENV_REQUIRE_CUDA);
         legacy = cuda_version && *cuda_version && !(require_cuda && *require_cuda);
 
-        if (policy->accept_device_mounts) {
+        r = devices_from_cdi(policy, &sel, &devices, req, err);
+        if (r < 0)
+                return r;
+        if (r == 0 && policy->accept_device_mounts) {
                 r = devices_from_mounts(spec, &sel, &devices, err);
                 if (r < 0)
                         return r;
                 if (r > 0)
                         req->source = "mounts";
         }
-        if (streq(req->source, "none")) {
+        if (streq(req->source, "none") && !(policy->cdi_devices && policy->cdi_devices[0])) {
                 visible = nvh_oci_spec_getenv(spec, ENV_VISIBLE);
                 if (!visible && legacy) {
                         visible = "all";

@@ -58,6 +58,11 @@ struct nvh_request_policy {
                                          when unprivileged */
         bool accept_device_mounts;    /* honour device-list volume mounts (they win) */
         unsigned allowed_caps;        /* requested capabilities outside it are dropped */
+        char *const *cdi_devices;     /* tokens of nvhook's CDI hook entries in config.json
+                                         (lib/cdi.h); they win over mounts and env. NULL: none */
+        const char *cdi_self;         /* this hook run's first --cdi-device ("" when it has
+                                         none); only the run whose token leads cdi_devices
+                                         injects. NULL: not a hook run (explain): it leads */
 };
 
 /* Trusts nothing in spec (its env and mounts come from the image and the user). Verifies

@@ -31,7 +31,7 @@ place 5 plan cdi
 place 6 inject cgroup devbpf
 # hook/: what every command shares, the commands, and main with its command table.
 place 7 cli
-place 8 nvhook hook commands
+place 8 nvhook hook commands cdi_cmd runtime nvcli
 place 9 main nvhook-probe
 
 # Known edges waiting for their fix; each names the change that removes it.
