@@ -197,6 +197,9 @@ load_selected_gpus(const struct nvh_request *req, struct nvh_system *sys, struct
         return 0;
 }
 
+static int prepare_request(struct run *run, const char *host_rootfs, int pid,
+                           struct nvh_err *err);
+
 /* Everything up to the plan; shared by the hook and explain. */
 static int
 prepare(struct run *run, const char *bundle, int pid, struct nvh_err *err)
@@ -224,6 +227,16 @@ prepare(struct run *run, const char *bundle, int pid, struct nvh_err *err)
         if (r < 0)
                 return r;
         phase_done(run, PH_REQUEST);
+        return prepare_request(run, run->spec->host_rootfs, pid, err);
+}
+
+/* From the request to the plan: discovery, requirements, the image's layout (pid > 0: seen
+ * through that process's mount namespace, else the caller's), the plan. */
+static int
+prepare_request(struct run *run, const char *host_rootfs, int pid, struct nvh_err *err)
+{
+        int r;
+
         if (!run->req->gpu_container) {
                 run->decision = "not a GPU container";
                 return 0;
@@ -256,7 +269,7 @@ prepare(struct run *run, const char *bundle, int pid, struct nvh_err *err)
                 return r;
         phase_done(run, PH_REQUIRE);
 
-        r = nvh_layout_probe(run->spec->host_rootfs, pid, &run->layout, err);
+        r = nvh_layout_probe(host_rootfs, pid, &run->layout, err);
         if (r < 0)
                 return r;
         phase_done(run, PH_LAYOUT);
@@ -407,4 +420,27 @@ nvh_cmd_explain(struct nvh_cli *cli)
         }
         run_free(&run);
         return 0;
+}
+
+/* Front ends that build the request themselves (nvidia-container-cli) run the hook's
+ * pipeline from discovery on. req is taken (freed here). */
+int
+nvh_engine_run(struct nvh_cli *cli, struct nvh_request *req, const struct nvh_inject_target *t,
+               nvh_engine_edit_fn edit, void *userdata, struct nvh_err *err)
+{
+        struct run run = {.cli = cli, .req = req};
+        int r;
+
+        run.t0 = run.tlast = nvh_log_now_ns();
+        r = prepare_request(&run, t->host_rootfs, t->same_ns ? 0 : t->pid, err);
+        if (r >= 0 && run.plan && edit)
+                r = edit(run.plan, userdata, err);
+        if (r >= 0 && run.plan) {
+                r = nvh_inject_run(run.plan, t, &run.stats, err);
+                phase_done(&run, PH_INJECT);
+        }
+        run.t[PH_TOTAL] = nvh_log_now_ns() - run.t0;
+        write_log(&run, r < 0 ? 1 : 0, err);
+        run_free(&run);
+        return r;
 }

@@ -86,6 +86,19 @@ handle_opt(int c, const char *arg, struct nvh_cli *cli, struct overrides *ov)
         }
 }
 
+/* argv for nvidia-container-cli when the program was run under that name, else NULL. */
+static char **
+nvh_nvcli_argv0(int argc, char **argv, int *ret_argc)
+{
+        const char *base = argv[0] ? strrchr(argv[0], '/') : NULL;
+
+        base = base ? base + 1 : argv[0];
+        if (!base || !streq(base, "nvidia-container-cli"))
+                return NULL;
+        *ret_argc = argc;
+        return argv;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -108,7 +121,8 @@ main(int argc, char **argv)
         struct nvh_err err = {0};
         struct overrides ov = {0};
         const char *cmd = NULL;
-        int c, r;
+        char **nvcli_argv = NULL;
+        int c, r, nvcli_argc = 0;
 
         /* The hook ignores its environment: some runtimes pass the image's environment to
          * hooks, which is how LD_PRELOAD reached NVIDIA's hook (CVE-2025-23266). Only argv
@@ -116,8 +130,10 @@ main(int argc, char **argv)
         if (clearenv() != 0)
                 return 1;
 
+        /* Installed as nvidia-container-cli (hook/nvcli.c): that command line, whole. */
+        nvcli_argv = nvh_nvcli_argv0(argc, argv, &nvcli_argc);
         /* Options may stand before or after the subcommand ("nvhook list --json"). */
-        for (;;) {
+        while (!nvcli_argv) {
                 c = getopt_long(argc, argv, "+c:DjC:d:r:p:v:b:P:Vh", opts, NULL);
                 if (c == -1) {
                         if (optind >= argc)
@@ -127,6 +143,10 @@ main(int argc, char **argv)
                                 return 2;
                         }
                         cmd = argv[optind++];
+                        if (streq(cmd, "cli")) { /* "nvhook [--config F] cli ARGS" */
+                                nvcli_argv = &argv[optind - 1];
+                                nvcli_argc = argc - optind + 1;
+                        }
                         continue;
                 }
                 if (c == 'V') {
@@ -182,7 +202,9 @@ main(int argc, char **argv)
         }
         nvh_log_set_level(ov.debug ? NVH_LOG_DEBUG : (enum nvh_log_level)cli.conf.log_level);
 
-        if (cmd && (streq(cmd, "createContainer") || streq(cmd, "startContainer"))) {
+        if (nvcli_argv) {
+                r = nvh_cmd_nvcli(&cli, nvcli_argc, nvcli_argv);
+        } else if (cmd && (streq(cmd, "createContainer") || streq(cmd, "startContainer"))) {
                 /* Those stages run in the container's namespaces, after pivot_root: the host's
                  * driver is not reachable there, and the image's environment may be. */
                 fprintf(stderr,

@@ -423,12 +423,14 @@ nvh_inject_run(const struct nvh_plan *plan, const struct nvh_inject_target *t,
                 goto out;
         stats->ns_sources = nvh_log_now_ns() - t0;
 
-        r = nvh_nsenter_mnt(t->pid, &in.host_mnt_fd, err);
-        if (r < 0)
-                goto out;
+        if (!t->same_ns) {
+                r = nvh_nsenter_mnt(t->pid, &in.host_mnt_fd, err);
+                if (r < 0)
+                        goto out;
+        }
         r = apply_in_container(&in, stats, err);
         act_as_container_root(&in, false);
-        {
+        if (!t->same_ns) {
                 struct nvh_err err2 = {0};
                 r2 = nvh_nsenter_restore(in.host_mnt_fd, &err2);
                 if (r >= 0 && r2 < 0) {
