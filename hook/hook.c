@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "cgroup.h"
 #include "driver.h"
 #include "drvcache.h"
 #include "facts.h"
@@ -21,6 +22,7 @@
 #include "layout.h"
 #include "log.h"
 #include "macros.h"
+#include "nsenter.h"
 #include "nvhook.h"
 #include "oci.h"
 #include "plan.h"
@@ -372,6 +374,12 @@ nvh_cmd_hook(struct nvh_cli *cli)
                                 t.root_gid = (int)run.spec->gid_mappings[i].host_id;
                 if (t.root_gid < 0)
                         t.root_gid = t.root_uid;
+                /* A runtime that itself runs in a user namespace (rootless): no mknod, no
+                 * cgroup writes there; the host's nodes are bound, as in `--user` mode. */
+                if (nvh_nsenter_in_user_ns()) {
+                        t.user_ns = true;
+                        t.cgroup_mode = NVH_CGROUP_NONE;
+                }
                 r = nvh_inject_run(run.plan, &t, &run.stats, &err);
                 phase_done(&run, PH_INJECT);
         }

@@ -26,6 +26,7 @@
 #include "inject.h"
 #include "log.h"
 #include "macros.h"
+#include "nsenter.h"
 #include "nvcli.h"
 #include "nvhook.h"
 #include "plan.h"
@@ -780,21 +781,6 @@ mig_list(const char *list, enum nvh_devsel *sel, char ***toks)
         return nvh_request_parse_devices(list, sel, toks, &err);
 }
 
-/* Is this process in a user namespace other than the initial one? */
-static bool
-in_user_ns(void)
-{
-        unsigned long a = 1, b = 1, c = 0;
-        FILE *f = fopen("/proc/self/uid_map", "re");
-
-        if (!f)
-                return false;
-        if (fscanf(f, "%lu %lu %lu", &a, &b, &c) != 3)
-                c = 0;
-        fclose(f);
-        return !(a == 0 && b == 0 && c == 4294967295UL);
-}
-
 static int
 cmd_configure(struct nvh_cli *cli, const struct nvh_nvcli_opts *o)
 {
@@ -825,7 +811,7 @@ cmd_configure(struct nvh_cli *cli, const struct nvh_nvcli_opts *o)
                         PROG, o->compat_mode);
                 return 1;
         }
-        t.user_ns = o->user || in_user_ns();
+        t.user_ns = o->user || nvh_nsenter_in_user_ns();
         if (t.user_ns && !o->no_cgroups) {
                 fprintf(stderr,
                         "%s: input error: an unprivileged (--user or user-namespaced) configure "
@@ -887,7 +873,7 @@ cmd_configure(struct nvh_cli *cli, const struct nvh_nvcli_opts *o)
                 t.pid = (int)getppid();
                 t.same_ns = true;
         }
-        if (o->user && o->uid >= 0 && geteuid() == 0 && !in_user_ns()) {
+        if (o->user && o->uid >= 0 && geteuid() == 0 && !nvh_nsenter_in_user_ns()) {
                 t.root_uid = (int)o->uid;
                 t.root_gid = (int)o->gid;
         }
