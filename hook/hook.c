@@ -281,7 +281,8 @@ prepare_request(struct run *run, const char *host_rootfs, int pid, struct nvh_er
                                     .drv = run->drv,
                                     .layout = &run->layout,
                                     .host_dev = run->cli->conf.dev_root,
-                                    .host_proc = run->cli->conf.proc_root};
+                                    .host_proc = run->cli->conf.proc_root,
+                                    .create_missing_nodes = true};
         r = nvh_plan_build(&in, &run->plan, err);
         if (r < 0)
                 return r;

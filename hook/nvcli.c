@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -892,6 +893,57 @@ fail:
         return 1;
 }
 
+static bool
+module_loaded(const char *name)
+{
+        _cleanup_free_ char *line = NULL;
+        size_t cap = 0, n = strlen(name);
+        bool found = false;
+        FILE *f = fopen("/proc/modules", "re");
+
+        if (!f)
+                return false;
+        while (!found && getline(&line, &cap, f) > 0)
+                found = strncmp(line, name, n) == 0 && line[n] == ' ';
+        fclose(f);
+        return found;
+}
+
+/* --load-kmods: load the driver's modules that are not loaded yet with the host's modprobe,
+ * by absolute path, with an empty environment and fixed arguments. The only program nvhook
+ * ever runs, and only under this flag. */
+static void
+load_kmods(void)
+{
+        static const char *const mods[] = {"nvidia", "nvidia_uvm", "nvidia_modeset"};
+        static const char modprobe[] = "/sbin/modprobe";
+
+        for (size_t i = 0; i < ARRAY_SIZE(mods); i++) {
+                char *const argv[] = {(char *)"modprobe", (char *)"-q", (char *)"--",
+                                      (char *)mods[i], NULL};
+                char *const envp[] = {NULL};
+                int status = 0;
+                pid_t pid;
+
+                if (module_loaded(mods[i]))
+                        continue;
+                pid = fork();
+                if (pid < 0) {
+                        nvh_log_warn("--load-kmods: fork: %s", strerror(errno));
+                        return;
+                }
+                if (pid == 0) {
+                        execve(modprobe, argv, envp);
+                        _exit(127);
+                }
+                while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                        ;
+                if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                        nvh_log_warn("--load-kmods: %s %s failed (status %d)", modprobe, mods[i],
+                                     status);
+        }
+}
+
 int
 nvh_cmd_nvcli(struct nvh_cli *cli, int argc, char **argv)
 {
@@ -921,6 +973,8 @@ nvh_cmd_nvcli(struct nvh_cli *cli, int argc, char **argv)
                 nvh_log_set_level(NVH_LOG_DEBUG);
         else if (o.quiet)
                 nvh_log_set_level(NVH_LOG_ERROR);
+        if (o.load_kmods && !o.user && !nvh_nsenter_in_user_ns())
+                load_kmods();
         switch (commands[o.cmd_index].cmd) {
         case CMD_INFO:
                 r = cmd_info(cli, &o);

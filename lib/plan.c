@@ -112,6 +112,29 @@ has_op(const struct nvh_plan *plan, enum nvh_op_kind kind, const char *ctr_path)
         return false;
 }
 
+/* An optional node the driver reports (its major is in /proc/devices) but nobody made on the
+ * host (nvidia-modprobe did not run): the container gets it anyway, mode 0666, as the driver's
+ * own nodes are; CUDA would otherwise fail later, far from the cause. */
+static int
+add_missing_node(struct nvh_plan *plan, const char *name, const char *ctr_path, unsigned major,
+                 unsigned minor, const char *why, struct nvh_err *err)
+{
+        struct nvh_op *op = plan_add(plan, NVH_OP_MKNOD, "%s (no host node)", why);
+
+        if (!op || set_str(&op->ctr_path, ctr_path) < 0)
+                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+        op->major = major;
+        op->minor = minor;
+        op->mode = 0666;
+        plan->n_nodes++;
+        op = plan_add(plan, NVH_OP_CGROUP_ALLOW, "device %s", name);
+        if (!op || set_str(&op->ctr_path, ctr_path) < 0)
+                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+        op->major = major;
+        op->minor = minor;
+        return 0;
+}
+
 /* mode < 0: the host node's permission bits. A node already in the plan is not added again
  * (MIG devices of one GPU instance share its access capability). */
 static int
@@ -159,6 +182,23 @@ add_node(struct nvh_plan *plan, const char *host_dev, const char *name, unsigned
          unsigned minor, bool required, const char *why, struct nvh_err *err)
 {
         return add_node_mode(plan, host_dev, name, major, minor, required, -1, why, err);
+}
+
+/* An optional control node: skipped when the host has none, or made (create_missing_nodes). */
+static int
+add_optional_node(struct nvh_plan *plan, const struct nvh_plan_input *in, const char *name,
+                  unsigned major, unsigned minor, const char *why, struct nvh_err *err)
+{
+        _cleanup_free_ char *host_path = nvh_fileio_path_join(in->host_dev, name);
+        _cleanup_free_ char *ctr_path = nvh_fileio_path_join("/dev", name);
+        struct stat st;
+
+        if (!host_path || !ctr_path)
+                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+        if (in->create_missing_nodes && !has_op(plan, NVH_OP_MKNOD, ctr_path) &&
+            stat(host_path, &st) < 0 && errno == ENOENT)
+                return add_missing_node(plan, name, ctr_path, major, minor, why, err);
+        return add_node(plan, in->host_dev, name, major, minor, false, why, err);
 }
 
 /* /dev/nvidia-caps/nvidia-cap<minor>, mode as the driver gives it (DeviceFileMode), else
@@ -642,18 +682,18 @@ nvh_plan_build(const struct nvh_plan_input *in, struct nvh_plan **ret, struct nv
         if (r < 0)
                 goto fail;
         if (sys->majors.nvidia_uvm >= 0) {
-                r = add_node(plan, in->host_dev, "nvidia-uvm", (unsigned)sys->majors.nvidia_uvm, 0,
-                             false, "unified memory", err);
+                r = add_optional_node(plan, in, "nvidia-uvm", (unsigned)sys->majors.nvidia_uvm, 0,
+                                      "unified memory", err);
                 if (r >= 0)
-                        r = add_node(plan, in->host_dev, "nvidia-uvm-tools",
-                                     (unsigned)sys->majors.nvidia_uvm, 1, false,
-                                     "unified memory tools", err);
+                        r = add_optional_node(plan, in, "nvidia-uvm-tools",
+                                              (unsigned)sys->majors.nvidia_uvm, 1,
+                                              "unified memory tools", err);
                 if (r < 0)
                         goto fail;
         }
         if (caps & NVH_CAP_DISPLAY) {
-                r = add_node(plan, in->host_dev, "nvidia-modeset", (unsigned)sys->majors.nvidia,
-                             NVIDIA_MODESET_MINOR, false, "display: modeset", err);
+                r = add_optional_node(plan, in, "nvidia-modeset", (unsigned)sys->majors.nvidia,
+                                      NVIDIA_MODESET_MINOR, "display: modeset", err);
                 if (r < 0)
                         goto fail;
         }

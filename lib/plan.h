@@ -71,6 +71,10 @@ struct nvh_plan_input {
         const struct nvh_layout *layout;
         const char *host_dev;  /* "/dev" (tests: a fake tree) */
         const char *host_proc; /* "/proc" */
+        bool create_missing_nodes; /* optional control nodes (nvidia-uvm, nvidia-uvm-tools,
+                                      nvidia-modeset) whose major the driver reports but that
+                                      have no host node are made in the container (host_path
+                                      NULL) instead of skipped */
 };
 
 /* Resolve the request's device tokens against the discovered GPUs. ret_gpus is an array of
