@@ -199,8 +199,7 @@ load_selected_gpus(const struct nvh_request *req, struct nvh_system *sys, struct
         return 0;
 }
 
-static int prepare_request(struct run *run, const char *host_rootfs, int pid,
-                           struct nvh_err *err);
+static int prepare_request(struct run *run, const char *host_rootfs, int pid, struct nvh_err *err);
 
 /* Everything up to the plan; shared by the hook and explain. */
 static int

@@ -593,17 +593,47 @@ out:
 /* The incumbent lists components in its own table order; nvhook's discovery keeps the host
  * cache's. Known names sort first, in that order; the rest follow in discovery order. */
 static const char *const component_order[] = {
-    "nvidia-smi", "nvidia-debugdump", "nvidia-persistenced", "nv-fabricmanager",
-    "nvidia-cuda-mps-control", "nvidia-cuda-mps-server", "nvidia-imex", "nvidia-imex-ctl",
-    "libnvidia-ml.so", "libnvidia-cfg.so", "libnvidia-nscq.so", "libcuda.so",
-    "libcudadebugger.so", "libnvidia-opencl.so", "libnvidia-gpucomp.so",
-    "libnvidia-ptxjitcompiler.so", "libnvidia-fatbinaryloader.so", "libnvidia-allocator.so",
-    "libnvidia-compiler.so", "libnvidia-pkcs11.so", "libnvidia-pkcs11-openssl3.so",
-    "libnvidia-nvvm.so", "libvdpau_nvidia.so", "libnvidia-encode.so", "libnvidia-opticalflow.so",
-    "libnvcuvid.so", "libnvidia-eglcore.so", "libnvidia-glcore.so", "libnvidia-tls.so",
-    "libnvidia-glsi.so", "libnvidia-fbc.so", "libnvidia-ifr.so", "libnvidia-rtcore.so",
-    "libnvoptix.so", "libGLX_nvidia.so", "libEGL_nvidia.so", "libGLESv2_nvidia.so",
-    "libGLESv1_CM_nvidia.so", "libnvidia-glvkspirv.so", "libnvidia-cbl.so", "libnvidia-ngx.so",
+    "nvidia-smi",
+    "nvidia-debugdump",
+    "nvidia-persistenced",
+    "nv-fabricmanager",
+    "nvidia-cuda-mps-control",
+    "nvidia-cuda-mps-server",
+    "nvidia-imex",
+    "nvidia-imex-ctl",
+    "libnvidia-ml.so",
+    "libnvidia-cfg.so",
+    "libnvidia-nscq.so",
+    "libcuda.so",
+    "libcudadebugger.so",
+    "libnvidia-opencl.so",
+    "libnvidia-gpucomp.so",
+    "libnvidia-ptxjitcompiler.so",
+    "libnvidia-fatbinaryloader.so",
+    "libnvidia-allocator.so",
+    "libnvidia-compiler.so",
+    "libnvidia-pkcs11.so",
+    "libnvidia-pkcs11-openssl3.so",
+    "libnvidia-nvvm.so",
+    "libvdpau_nvidia.so",
+    "libnvidia-encode.so",
+    "libnvidia-opticalflow.so",
+    "libnvcuvid.so",
+    "libnvidia-eglcore.so",
+    "libnvidia-glcore.so",
+    "libnvidia-tls.so",
+    "libnvidia-glsi.so",
+    "libnvidia-fbc.so",
+    "libnvidia-ifr.so",
+    "libnvidia-rtcore.so",
+    "libnvoptix.so",
+    "libGLX_nvidia.so",
+    "libEGL_nvidia.so",
+    "libGLESv2_nvidia.so",
+    "libGLESv1_CM_nvidia.so",
+    "libnvidia-glvkspirv.so",
+    "libnvidia-cbl.so",
+    "libnvidia-ngx.so",
 };
 
 static size_t
@@ -843,8 +873,7 @@ cmd_configure(struct nvh_cli *cli, const struct nvh_nvcli_opts *o)
                 req->devices = NULL;
                 r = nvh_request_parse_devices(o->devices, &req->sel, &req->devices, &err);
                 if (r < 0) {
-                        fprintf(stderr, "%s: device error: %s: unknown device\n", PROG,
-                                o->devices);
+                        fprintf(stderr, "%s: device error: %s: unknown device\n", PROG, o->devices);
                         goto fail;
                 }
         }
@@ -881,8 +910,7 @@ cmd_configure(struct nvh_cli *cli, const struct nvh_nvcli_opts *o)
         cli->stage = "configure";
         r = nvh_engine_run(cli, TAKE_PTR(req), &t, drop_nodes, &no_devbind, &err);
         if (r < 0) {
-                fail(r == -EPERM && strstr(err.msg, "unsatisfied") ? "requirement" : "mount",
-                     &err);
+                fail(r == -EPERM && strstr(err.msg, "unsatisfied") ? "requirement" : "mount", &err);
                 return 1;
         }
         return 0;

@@ -69,8 +69,8 @@ struct nvh_plan_input {
         const struct nvh_system *sys;
         const struct nvh_driver *drv;
         const struct nvh_layout *layout;
-        const char *host_dev;  /* "/dev" (tests: a fake tree) */
-        const char *host_proc; /* "/proc" */
+        const char *host_dev;      /* "/dev" (tests: a fake tree) */
+        const char *host_proc;     /* "/proc" */
         bool create_missing_nodes; /* optional control nodes (nvidia-uvm, nvidia-uvm-tools,
                                       nvidia-modeset) whose major the driver reports but that
                                       have no host node are made in the container (host_path

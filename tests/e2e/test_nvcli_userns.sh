@@ -45,7 +45,7 @@ echo CHECKS-PASSED'
 # "${UNPRIV[@]}" ROOTFS ARGS...: as user $U in a new user (mapped to root) and mount namespace,
 # bind /proc into ROOTFS as enroot does, run ARGS (nvidia-container-cli), then the checks
 # chrooted there.
-UNPRIV=(setpriv --reuid=$U --regid=$U --clear-groups -- unshare --user --map-root-user --mount
+UNPRIV=(setpriv --reuid="$U" --regid="$U" --clear-groups -- unshare --user --map-root-user --mount
         --propagation private -- sh -c
         'r=$1; shift; mount --rbind /proc "$r/proc" && "$@" && chroot "$r" /bin/sh -c "$CHECKS"'
         sh)
