@@ -21,6 +21,8 @@ usage(FILE *f)
               "       nvhook info [--json]\n"
               "       nvhook list [--json] [--capabilities LIST] [--devices LIST] [--root DIR]\n"
               "       nvhook explain --bundle DIR [--pid PID]\n"
+              "       nvhook cli ARGS  nvidia-container-cli's command line (also when run as\n"
+              "           nvidia-container-cli; see nvhook(1))\n"
               "common options: --config FILE, --root DIR (driver root), --proc DIR, --dev DIR,\n"
               "                --debug, --version, --help\n",
               f);
