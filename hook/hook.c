@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "compat.h"
 #include "cgroup.h"
 #include "driver.h"
 #include "drvcache.h"
@@ -199,6 +200,28 @@ load_selected_gpus(const struct nvh_request *req, struct nvh_system *sys, struct
         return 0;
 }
 
+/* CUDA forward compatibility (lib/compat.h): cache entries for the image's newer compat
+ * libraries, read in-root. */
+static int
+add_cuda_compat(struct run *run, const char *host_rootfs, int pid, struct nvh_err *err)
+{
+        _cleanup_close_ int root_fd = -1;
+        _cleanup_free_ const struct nvh_gpu **gpus = NULL;
+        struct nvh_compat c = {0};
+        size_t n_gpus = 0;
+        int r;
+
+        r = nvh_layout_open_root(host_rootfs, pid, &root_fd, err);
+        if (r >= 0)
+                r = nvh_compat_probe_fd(root_fd, run->sys->driver_version, &c, err);
+        if (r >= 0 && c.version[0])
+                r = nvh_plan_select_gpus(run->req, run->sys, &gpus, &n_gpus, err);
+        if (r >= 0 && c.version[0])
+                r = nvh_compat_plan(run->plan, &c, gpus, n_gpus, run->sys->driver_version, err);
+        nvh_compat_free(&c);
+        return r < 0 ? r : 0;
+}
+
 static int prepare_request(struct run *run, const char *host_rootfs, int pid, struct nvh_err *err);
 
 /* Everything up to the plan; shared by the hook and explain. */
@@ -285,6 +308,11 @@ prepare_request(struct run *run, const char *host_rootfs, int pid, struct nvh_er
         r = nvh_plan_build(&in, &run->plan, err);
         if (r < 0)
                 return r;
+        if (run->cli->conf.cuda_compat) {
+                r = add_cuda_compat(run, host_rootfs, pid, err);
+                if (r < 0)
+                        return r;
+        }
         phase_done(run, PH_PLAN);
         run->decision = "inject";
         return 0;

@@ -907,6 +907,8 @@ cmd_configure(struct nvh_cli *cli, const struct nvh_nvcli_opts *o)
                 t.root_uid = (int)o->uid;
                 t.root_gid = (int)o->gid;
         }
+        if (o->compat_mode && streq(o->compat_mode, "disabled"))
+                cli->conf.cuda_compat = false;
         cli->stage = "configure";
         r = nvh_engine_run(cli, TAKE_PTR(req), &t, drop_nodes, &no_devbind, &err);
         if (r < 0) {

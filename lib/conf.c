@@ -82,6 +82,7 @@ nvh_conf_defaults(struct nvh_conf *c)
             .cache_dir = strdup("/run/nvhook"),
             .disable_require = false,
             .cgroup_mode = NVH_CONF_CGROUP_AUTO,
+            .cuda_compat = true,
         };
         if (!c->driver_root || !c->ldcache || !c->proc_root || !c->dev_root || !c->cache_dir) {
                 nvh_conf_free_contents(c);
@@ -109,6 +110,7 @@ static const struct field {
     {"cache_dir", K_PATH, offsetof(struct nvh_conf, cache_dir)},
     {"disable_require", K_BOOL, offsetof(struct nvh_conf, disable_require)},
     {"cgroup", K_CGROUP, offsetof(struct nvh_conf, cgroup_mode)},
+    {"cuda_compat", K_BOOL, offsetof(struct nvh_conf, cuda_compat)},
 };
 
 static int

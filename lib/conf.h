@@ -34,6 +34,8 @@ struct nvh_conf {
         char *cache_dir;                  /* "cache_dir" ("/run/nvhook") */
         bool disable_require;             /* "disable_require" (false) */
         enum nvh_conf_cgroup cgroup_mode; /* "cgroup": auto|v1|v2|none ("auto") */
+        bool cuda_compat;                 /* "cuda_compat": prefer the image's CUDA forward
+                                             compatibility libraries (true) */
 };
 
 /* Fill c with the defaults (c's previous contents are not freed). 0 or -ENOMEM. */

@@ -847,3 +847,15 @@ nvh_plan_to_json(const struct nvh_plan *plan, unsigned json_flags)
         json_decref(root);
         return out;
 }
+
+int
+nvh_plan_add_ldcache(struct nvh_plan *plan, const char *key, const char *value, int elf_class,
+                     const char *why, struct nvh_err *err)
+{
+        struct nvh_op *op = plan_add(plan, NVH_OP_LDCACHE, "%s", why);
+
+        if (!op || set_str(&op->target, key) < 0 || set_str(&op->ctr_path, value) < 0)
+                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+        op->elf_class = elf_class;
+        return 0;
+}

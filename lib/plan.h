@@ -102,3 +102,8 @@ void nvh_plan_free(struct nvh_plan *plan);
 char *nvh_plan_to_json(const struct nvh_plan *plan, unsigned json_flags);
 
 const char *nvh_plan_op_kind_name(enum nvh_op_kind kind);
+
+/* Append an NVH_OP_LDCACHE operation key -> value (a container path) of elf_class (CUDA
+ * forward compatibility, lib/compat.c). */
+int nvh_plan_add_ldcache(struct nvh_plan *plan, const char *key, const char *value, int elf_class,
+                         const char *why, struct nvh_err *err);
