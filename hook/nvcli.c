@@ -10,6 +10,7 @@
  * container path (no '@') is refused (CVE-2024-0136/0137: the image's ldconfig would run). */
 #include <argp.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,40 +90,59 @@ enum {
         K_COMPAT_MODE,
 };
 
+/* A boolean option: its key and its field. */
+struct flag {
+        int key;
+        size_t off;
+};
+
+static bool
+set_flag(const struct flag *flags, size_t n, int key, struct nvh_nvcli_opts *o)
+{
+        for (size_t i = 0; i < n; i++) {
+                if (flags[i].key == key) {
+                        *(bool *)(void *)((char *)o + flags[i].off) = true;
+                        return true;
+                }
+        }
+        return false;
+}
+
+/* Options list and configure share; repeated ones are joined with ','. 1: not one of them. */
+static int
+selection_opt(int key, const char *arg, struct nvh_nvcli_opts *o)
+{
+        switch (key) {
+        case 'd':
+                return opt_join(&o->devices, arg);
+        case K_MIG_CONFIG:
+                return opt_join(&o->mig_config, arg);
+        case K_MIG_MONITOR:
+                return opt_join(&o->mig_monitor, arg);
+        case K_IMEX:
+                return opt_join(&o->imex, arg);
+        default:
+                return 1;
+        }
+}
+
 static error_t
 list_parser(int key, char *arg, struct argp_state *state)
 {
+        static const struct flag flags[] = {
+            {'l', offsetof(struct nvh_nvcli_opts, list_libs)},
+            {'b', offsetof(struct nvh_nvcli_opts, list_bins)},
+            {'i', offsetof(struct nvh_nvcli_opts, list_ipcs)},
+            {K_FIRMWARES, offsetof(struct nvh_nvcli_opts, list_firmwares)},
+            {K_COMPAT32, offsetof(struct nvh_nvcli_opts, compat32)},
+        };
         struct nvh_nvcli_opts *o = state->input;
-        int r = 0;
+        int r = selection_opt(key, arg, o);
 
+        if (r <= 0 || set_flag(flags, ARRAY_SIZE(flags), key, o))
+                goto out;
+        r = 0;
         switch (key) {
-        case 'd':
-                r = opt_join(&o->devices, arg);
-                break;
-        case 'l':
-                o->list_libs = true;
-                break;
-        case 'b':
-                o->list_bins = true;
-                break;
-        case 'i':
-                o->list_ipcs = true;
-                break;
-        case K_FIRMWARES:
-                o->list_firmwares = true;
-                break;
-        case K_COMPAT32:
-                o->compat32 = true;
-                break;
-        case K_MIG_CONFIG:
-                r = opt_join(&o->mig_config, arg);
-                break;
-        case K_MIG_MONITOR:
-                r = opt_join(&o->mig_monitor, arg);
-                break;
-        case K_IMEX:
-                r = opt_join(&o->imex, arg);
-                break;
         case ARGP_KEY_ARG:
                 argp_error(state, "unexpected argument '%s'", arg);
                 return 0;
@@ -138,6 +158,7 @@ list_parser(int key, char *arg, struct argp_state *state)
         default:
                 return ARGP_ERR_UNKNOWN;
         }
+out:
         if (r < 0)
                 argp_failure(state, 1, ENOMEM, "input error");
         return 0;
@@ -157,8 +178,15 @@ configure_parser(int key, char *arg, struct argp_state *state)
         };
         char *end = NULL;
         long v;
-        int r = 0;
+        static const struct flag flags[] = {
+            {K_NO_CGROUPS, offsetof(struct nvh_nvcli_opts, no_cgroups)},
+            {K_NO_DEVBIND, offsetof(struct nvh_nvcli_opts, no_devbind)},
+        };
+        int r = selection_opt(key, arg, o);
 
+        if (r <= 0 || set_flag(flags, ARRAY_SIZE(flags), key, o))
+                goto out;
+        r = 0;
         for (size_t i = 0; i < ARRAY_SIZE(caps); i++) {
                 if (key == caps[i].key) {
                         o->caps |= caps[i].cap;
@@ -175,9 +203,6 @@ configure_parser(int key, char *arg, struct argp_state *state)
                 }
                 o->pid = (int)v;
                 break;
-        case 'd':
-                r = opt_join(&o->devices, arg);
-                break;
         case 'r':
                 if (o->n_reqs >= NVCLI_MAX_REQS) {
                         argp_failure(state, 1, 0, "input error: too many requirements");
@@ -187,21 +212,6 @@ configure_parser(int key, char *arg, struct argp_state *state)
                 break;
         case 'l':
                 o->ldconfig = arg;
-                break;
-        case K_NO_CGROUPS:
-                o->no_cgroups = true;
-                break;
-        case K_NO_DEVBIND:
-                o->no_devbind = true;
-                break;
-        case K_MIG_CONFIG:
-                r = opt_join(&o->mig_config, arg);
-                break;
-        case K_MIG_MONITOR:
-                r = opt_join(&o->mig_monitor, arg);
-                break;
-        case K_IMEX:
-                r = opt_join(&o->imex, arg);
                 break;
         case K_COMPAT_MODE:
                 o->compat_mode = arg;
@@ -219,6 +229,7 @@ configure_parser(int key, char *arg, struct argp_state *state)
         default:
                 return ARGP_ERR_UNKNOWN;
         }
+out:
         if (r < 0)
                 argp_failure(state, 1, ENOMEM, "input error");
         return 0;

@@ -112,6 +112,28 @@ has_op(const struct nvh_plan *plan, enum nvh_op_kind kind, const char *ctr_path)
         return false;
 }
 
+/* The node (host_path NULL: none on the host) and its cgroup rule. */
+static int
+add_node_ops(struct nvh_plan *plan, const char *name, const char *host_path, const char *ctr_path,
+             unsigned major, unsigned minor, mode_t mode, const char *why, struct nvh_err *err)
+{
+        struct nvh_op *op = plan_add(plan, NVH_OP_MKNOD, "%s", why);
+
+        if (!op || set_str(&op->host_path, host_path) < 0 || set_str(&op->ctr_path, ctr_path) < 0)
+                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+        op->major = major;
+        op->minor = minor;
+        op->mode = mode & 0777;
+        plan->n_nodes++;
+
+        op = plan_add(plan, NVH_OP_CGROUP_ALLOW, "device %s", name);
+        if (!op || set_str(&op->ctr_path, ctr_path) < 0)
+                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+        op->major = major;
+        op->minor = minor;
+        return 0;
+}
+
 /* An optional node the driver reports (its major is in /proc/devices) but nobody made on the
  * host (nvidia-modprobe did not run): the container gets it anyway, mode 0666, as the driver's
  * own nodes are; CUDA would otherwise fail later, far from the cause. */
@@ -119,20 +141,10 @@ static int
 add_missing_node(struct nvh_plan *plan, const char *name, const char *ctr_path, unsigned major,
                  unsigned minor, const char *why, struct nvh_err *err)
 {
-        struct nvh_op *op = plan_add(plan, NVH_OP_MKNOD, "%s (no host node)", why);
+        char buf[sizeof(((struct nvh_op *)0)->why)];
 
-        if (!op || set_str(&op->ctr_path, ctr_path) < 0)
-                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
-        op->major = major;
-        op->minor = minor;
-        op->mode = 0666;
-        plan->n_nodes++;
-        op = plan_add(plan, NVH_OP_CGROUP_ALLOW, "device %s", name);
-        if (!op || set_str(&op->ctr_path, ctr_path) < 0)
-                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
-        op->major = major;
-        op->minor = minor;
-        return 0;
+        snprintf(buf, sizeof(buf), "%s (no host node)", why);
+        return add_node_ops(plan, name, NULL, ctr_path, major, minor, 0666, buf, err);
 }
 
 /* mode < 0: the host node's permission bits. A node already in the plan is not added again
@@ -144,7 +156,6 @@ add_node_mode(struct nvh_plan *plan, const char *host_dev, const char *name, uns
         _cleanup_free_ char *host_path = nvh_fileio_path_join(host_dev, name);
         _cleanup_free_ char *ctr_path = nvh_fileio_path_join("/dev", name);
         struct stat st;
-        struct nvh_op *op;
 
         if (!host_path || !ctr_path)
                 return nvh_err_set(err, -ENOMEM, "plan: out of memory");
@@ -161,20 +172,8 @@ add_node_mode(struct nvh_plan *plan, const char *host_dev, const char *name, uns
                                    "device node '%s' is not the char device %u:%u the driver "
                                    "reports",
                                    host_path, major, minor);
-        op = plan_add(plan, NVH_OP_MKNOD, "%s", why);
-        if (!op || set_str(&op->host_path, host_path) < 0 || set_str(&op->ctr_path, ctr_path) < 0)
-                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
-        op->major = major;
-        op->minor = minor;
-        op->mode = mode < 0 ? st.st_mode & 0777 : (mode_t)mode & 0777;
-        plan->n_nodes++;
-
-        op = plan_add(plan, NVH_OP_CGROUP_ALLOW, "device %s", name);
-        if (!op || set_str(&op->ctr_path, ctr_path) < 0)
-                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
-        op->major = major;
-        op->minor = minor;
-        return 0;
+        return add_node_ops(plan, name, host_path, ctr_path, major, minor,
+                            mode < 0 ? st.st_mode : (mode_t)mode, why, err);
 }
 
 static int
@@ -852,10 +851,9 @@ int
 nvh_plan_add_ldcache(struct nvh_plan *plan, const char *key, const char *value, int elf_class,
                      const char *why, struct nvh_err *err)
 {
-        struct nvh_op *op = plan_add(plan, NVH_OP_LDCACHE, "%s", why);
+        int r = add_ldcache(plan, key, value, elf_class, err);
 
-        if (!op || set_str(&op->target, key) < 0 || set_str(&op->ctr_path, value) < 0)
-                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
-        op->elf_class = elf_class;
-        return 0;
+        if (r >= 0)
+                snprintf(plan->ops[plan->n_ops - 1].why, sizeof(plan->ops[0].why), "%s", why);
+        return r;
 }
