@@ -36,7 +36,9 @@ skip_report() { # title ctest-output-file
                 /^<end of output>$/ { body = 0; next }
                 body && /^-+$/ { next }
                 body {
-                        if ($0 ~ /SKIP: |\[  SKIPPED \]|: skipped: |, skipping$/ && n < 20)
+                        # (not the log of nvhook itself: "nvhook: warning: ..., skipping")
+                        if ($0 ~ /SKIP: |\[  SKIPPED \]|: skipped: |, skipping$/ &&
+                            $0 !~ /^nvhook: / && n < 20)
                                 lines[n++] = $0
                         if ($0 != "")
                                 last = $0
