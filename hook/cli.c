@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "cli.h"
 
+#include "log.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +14,12 @@
 void
 nvh_cli_fail(const char *what, const struct nvh_err *err)
 {
-        fprintf(stderr, "nvhook: %s%s%s\n", what ? what : "", what ? ": " : "",
-                err->msg[0] ? err->msg : strerror(-err->code));
+        char line[NVH_ERR_MSG_MAX + 128];
+
+        snprintf(line, sizeof(line), "%s%s%s", what ? what : "", what ? ": " : "",
+                 err->msg[0] ? err->msg : strerror(-err->code));
+        fprintf(stderr, "nvhook: %s\n", line);
+        nvh_log_syslog_error(line);
 }
 
 int

@@ -28,8 +28,10 @@ struct nvh_cli {
         const char *kind;        /* cdi generate, list: --kind */
         char *args[4];           /* operands after the subcommand ("cdi check FILE"), NULL-ended */
         size_t n_args;
-        int argc;    /* a command that takes the rest of argv (cli): its argv, */
-        char **argv; /* argv[0] being the command's own name */
+        struct nvh_err conf_err; /* hook stages: the config file's error, decided after the
+                                    request (a container that asks for no GPU never fails) */
+        int argc;                /* a command that takes the rest of argv (cli): its argv, */
+        char **argv;             /* argv[0] being the command's own name */
 };
 
 /* Print the one-line error of a failed command to stderr: "nvhook: [what: ]<message>". */

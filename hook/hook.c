@@ -203,6 +203,19 @@ prepare(struct run *run, const char *bundle, int pid, struct nvh_err *err)
         if (r < 0)
                 return r;
         phase_done(run, PH_REQUEST);
+        if (run->req->note[0])
+                nvh_log_debug("request: %s", run->req->note);
+        if (run->req->warning[0])
+                nvh_log_warn("%s", run->req->warning);
+        if (run->cli->conf_err.code) {
+                /* The config file is broken: a GPU container fails on it, any other is not
+                 * nvhook's business (its request was judged with the default policy). */
+                if (run->req->gpu_container) {
+                        *err = run->cli->conf_err;
+                        return err->code;
+                }
+                nvh_log_warn("%s (ignored: the container asks for no GPU)", run->cli->conf_err.msg);
+        }
         return prepare_request(run, run->spec->host_rootfs, pid, err);
 }
 
@@ -298,6 +311,16 @@ write_log(const struct run *run, int rc, const struct nvh_err *err)
                 return;
         if (rc != 0 && err)
                 json_object_set_new(o, "error", json_string(err->msg));
+        {
+                const char *const *w = NULL;
+                size_t n = nvh_log_warnings(&w);
+                if (n) {
+                        json_t *a = json_array();
+                        for (size_t i = 0; i < n; i++)
+                                json_array_append_new(a, json_string(w[i]));
+                        json_object_set_new(o, "warnings", a);
+                }
+        }
         if (run->plan) {
                 char cbuf[128];
                 json_object_set_new(
@@ -333,10 +356,16 @@ nvh_cmd_hook(struct nvh_cli *cli)
         int r;
 
         run.t0 = run.tlast = nvh_log_now_ns();
+        nvh_log_syslog_open(cli->conf.syslog, NULL);
         r = nvh_fileio_read_fd(STDIN_FILENO, "container state on stdin", STATE_MAX, &buf, &len,
                                &err);
         if (r >= 0 && nvh_oci_state_parse(buf, len, &run.state, &err) < 0)
                 r = nvh_err_prefix(&err, "container state on stdin");
+        if (r >= 0) {
+                char ctx[128];
+                snprintf(ctx, sizeof(ctx), "container %.100s", run.state->id);
+                nvh_log_syslog_open(cli->conf.syslog, ctx);
+        }
         phase_done(&run, PH_STATE);
         if (r >= 0 && run.state->pid <= 0)
                 r = nvh_err_set(&err, -EINVAL, "container state has no process id");

@@ -216,12 +216,18 @@ parse_argv(int argc, char **argv, struct nvh_cli *cli, const struct command **re
 
 /* The config file, then argv over it. 0 or the exit code. */
 static int
-configure(struct nvh_cli *cli)
+configure(struct nvh_cli *cli, const struct command *cmd)
 {
         struct nvh_err err = {0};
         int r;
 
         r = nvh_cli_load_config(cli, &err);
+        if (r < 0 && cmd->stage && r != -ENOMEM) {
+                /* A hook goes on with the defaults: whether the container asks for a GPU at
+                 * all is decided first, and only a GPU container fails on the config. */
+                cli->conf_err = err; /* cli->conf holds the defaults */
+                r = 0;
+        }
         if (r < 0) {
                 nvh_cli_fail(NULL, &err);
                 return 1;
@@ -276,7 +282,7 @@ main(int argc, char **argv)
         }
         if (!cmd)
                 cmd = &commands[0];
-        r = configure(&cli);
+        r = configure(&cli, cmd);
         if (r == 0) {
                 cli.stage = cmd->stage ? cmd->name : NULL;
                 r = cmd->run(&cli);

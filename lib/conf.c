@@ -51,6 +51,7 @@ nvh_conf_free_contents(struct nvh_conf *c)
         free(c->log_file);
         free(c->cache_dir);
         free(c->runtime);
+        free(c->syslog);
         memset(c, 0, sizeof(*c));
 }
 
@@ -75,11 +76,13 @@ nvh_conf_defaults(struct nvh_conf *c)
             .log_file = NULL,
             .log_level = NVH_LOG_WARN,
             .cache_dir = strdup("/run/nvhook"),
+            .syslog = strdup("/dev/log"),
             .disable_require = false,
             .cgroup_mode = NVH_CONF_CGROUP_AUTO,
             .cuda_compat = true,
         };
-        if (!c->driver_root || !c->ldcache || !c->proc_root || !c->dev_root || !c->cache_dir) {
+        if (!c->driver_root || !c->ldcache || !c->proc_root || !c->dev_root || !c->cache_dir ||
+            !c->syslog) {
                 nvh_conf_free_contents(c);
                 return -ENOMEM;
         }
@@ -107,6 +110,7 @@ static const struct field {
     {"cgroup", K_CGROUP, offsetof(struct nvh_conf, cgroup_mode)},
     {"runtime", K_PATH_OR_NULL, offsetof(struct nvh_conf, runtime)},
     {"cuda_compat", K_BOOL, offsetof(struct nvh_conf, cuda_compat)},
+    {"syslog", K_PATH_OR_NULL, offsetof(struct nvh_conf, syslog)},
 };
 
 static int

@@ -72,7 +72,7 @@ probe(const char *host_lib, const char *key, const char *bus_id, char *ret_value
         int fds[2];
         pid_t pid;
         int status = 0;
-        char buf[64];
+        char buf[512];
         ssize_t n;
         struct pollfd pfd;
         _cleanup_free_ char *exe = NULL;
@@ -112,10 +112,24 @@ probe(const char *host_lib, const char *key, const char *bus_id, char *ret_value
         n = read(rd_fd, buf, sizeof(buf) - 1);
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                 ;
-        if (n <= 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                return nvh_err_set(err, -EIO, "probe '%s' in '%s' failed (status %d)", key,
-                                   host_lib, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-        buf[n] = '\0';
+        buf[n > 0 ? n : 0] = '\0';
+        if (n <= 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                /* nvhook-probe says why in words ("error: cuInit: CUDA_ERROR_NO_DEVICE (100)");
+                 * a probe killed by a signal (seccomp) or one that said nothing gets its
+                 * status. */
+                if (strncmp(buf, "error: ", 7) == 0)
+                        return nvh_err_set(err, -EIO, "cannot read '%s' from '%s': %s", key,
+                                           host_lib, buf + 7);
+                if (WIFSIGNALED(status))
+                        return nvh_err_set(err, -EIO,
+                                           "cannot read '%s' from '%s': nvhook-probe killed by "
+                                           "signal %d",
+                                           key, host_lib, WTERMSIG(status));
+                return nvh_err_set(err, -EIO,
+                                   "cannot read '%s' from '%s': nvhook-probe exited with status "
+                                   "%d",
+                                   key, host_lib, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        }
         snprintf(ret_value, size, "%s", buf);
         return 0;
 }

@@ -264,23 +264,40 @@ nvh_request_truthy(const char *value)
                          strcasecmp(value, "yes") == 0);
 }
 
-static void note_add(struct nvh_request *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-note_add(struct nvh_request *r, const char *fmt, ...)
+/* Append to a "; "-separated message buffer (note or warning). */
+static void __attribute__((format(printf, 3, 0)))
+msg_append(char *buf, size_t size, const char *fmt, va_list ap)
 {
-        size_t len = strlen(r->note);
-        va_list ap;
+        size_t len = strlen(buf);
 
-        if (len + 3 >= sizeof(r->note))
+        if (len + 3 >= size)
                 return;
         if (len > 0) {
-                memcpy(r->note + len, "; ", 3);
+                memcpy(buf + len, "; ", 3);
                 len += 2;
         }
+        vsnprintf(buf + len, size - len, fmt, ap);
+}
+
+/* A decision worth a debug line. */
+static void __attribute__((format(printf, 2, 3)))
+note_add(struct nvh_request *r, const char *fmt, ...)
+{
+        va_list ap;
+
         va_start(ap, fmt);
-        vsnprintf(r->note + len, sizeof(r->note) - len, fmt, ap);
+        msg_append(r->note, sizeof(r->note), fmt, ap);
+        va_end(ap);
+}
+
+/* Something the container asked for and does not get: a warning, never silent. */
+static void __attribute__((format(printf, 2, 3)))
+warn_add(struct nvh_request *r, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        msg_append(r->warning, sizeof(r->warning), fmt, ap);
         va_end(ap);
 }
 
@@ -320,7 +337,7 @@ policy_gate(const struct nvh_oci_spec *spec, const struct nvh_request_policy *po
         case ENV_REQ_IMEX:
                 if (spec->privileged || policy->accept_env_unprivileged)
                         return 1;
-                note_add(req,
+                warn_add(req,
                          "ignoring %s='%.64s' in an unprivileged container "
                          "(accept_env_unprivileged is off)",
                          var, value);
@@ -703,12 +720,31 @@ parse_imex(const struct nvh_oci_spec *spec, const struct nvh_request_policy *pol
         return 0;
 }
 
+/* NVIDIA_DRIVER_CAPABILITIES names "all" (among its words). */
+static bool
+all_caps(const char *value)
+{
+        const char *p = value;
+
+        while (*p) {
+                size_t n;
+
+                p += strspn(p, ", \t");
+                n = strcspn(p, ", \t");
+                if (n == 3 && strncasecmp(p, "all", 3) == 0)
+                        return true;
+                p += n;
+        }
+        return false;
+}
+
 static int
 parse_caps(const struct nvh_oci_spec *spec, const struct nvh_request_policy *policy, bool legacy,
            struct nvh_request *req, struct nvh_err *err)
 {
         const char *value = NULL;
         unsigned caps = NVH_CAP_DEFAULT, dropped;
+        bool explicit = false;
         int r;
 
         r = gated_getenv(spec, policy, ENV_REQ_CAPS, ENV_CAPS, req, &value, err);
@@ -722,13 +758,22 @@ parse_caps(const struct nvh_oci_spec *spec, const struct nvh_request_policy *pol
                         return nvh_err_prefix(err, "%s", ENV_CAPS);
                 if (caps == 0)
                         caps = NVH_CAP_DEFAULT;
+                explicit = !all_caps(value);
         }
         dropped = caps & ~policy->allowed_caps;
         if (dropped) {
-                char buf[128];
+                char buf[128], abuf[128];
 
-                note_add(req, "capabilities not allowed by policy dropped: %s",
-                         nvh_caps_format(dropped, buf, sizeof(buf)));
+                nvh_caps_format(dropped, buf, sizeof(buf));
+                nvh_caps_format(policy->allowed_caps, abuf, sizeof(abuf));
+                /* Named capabilities the policy refuses fail, as the incumbent does; "all"
+                 * and a legacy image's implied set get what the policy allows. */
+                if (explicit)
+                        return nvh_err_set(err, -EPERM,
+                                           "%s: capability '%s' is not allowed "
+                                           "(allowed_capabilities: %s)",
+                                           ENV_CAPS, buf, abuf[0] ? abuf : "none");
+                warn_add(req, "capabilities not allowed by policy dropped: %s", buf);
         }
         req->caps = caps & policy->allowed_caps;
         return 0;

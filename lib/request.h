@@ -50,7 +50,8 @@ struct nvh_request {
         bool imex_all;
         char **imex_channels; /* canonical decimal channel numbers; never NULL */
         const char *source;   /* "env", "mounts", "legacy", or "none" (not a GPU container) */
-        char note[256];       /* decisions worth logging ("; " separated), may be empty */
+        char note[256];       /* decisions worth a debug line ("; " separated), may be empty */
+        char warning[256];    /* asks the policy dropped ("; " separated): logged as warnings */
 };
 
 struct nvh_request_policy {
@@ -75,7 +76,8 @@ struct nvh_request_policy {
  *    NVIDIA_VISIBLE_DEVICES unset, empty or "void" is not a GPU container, and neither is an
  *    unprivileged container whose env is not accepted (noted in note).
  *  - "all", "none" and "void" stand alone in NVIDIA_VISIBLE_DEVICES (stricter than nvidia).
- *  - capabilities outside policy->allowed_caps are dropped and noted, not an error (images
+ *  - capabilities outside policy->allowed_caps: named ones are -EPERM naming them; those of
+ *    "all" or a legacy image's implied set are dropped with a warning (images
  *    commonly ask for "all"); an unknown capability name is an error.
  *  - privileged means spec->privileged (CAP_SYS_ADMIN in the bounding set).
  *  - one policy gate decides every env-driven request: devices and IMEX channels from an

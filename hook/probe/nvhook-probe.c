@@ -9,6 +9,8 @@
  * cache miss (once per driver install), never on the hot path. */
 #include <dlfcn.h>
 #include <seccomp.h>
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/capability.h>
@@ -39,6 +41,58 @@ static const char *const brand_names[] = {
     "titanrtx",    /* 16 */
 };
 
+/* A failure in words on the answer pipe ("error: ..."), then the exit status: nvhook shows the
+ * words (lib/facts.c), the status only names the step. */
+static void __attribute__((noreturn, format(printf, 3, 4)))
+fail(int out_fd, int status, const char *fmt, ...)
+{
+        char msg[384] = "error: ";
+        va_list ap;
+        ssize_t n;
+
+        va_start(ap, fmt);
+        vsnprintf(msg + 7, sizeof(msg) - 7, fmt, ap);
+        va_end(ap);
+        n = write(out_fd, msg, strlen(msg));
+        (void)n;
+        _exit(status);
+}
+
+/* A CUDA driver API result as its name (cuGetErrorName), or its number. */
+static const char *
+cu_error(void *h, int rc, char *buf, size_t size)
+{
+        int (*name)(int, const char **) = (int (*)(int, const char **))dlsym(h, "cuGetErrorName");
+        const char *s = NULL;
+
+        if (name && name(rc, &s) == 0 && s)
+                snprintf(buf, size, "%s (%d)", s, rc);
+        else
+                snprintf(buf, size, "CUDA error %d", rc);
+        return buf;
+}
+
+/* An NVML result as its words (nvmlErrorString), or its number. */
+static const char *
+nvml_error(void *h, int rc, char *buf, size_t size)
+{
+        const char *(*str)(int) = (const char *(*)(int))dlsym(h, "nvmlErrorString");
+        const char *s = str ? str(rc) : NULL;
+
+        snprintf(buf, size, "%s (NVML error %d)", s ? s : "unknown", rc);
+        return buf;
+}
+
+/* The first of names that h lacks, or NULL. */
+static const char *
+missing_symbol(void *h, const char *const *names)
+{
+        for (; *names; names++)
+                if (!dlsym(h, *names))
+                        return *names;
+        return NULL;
+}
+
 /* Child side. Trusts: the host driver library (it is host code, found under the driver root
  * by discovery). Guarantees: the probe runs with no capabilities (effective, permitted,
  * bounding), with no_new_privs, and for the version query under a seccomp filter that only
@@ -57,18 +111,18 @@ probe_child(int out_fd, const char *host_lib, const char *key, const char *bus_i
         for (int c = 0; c <= CAP_LAST_CAP; c++)
                 (void)prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
         if (!none || cap_set_proc(none) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-                _exit(10);
+                fail(out_fd, 10, "dropping privileges: %s", strerror(errno));
         cap_free(none);
         h = dlopen(host_lib, RTLD_NOW | RTLD_LOCAL);
         if (!h)
-                _exit(11);
+                fail(out_fd, 11, "dlopen: %s", dlerror());
         if (streq(key, "cuda")) {
                 int (*get_version)(int *) = (int (*)(int *))dlsym(h, "cuDriverGetVersion");
                 scmp_filter_ctx ctx;
-                int v = 0;
+                int v = 0, rc;
 
                 if (!get_version)
-                        _exit(12);
+                        fail(out_fd, 12, "missing symbol 'cuDriverGetVersion'");
                 /* The library is loaded: from here on it may compute and write, nothing else. */
                 ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
                 if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 0) < 0 ||
@@ -77,9 +131,12 @@ probe_child(int out_fd, const char *host_lib, const char *key, const char *bus_i
                     seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(futex), 0) < 0 ||
                     seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(brk), 0) < 0 ||
                     seccomp_load(ctx) < 0)
-                        _exit(13);
-                if (get_version(&v) != 0 || v <= 0)
-                        _exit(14);
+                        fail(out_fd, 13, "seccomp filter could not be loaded");
+                rc = get_version(&v);
+                if (rc != 0)
+                        fail(out_fd, 14, "cuDriverGetVersion: CUDA error %d", rc);
+                if (v <= 0)
+                        fail(out_fd, 14, "cuDriverGetVersion: version %d", v);
                 snprintf(answer, sizeof(answer), "%d.%d", v / 1000, (v % 1000) / 10);
         } else if (streq(key, "arch")) {
                 int (*cu_init)(unsigned) = (int (*)(unsigned))dlsym(h, "cuInit");
@@ -88,15 +145,29 @@ probe_child(int out_fd, const char *host_lib, const char *key, const char *bus_i
                     (int (*)(int *, int, int))dlsym(h, "cuDeviceGetAttribute");
                 int (*by_bus)(int *, const char *) =
                     (int (*)(int *, const char *))dlsym(h, "cuDeviceGetByPCIBusId");
-                int dev = 0, major = 0, minor = 0;
+                static const char *const syms[] = {"cuInit", "cuDeviceGet", "cuDeviceGetAttribute",
+                                                   "cuDeviceGetByPCIBusId", NULL};
+                int dev = 0, major = 0, minor = 0, rc;
+                char ebuf[96];
 
                 if (!cu_init || !dev_get || !attr || (bus_id && !by_bus))
-                        _exit(12);
+                        fail(out_fd, 12, "missing symbol '%s'", missing_symbol(h, syms));
                 /* CUDA's own device order is not the PCI order: name the GPU by its bus id.
                  * CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75, _MINOR = 76 */
-                if (cu_init(0) != 0 || (bus_id ? by_bus(&dev, bus_id) : dev_get(&dev, 0)) != 0 ||
-                    attr(&major, 75, dev) != 0 || attr(&minor, 76, dev) != 0)
-                        _exit(14);
+                rc = cu_init(0);
+                if (rc != 0)
+                        fail(out_fd, 14, "cuInit: %s", cu_error(h, rc, ebuf, sizeof(ebuf)));
+                rc = bus_id ? by_bus(&dev, bus_id) : dev_get(&dev, 0);
+                if (rc != 0)
+                        fail(out_fd, 14, "%s(%s): %s",
+                             bus_id ? "cuDeviceGetByPCIBusId" : "cuDeviceGet",
+                             bus_id ? bus_id : "0", cu_error(h, rc, ebuf, sizeof(ebuf)));
+                rc = attr(&major, 75, dev);
+                if (rc == 0)
+                        rc = attr(&minor, 76, dev);
+                if (rc != 0)
+                        fail(out_fd, 14, "cuDeviceGetAttribute: %s",
+                             cu_error(h, rc, ebuf, sizeof(ebuf)));
                 snprintf(answer, sizeof(answer), "%d.%d", major, minor);
         } else if (streq(key, "brand")) {
                 int (*init)(void) = (int (*)(void))dlsym(h, "nvmlInit_v2");
@@ -106,19 +177,33 @@ probe_child(int out_fd, const char *host_lib, const char *key, const char *bus_i
                     (int (*)(void *, int *))dlsym(h, "nvmlDeviceGetBrand");
                 int (*by_bus)(const char *, void **) =
                     (int (*)(const char *, void **))dlsym(h, "nvmlDeviceGetHandleByPciBusId_v2");
+                static const char *const syms[] = {"nvmlInit_v2", "nvmlDeviceGetHandleByIndex_v2",
+                                                   "nvmlDeviceGetBrand",
+                                                   "nvmlDeviceGetHandleByPciBusId_v2", NULL};
                 void *dev = NULL;
-                int b = 0;
+                int b = 0, rc;
+                char ebuf[96];
 
                 if (!init || !get || !brand || (bus_id && !by_bus))
-                        _exit(12);
-                if (init() != 0 || (bus_id ? by_bus(bus_id, &dev) : get(0, &dev)) != 0 ||
-                    brand(dev, &b) != 0)
-                        _exit(14);
+                        fail(out_fd, 12, "missing symbol '%s'", missing_symbol(h, syms));
+                rc = init();
+                if (rc != 0)
+                        fail(out_fd, 14, "nvmlInit: %s", nvml_error(h, rc, ebuf, sizeof(ebuf)));
+                rc = bus_id ? by_bus(bus_id, &dev) : get(0, &dev);
+                if (rc != 0)
+                        fail(out_fd, 14, "%s(%s): %s",
+                             bus_id ? "nvmlDeviceGetHandleByPciBusId"
+                                    : "nvmlDeviceGetHandleByIndex",
+                             bus_id ? bus_id : "0", nvml_error(h, rc, ebuf, sizeof(ebuf)));
+                rc = brand(dev, &b);
+                if (rc != 0)
+                        fail(out_fd, 14, "nvmlDeviceGetBrand: %s",
+                             nvml_error(h, rc, ebuf, sizeof(ebuf)));
                 snprintf(answer, sizeof(answer), "%s",
                          b >= 0 && (size_t)b < ARRAY_SIZE(brand_names) ? brand_names[b]
                                                                        : "unknown");
         } else {
-                _exit(15);
+                fail(out_fd, 15, "unknown fact '%s'", key);
         }
         if (write(out_fd, answer, strlen(answer)) != (ssize_t)strlen(answer))
                 _exit(16);

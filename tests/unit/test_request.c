@@ -494,13 +494,13 @@ test_unprivileged_env(void **state)
         strict.accept_env_unprivileged = false;
         req = req_ok_policy(env, NULL, false, &strict);
         assert_false(req->gpu_container);
-        assert_contains(req->note, "ignoring NVIDIA_VISIBLE_DEVICES='all' in an unprivileged "
-                                   "container (accept_env_unprivileged is off)");
+        assert_contains(req->warning, "ignoring NVIDIA_VISIBLE_DEVICES='all' in an unprivileged "
+                                      "container (accept_env_unprivileged is off)");
         nvh_request_free(req);
 
         req = req_ok_policy(legacy, NULL, false, &strict);
         assert_false(req->gpu_container);
-        assert_contains(req->note, "ignoring NVIDIA_VISIBLE_DEVICES='all'");
+        assert_contains(req->warning, "ignoring NVIDIA_VISIBLE_DEVICES='all'");
         nvh_request_free(req);
 
         req = req_ok_policy(env, NULL, true, &strict);
@@ -540,15 +540,15 @@ test_caps(void **state)
             (const char *[]){"NVIDIA_VISIBLE_DEVICES=all", "NVIDIA_DRIVER_CAPABILITIES=all", NULL},
             NULL, false, &limited);
         assert_int_equal(req->caps, NVH_CAP_UTILITY | NVH_CAP_COMPUTE);
-        assert_contains(req->note, "capabilities not allowed by policy dropped: "
-                                   "video,graphics,display,compat32,ngx");
+        assert_contains(req->warning, "capabilities not allowed by policy dropped: "
+                                      "video,graphics,display,compat32,ngx");
         nvh_request_free(req);
 
         limited.allowed_caps = NVH_CAP_UTILITY;
         req = req_ok_policy((const char *[]){"NVIDIA_VISIBLE_DEVICES=all", NULL}, NULL, false,
                             &limited);
         assert_int_equal(req->caps, NVH_CAP_UTILITY);
-        assert_contains(req->note, "dropped: compute");
+        assert_contains(req->warning, "dropped: compute");
         nvh_request_free(req);
 
         req_err((const char *[]){"NVIDIA_VISIBLE_DEVICES=all",
@@ -657,14 +657,14 @@ test_policy_gate(void **state)
                             &strict);
         assert_false(req->imex_all);
         assert_null(req->imex_channels[0]);
-        assert_contains(req->note, "ignoring NVIDIA_IMEX_CHANNELS='all' in an unprivileged "
-                                   "container (accept_env_unprivileged is off)");
+        assert_contains(req->warning, "ignoring NVIDIA_IMEX_CHANNELS='all' in an unprivileged "
+                                      "container (accept_env_unprivileged is off)");
         nvh_request_free(req);
         req = req_ok_policy((const char *[]){"NVIDIA_IMEX_CHANNELS=1,2", NULL}, mounts, false,
                             &strict);
         assert_false(req->imex_all);
         assert_null(req->imex_channels[0]);
-        assert_contains(req->note, "ignoring NVIDIA_IMEX_CHANNELS='1,2'");
+        assert_contains(req->warning, "ignoring NVIDIA_IMEX_CHANNELS='1,2'");
         nvh_request_free(req);
         /* ... honoured when privileged, or when the policy accepts the env */
         req = req_ok_policy((const char *[]){"NVIDIA_IMEX_CHANNELS=all", NULL}, mounts, true,
@@ -684,11 +684,17 @@ test_policy_gate(void **state)
                        &strict, -EPERM,
                        "NVIDIA_MIG_MONITOR_DEVICES: requires a privileged container: 'all'");
 
-        /* capabilities: honoured within allowed_caps */
-        req = req_ok_policy((const char *[]){"NVIDIA_DRIVER_CAPABILITIES=compute,graphics", NULL},
-                            mounts, false, &strict);
-        assert_int_equal(req->caps, NVH_CAP_COMPUTE);
-        assert_contains(req->note, "capabilities not allowed by policy dropped: graphics");
+        /* capabilities: a named one outside allowed_caps is an error naming it, "all" is
+         * limited to allowed_caps with a warning */
+        req_err_policy((const char *[]){"NVIDIA_DRIVER_CAPABILITIES=compute,graphics", NULL},
+                       mounts, false, &strict, -EPERM,
+                       "NVIDIA_DRIVER_CAPABILITIES: capability 'graphics' is not allowed "
+                       "(allowed_capabilities: utility,compute)");
+        req = req_ok_policy((const char *[]){"NVIDIA_DRIVER_CAPABILITIES=all", NULL}, mounts, false,
+                            &strict);
+        assert_int_equal(req->caps, NVH_CAP_UTILITY | NVH_CAP_COMPUTE);
+        assert_contains(req->warning, "capabilities not allowed by policy dropped: ");
+        assert_string_equal(req->note, "");
         nvh_request_free(req);
 }
 
