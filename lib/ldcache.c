@@ -176,8 +176,8 @@ parse_old(const uint8_t *p, size_t len, uint32_t nlibs, const char *what, struct
                 struct nvh_ldcache_entry *ent = &c->entries[i];
 
                 ent->flags = (int32_t)rd32(e);
-                r = get_string(p + tab, len - tab, rd32(e + 4), NVH_LDCACHE_MAX_KEY, what, "key",
-                               i, &ent->key, err);
+                r = get_string(p + tab, len - tab, rd32(e + 4), NVH_LDCACHE_MAX_KEY, what, "key", i,
+                               &ent->key, err);
                 if (r < 0)
                         return r;
                 r = get_string(p + tab, len - tab, rd32(e + 8), NVH_LDCACHE_MAX_VALUE, what,
@@ -382,8 +382,7 @@ parse_formats(const uint8_t *p, size_t len, const char *what, struct nvh_ldcache
  * buf (malloc'ed, len bytes) in every case. On success every entry's key and value are
  * NUL-terminated slices of buf and every extension entry has a valid glibc-hwcaps index. */
 static int
-parse_owned(char *buf, size_t len, const char *what, struct nvh_ldcache **ret,
-            struct nvh_err *err)
+parse_owned(char *buf, size_t len, const char *what, struct nvh_ldcache **ret, struct nvh_err *err)
 {
         _cleanup_free_ char *owned = buf;
         _cleanup_ldcache_ struct nvh_ldcache *c = NULL;
@@ -652,9 +651,8 @@ nvh_ldcache_upsert(struct nvh_ldcache *cache, const char *key, const char *value
                         kept++;
         removed = end - lo - kept;
         if (removed == 0 && cache->n_entries >= NVH_LDCACHE_MAX_ENTRIES)
-                return nvh_err_set(err, -E2BIG,
-                                   "add '%s' to ld.so.cache: more than %u entries", key,
-                                   NVH_LDCACHE_MAX_ENTRIES);
+                return nvh_err_set(err, -E2BIG, "add '%s' to ld.so.cache: more than %u entries",
+                                   key, NVH_LDCACHE_MAX_ENTRIES);
         r = reserve(cache, key, err);
         if (r < 0)
                 return r;

@@ -59,9 +59,9 @@ struct nvh_ldcache {
 
         /* Private to lib/ldcache.c. */
         size_t cap_entries;
-        bool sorted;     /* entries are in ldconfig's order */
-        char *buf;       /* the parsed file, which entries and hwcaps point into */
-        char **added;    /* one "key\0value\0" allocation per upsert */
+        bool sorted;  /* entries are in ldconfig's order */
+        char *buf;    /* the parsed file, which entries and hwcaps point into */
+        char **added; /* one "key\0value\0" allocation per upsert */
         size_t n_added, cap_added;
 };
 

@@ -554,8 +554,7 @@ collect_requires(const struct nvh_oci_spec *spec, bool legacy, bool check, struc
                 if (!*v->value)
                         continue;
                 if (check && ++n_names > NVH_REQUIRE_MAX_VARS)
-                        return nvh_err_set(err, -E2BIG,
-                                           "%s*: more than %u requirement variables",
+                        return nvh_err_set(err, -E2BIG, "%s*: more than %u requirement variables",
                                            ENV_REQUIRE_PREFIX, NVH_REQUIRE_MAX_VARS);
                 if (check) {
                         r = nvh_require_validate(v->value, err);

@@ -183,8 +183,7 @@ test_upsert_limit(void **state)
         assert_non_null(c);
         for (uint32_t i = NVH_LDCACHE_MAX_ENTRIES; i > 0; i--) {
                 snprintf(key, sizeof(key), "libn%u.so", i);
-                assert_int_equal(nvh_ldcache_upsert(c, key, "/usr/lib64/libn.so", X8664, &err),
-                                 0);
+                assert_int_equal(nvh_ldcache_upsert(c, key, "/usr/lib64/libn.so", X8664, &err), 0);
         }
         assert_int_equal(c->n_entries, NVH_LDCACHE_MAX_ENTRIES);
         assert_int_equal(nvh_ldcache_upsert(c, "libnew.so", "/usr/lib64/x.so", X8664, &err),
@@ -263,10 +262,8 @@ test_x32_not_i386(void **state)
                                root, root, root, root),
                          0);
         assert_non_null(c);
-        assert_int_equal(nvh_ldcache_upsert(c, "libc.so.6", "/usr/libx32/libc.so.6", X32, &err),
-                         0);
-        assert_int_equal(nvh_ldcache_upsert(c, "libc.so.6", "/usr/lib32/libc.so.6", I386, &err),
-                         0);
+        assert_int_equal(nvh_ldcache_upsert(c, "libc.so.6", "/usr/libx32/libc.so.6", X32, &err), 0);
+        assert_int_equal(nvh_ldcache_upsert(c, "libc.so.6", "/usr/lib32/libc.so.6", I386, &err), 0);
         assert_int_equal(
             nvh_ldcache_upsert(c, "libc.so.6", "/lib/x86_64-linux-gnu/libc.so.6", X8664, &err), 0);
         assert_string_equal(c->entries[0].value, "/usr/libx32/libc.so.6");

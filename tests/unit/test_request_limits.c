@@ -29,8 +29,8 @@ static const struct nvh_request_policy policy = {
 static struct nvh_oci_spec *
 spec_of(json_t *env, const char *const *mount_dsts)
 {
-        json_t *root = json_pack("{s{so}s[]s{ss}}", "process", "env", env, "mounts", "root",
-                                 "path", "rootfs");
+        json_t *root =
+            json_pack("{s{so}s[]s{ss}}", "process", "env", env, "mounts", "root", "path", "rootfs");
         struct nvh_oci_spec *spec = NULL;
         struct nvh_err err = {0};
         char *text;
