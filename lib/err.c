@@ -52,7 +52,7 @@ nvh_err_set(struct nvh_err *err, int code, const char *fmt, ...)
         return code;
 }
 
-static int
+static int __attribute__((format(printf, 3, 0)))
 err_vsys(struct nvh_err *err, int code, const char *fmt, va_list ap)
 {
         char what[NVH_ERR_MSG_MAX];

@@ -6,6 +6,7 @@ packages=(
         libjansson-dev libcap-dev libseccomp-dev libelf-dev libcmocka-dev
         runc crun podman conmon debootstrap busybox-static jq strace util-linux kmod
         clang-format shellcheck
+        clang llvm libclang-rt-dev
 )
 missing=()
 for p in "${packages[@]}"; do
