@@ -16,6 +16,9 @@
 /* How much of a user-supplied value an error message quotes. */
 #define QUOTE_MAX 96
 #define QUOTE(n) ((int)((n) > QUOTE_MAX ? QUOTE_MAX : (n)))
+/* Most device tokens one request may name (-E2BIG beyond): far above any host's GPUs and MIG
+ * devices in all their spellings, low enough that the duplicate check stays cheap. */
+#define MAX_DEVICE_TOKENS 4096u
 
 #define ENV_VISIBLE "NVIDIA_VISIBLE_DEVICES"
 #define ENV_CAPS "NVIDIA_DRIVER_CAPABILITIES"
@@ -340,7 +343,10 @@ parse_device_list(const char *var, const char *value, enum nvh_devsel *ret_sel,
 
                 trim(&tok, &n);
                 if (n > 0) {
-                        seen++;
+                        /* The image sets the list: bound the work (and the dedup scan). */
+                        if (++seen > (int)MAX_DEVICE_TOKENS)
+                                return nvh_err_set(err, -E2BIG, "%s: more than %u devices", var,
+                                                   MAX_DEVICE_TOKENS);
                         if (word_eq(tok, n, "all") || word_eq(tok, n, "none") ||
                             word_eq(tok, n, "void")) {
                                 special = tok;
@@ -403,7 +409,9 @@ devices_from_mounts(const struct nvh_oci_spec *spec, enum nvh_devsel *ret_sel,
                 if (strchr(dev, '/'))
                         return nvh_err_set(err, -EINVAL, "device mount '%s': unknown device '%s'",
                                            dst, dev);
-                found++;
+                if (++found > (int)MAX_DEVICE_TOKENS)
+                        return nvh_err_set(err, -E2BIG, "device mounts: more than %u devices",
+                                           MAX_DEVICE_TOKENS);
                 if (streq(dev, "all")) {
                         all = true;
                         continue;
@@ -615,7 +623,10 @@ parse_imex(const struct nvh_oci_spec *spec, struct nvh_request *req, struct nvh_
 
                 trim(&tok, &n);
                 if (n > 0) {
-                        seen++;
+                        /* The image sets the list: bound the work (and the dedup scan). */
+                        if (++seen > (int)MAX_DEVICE_TOKENS)
+                                return nvh_err_set(err, -E2BIG, "%s: more than %u channels",
+                                                   ENV_IMEX, MAX_DEVICE_TOKENS);
                         if (word_eq(tok, n, "all")) {
                                 special = req->imex_all = true;
                         } else if (word_eq(tok, n, "none")) {
