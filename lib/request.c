@@ -18,7 +18,7 @@
 #define QUOTE(n) ((int)((n) > QUOTE_MAX ? QUOTE_MAX : (n)))
 /* Most device tokens one request may name (-E2BIG beyond): far above any host's GPUs and MIG
  * devices in all their spellings, low enough that the duplicate check stays cheap. */
-#define MAX_DEVICE_TOKENS 4096u
+#define MAX_DEVICE_TOKENS 1024u
 
 #define ENV_VISIBLE "NVIDIA_VISIBLE_DEVICES"
 #define ENV_CAPS "NVIDIA_DRIVER_CAPABILITIES"

@@ -167,7 +167,7 @@ test_cdi_mounts_ignored(void **state)
 }
 
 /* A device list is image-controlled too: NVIDIA_VISIBLE_DEVICES or /dev/null mounts naming
- * 20k devices took ~0.85 s each (a scan of the list per token); now refused at once. */
+ * 20k devices took ~0.85 s each (a scan of the list per token); now refused at once (over 1024). */
 static void
 test_many_devices_refused(void **state)
 {
@@ -190,15 +190,16 @@ test_many_devices_refused(void **state)
         spec = spec_of(env, NULL);
         t0 = cpu_seconds();
         assert_int_equal(nvh_request_parse(spec, &policy, &req, &err), -E2BIG);
+        fprintf(stderr, "20000 devices refused in %.3f s\n", cpu_seconds() - t0);
         assert_true(cpu_seconds() - t0 < 0.5);
-        assert_string_equal(err.msg, "NVIDIA_VISIBLE_DEVICES: more than 4096 devices");
+        assert_string_equal(err.msg, "NVIDIA_VISIBLE_DEVICES: more than 1024 devices");
         nvh_oci_spec_free(spec);
 
         spec = spec_of(json_array(), dsts);
         t0 = cpu_seconds();
         assert_int_equal(nvh_request_parse(spec, &policy, &req, &err), -E2BIG);
         assert_true(cpu_seconds() - t0 < 0.5);
-        assert_string_equal(err.msg, "device mounts: more than 4096 devices");
+        assert_string_equal(err.msg, "device mounts: more than 1024 devices");
         nvh_oci_spec_free(spec);
         for (unsigned i = 0; i < 20000; i++)
                 free((char *)dsts[i]);
