@@ -35,18 +35,20 @@ spec_of(json_t *env, const char *const *mount_dsts)
         struct nvh_oci_spec *spec = NULL;
         struct nvh_err err = {0};
         char *text;
+        int r;
 
         assert_non_null(root);
         for (; mount_dsts && *mount_dsts; mount_dsts++)
                 json_array_append_new(json_object_get(root, "mounts"),
                                       json_pack("{ssssss}", "destination", *mount_dsts, "source",
                                                 "/dev/null", "type", "bind"));
-        text = json_dumps(root, 0);
+        text = json_dumps(root, JSON_COMPACT);
         json_decref(root);
         assert_non_null(text);
-        if (nvh_oci_spec_parse(text, strlen(text), "/bundle", &spec, &err) < 0)
-                fail_msg("spec: %s", err.msg);
+        r = nvh_oci_spec_parse(text, strlen(text), "/bundle", &spec, &err);
         free(text);
+        if (r < 0)
+                fail_msg("spec: %s", err.msg);
         return spec;
 }
 
