@@ -5,9 +5,37 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Messages quote image-controlled values (paths, env, cache strings) and end up on a
+ * terminal: every control byte (< 0x20 and 0x7f) becomes a visible "\xNN", so an image cannot
+ * send escape sequences through them, and a message stays on one line. Other bytes pass,
+ * UTF-8 included. dst always ends up NUL-terminated, truncated at a whole escape. */
+static void
+sanitize(const char *src, char *dst, size_t size)
+{
+        static const char hex[] = "0123456789abcdef";
+        size_t o = 0;
+
+        for (const unsigned char *p = (const unsigned char *)src; *p; p++) {
+                if (*p < 0x20 || *p == 0x7f) {
+                        if (o + 4 >= size)
+                                break;
+                        dst[o++] = '\\';
+                        dst[o++] = 'x';
+                        dst[o++] = hex[*p >> 4];
+                        dst[o++] = hex[*p & 0xf];
+                } else {
+                        if (o + 1 >= size)
+                                break;
+                        dst[o++] = (char)*p;
+                }
+        }
+        dst[o] = '\0';
+}
+
 int
 nvh_err_set(struct nvh_err *err, int code, const char *fmt, ...)
 {
+        char raw[NVH_ERR_MSG_MAX];
         va_list ap;
 
         if (code > 0)
@@ -18,16 +46,13 @@ nvh_err_set(struct nvh_err *err, int code, const char *fmt, ...)
                 return code;
         err->code = code;
         va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+        vsnprintf(raw, sizeof(raw), fmt, ap);
         va_end(ap);
-        /* Keep messages on one line whatever the input held. */
-        for (char *p = err->msg; *p; p++)
-                if (*p == '\n' || *p == '\r')
-                        *p = ' ';
+        sanitize(raw, err->msg, sizeof(err->msg));
         return code;
 }
 
-static int
+static int __attribute__((format(printf, 3, 0)))
 err_vsys(struct nvh_err *err, int code, const char *fmt, va_list ap)
 {
         char what[NVH_ERR_MSG_MAX];
@@ -66,15 +91,16 @@ nvh_err_sys(struct nvh_err *err, int code, const char *fmt, ...)
 int
 nvh_err_prefix(struct nvh_err *err, const char *fmt, ...)
 {
-        char prefix[NVH_ERR_MSG_MAX];
+        char raw[NVH_ERR_MSG_MAX], prefix[NVH_ERR_MSG_MAX];
         size_t plen, mlen;
         va_list ap;
 
         if (!err)
                 return -EIO;
         va_start(ap, fmt);
-        vsnprintf(prefix, sizeof(prefix), fmt, ap);
+        vsnprintf(raw, sizeof(raw), fmt, ap);
         va_end(ap);
+        sanitize(raw, prefix, sizeof(prefix));
         /* "<prefix>: <old message>", truncated at the end when too long. */
         plen = strnlen(prefix, sizeof(err->msg) - 3);
         mlen = strnlen(err->msg, sizeof(err->msg) - 1);

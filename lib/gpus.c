@@ -564,7 +564,8 @@ scan_migs(struct ctx *c, int caps_fd, struct nvh_gpu *gpu)
         }
         if (r < 0)
                 return nvh_err_sys(c->err, r, "read directory '%s/%s'", c->proc, rel_mig);
-        qsort(gpu->migs, gpu->n_migs, sizeof(*gpu->migs), cmp_mig);
+        if (gpu->n_migs > 1) /* migs is NULL when there is none: qsort's pointer is nonnull */
+                qsort(gpu->migs, gpu->n_migs, sizeof(*gpu->migs), cmp_mig);
         for (size_t i = 0; i < gpu->n_migs; i++)
                 gpu->migs[i].index = (unsigned)i;
         return 0;

@@ -90,7 +90,7 @@ probe_cache(int root_fd, struct nvh_layout *ret)
                 if (nvh_ldcache_flags_class(e->flags) == 64 && !ret->libdir[0]) {
                         dir_of(e->value, ret->libdir, sizeof(ret->libdir));
                         found = true;
-                } else if (nvh_ldcache_flags_class(e->flags) == 32 && !ret->libdir32[0]) {
+                } else if (nvh_ldcache_flags_i386(e->flags) && !ret->libdir32[0]) {
                         dir_of(e->value, ret->libdir32, sizeof(ret->libdir32));
                 }
         }

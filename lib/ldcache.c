@@ -13,7 +13,6 @@
 #include "ldcache.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,7 +40,6 @@
 #define HWCAP_ISA_LEVEL_MASK 0x3ffu
 
 #define GENERATOR "nvhook"
-#define MAX_STRING 4096u
 
 static inline uint32_t
 rd32(const uint8_t *p)
@@ -73,21 +71,15 @@ wr64(uint8_t *p, uint64_t v)
         memcpy(p, &v, sizeof(v));
 }
 
-static void
-entry_clear(struct nvh_ldcache_entry *e)
-{
-        free(e->key);
-        free(e->value);
-        e->key = e->value = NULL;
-}
-
 struct nvh_ldcache *
 nvh_ldcache_new(void)
 {
         struct nvh_ldcache *c = calloc(1, sizeof(*c));
 
-        if (c)
+        if (c) {
                 c->format = NVH_LDCACHE_FORMAT_NEW;
+                c->sorted = true;
+        }
         return c;
 }
 
@@ -96,12 +88,12 @@ nvh_ldcache_free(struct nvh_ldcache *cache)
 {
         if (!cache)
                 return;
-        for (size_t i = 0; i < cache->n_entries; i++)
-                entry_clear(&cache->entries[i]);
         free(cache->entries);
-        for (size_t i = 0; i < cache->n_hwcaps; i++)
-                free(cache->hwcaps[i]);
         free(cache->hwcaps);
+        free(cache->buf);
+        for (size_t i = 0; i < cache->n_added; i++)
+                free(cache->added[i]);
+        free(cache->added);
         free(cache);
 }
 
@@ -130,38 +122,42 @@ nvh_ldcache_entry_hwcaps(const struct nvh_ldcache *cache, const struct nvh_ldcac
         return idx < cache->n_hwcaps ? cache->hwcaps[idx] : NULL;
 }
 
-/* The string at off inside [tab, tab + tab_len): it must start and end (NUL) there. */
+/* The string at off inside [tab, tab + tab_len): it must start there and end (NUL) within
+ * max bytes, so that checking n entries costs at most n * max whatever the table holds. */
 static int
-get_string(const uint8_t *tab, size_t tab_len, uint32_t off, const char *what, const char *field,
-           size_t idx, char **ret, struct nvh_err *err)
+get_string(const uint8_t *tab, size_t tab_len, uint32_t off, size_t max, const char *what,
+           const char *field, size_t idx, const char **ret, struct nvh_err *err)
 {
-        const uint8_t *nul;
-        char *s;
+        size_t span;
 
         if (off >= tab_len)
                 return nvh_err_set(err, -EBADMSG,
                                    "corrupt ld.so.cache '%s': %s offset %u of entry %zu outside "
                                    "the string table (%zu bytes)",
                                    what, field, off, idx, tab_len);
-        nul = memchr(tab + off, '\0', tab_len - off);
-        if (!nul)
+        span = tab_len - off < max + 1 ? tab_len - off : max + 1;
+        if (!memchr(tab + off, '\0', span))
                 return nvh_err_set(err, -EBADMSG,
-                                   "corrupt ld.so.cache '%s': %s of entry %zu is not "
-                                   "NUL-terminated",
-                                   what, field, idx);
-        s = strndup((const char *)tab + off, (size_t)(nul - (tab + off)));
-        if (!s)
-                return nvh_err_set(err, -ENOMEM, "parse '%s': out of memory", what);
-        *ret = s;
+                                   span > max ? "corrupt ld.so.cache '%s': %s of entry %zu is "
+                                                "longer than %zu bytes"
+                                              : "corrupt ld.so.cache '%s': %s of entry %zu is not "
+                                                "NUL-terminated",
+                                   what, field, idx, max);
+        *ret = (const char *)tab + off;
         return 0;
 }
 
 static int
 alloc_entries(struct nvh_ldcache *c, uint32_t n, const char *what, struct nvh_err *err)
 {
+        if (n > NVH_LDCACHE_MAX_ENTRIES)
+                return nvh_err_set(err, -E2BIG,
+                                   "ld.so.cache '%s': %u entries exceed the limit of %u", what, n,
+                                   NVH_LDCACHE_MAX_ENTRIES);
         c->entries = calloc(n ? n : 1, sizeof(*c->entries));
         if (!c->entries)
                 return nvh_err_set(err, -ENOMEM, "parse '%s': out of memory", what);
+        c->cap_entries = n ? n : 1;
         return 0;
 }
 
@@ -177,16 +173,18 @@ parse_old(const uint8_t *p, size_t len, uint32_t nlibs, const char *what, struct
                 return r;
         for (uint32_t i = 0; i < nlibs; i++) {
                 const uint8_t *e = p + OLD_HDR_SIZE + (size_t)i * OLD_ENTRY_SIZE;
-                struct nvh_ldcache_entry *ent = &c->entries[c->n_entries];
+                struct nvh_ldcache_entry *ent = &c->entries[i];
 
                 ent->flags = (int32_t)rd32(e);
-                r = get_string(p + tab, len - tab, rd32(e + 4), what, "key", i, &ent->key, err);
+                r = get_string(p + tab, len - tab, rd32(e + 4), NVH_LDCACHE_MAX_KEY, what, "key", i,
+                               &ent->key, err);
+                if (r < 0)
+                        return r;
+                r = get_string(p + tab, len - tab, rd32(e + 8), NVH_LDCACHE_MAX_VALUE, what,
+                               "value", i, &ent->value, err);
                 if (r < 0)
                         return r;
                 c->n_entries++;
-                r = get_string(p + tab, len - tab, rd32(e + 8), what, "value", i, &ent->value, err);
-                if (r < 0)
-                        return r;
         }
         return 0;
 }
@@ -233,7 +231,11 @@ parse_extensions(const uint8_t *p, size_t len, size_t hdr, uint32_t ext_off, siz
         /* glibc ignores a malformed hwcaps section rather than failing. */
         if (hw_size == 0 || hw_off % 4 != 0 || hw_size % 4 != 0)
                 return 0;
-        c->hwcaps = calloc(hw_size / 4, sizeof(char *));
+        if (hw_size / 4 > NVH_LDCACHE_MAX_HWCAPS)
+                return nvh_err_set(err, -E2BIG,
+                                   "ld.so.cache '%s': %u glibc-hwcaps names exceed the limit of %u",
+                                   what, hw_size / 4, NVH_LDCACHE_MAX_HWCAPS);
+        c->hwcaps = calloc(hw_size / 4, sizeof(*c->hwcaps));
         if (!c->hwcaps)
                 return nvh_err_set(err, -ENOMEM, "parse '%s': out of memory", what);
         for (uint32_t i = 0; i < hw_size / 4; i++) {
@@ -245,8 +247,8 @@ parse_extensions(const uint8_t *p, size_t len, size_t hdr, uint32_t ext_off, siz
                                            "corrupt ld.so.cache '%s': glibc-hwcaps name %u "
                                            "outside the string table",
                                            what, i);
-                r = get_string(p + tab, tab_len, so - (uint32_t)(tab - hdr), what, "hwcaps name", i,
-                               &c->hwcaps[i], err);
+                r = get_string(p + tab, tab_len, so - (uint32_t)(tab - hdr), NVH_LDCACHE_MAX_KEY,
+                               what, "hwcaps name", i, &c->hwcaps[i], err);
                 if (r < 0)
                         return r;
                 c->n_hwcaps++;
@@ -285,15 +287,15 @@ parse_new(const uint8_t *p, size_t len, size_t hdr, const char *what, struct nvh
                                    "end",
                                    what, len_strings);
         tab_len = len_strings;
-        r = parse_extensions(p, len, hdr, ext_off, tab, tab_len, what, c, err);
+        r = alloc_entries(c, nlibs, what, err);
         if (r < 0)
                 return r;
-        r = alloc_entries(c, nlibs, what, err);
+        r = parse_extensions(p, len, hdr, ext_off, tab, tab_len, what, c, err);
         if (r < 0)
                 return r;
         for (uint32_t i = 0; i < nlibs; i++) {
                 const uint8_t *e = p + hdr + NEW_HDR_SIZE + (size_t)i * NEW_ENTRY_SIZE;
-                struct nvh_ldcache_entry *ent = &c->entries[c->n_entries];
+                struct nvh_ldcache_entry *ent = &c->entries[i];
                 uint32_t key = rd32(e + 4), value = rd32(e + 8);
 
                 ent->flags = (int32_t)rd32(e);
@@ -304,15 +306,15 @@ parse_new(const uint8_t *p, size_t len, size_t hdr, const char *what, struct nvh
                                            "corrupt ld.so.cache '%s': entry %u points into the "
                                            "header",
                                            what, i);
-                r = get_string(p + tab, tab_len, key - (uint32_t)(tab - hdr), what, "key", i,
-                               &ent->key, err);
+                r = get_string(p + tab, tab_len, key - (uint32_t)(tab - hdr), NVH_LDCACHE_MAX_KEY,
+                               what, "key", i, &ent->key, err);
+                if (r < 0)
+                        return r;
+                r = get_string(p + tab, tab_len, value - (uint32_t)(tab - hdr),
+                               NVH_LDCACHE_MAX_VALUE, what, "value", i, &ent->value, err);
                 if (r < 0)
                         return r;
                 c->n_entries++;
-                r = get_string(p + tab, tab_len, value - (uint32_t)(tab - hdr), what, "value", i,
-                               &ent->value, err);
-                if (r < 0)
-                        return r;
                 if (hwcap_is_extension(ent->hwcap) && (uint32_t)ent->hwcap >= c->n_hwcaps)
                         return nvh_err_set(err, -EBADMSG,
                                            "corrupt ld.so.cache '%s': entry %u names glibc-hwcaps "
@@ -322,26 +324,22 @@ parse_new(const uint8_t *p, size_t len, size_t hdr, const char *what, struct nvh
         return 0;
 }
 
-/* Trusts nothing in buf: every count, offset and string terminator is checked against len
- * before use. On success every entry has NUL-terminated key and value copies and every
- * extension entry a valid glibc-hwcaps index. */
-int
-nvh_ldcache_parse(const void *buf, size_t len, const char *what, struct nvh_ldcache **ret,
-                  struct nvh_err *err)
+static int entry_cmp(const struct nvh_ldcache *c, const struct nvh_ldcache_entry *a,
+                     const struct nvh_ldcache_entry *b);
+
+static bool
+entries_sorted(const struct nvh_ldcache *c)
 {
-        _cleanup_ldcache_ struct nvh_ldcache *c = NULL;
-        const uint8_t *p = buf;
-        int r;
+        for (size_t i = 1; i < c->n_entries; i++)
+                if (entry_cmp(c, &c->entries[i - 1], &c->entries[i]) > 0)
+                        return false;
+        return true;
+}
 
-        if (!what)
-                what = "ld.so.cache";
-        if (len > NVH_LDCACHE_MAX_SIZE)
-                return nvh_err_set(err, -E2BIG, "ld.so.cache '%s' is larger than %u bytes", what,
-                                   NVH_LDCACHE_MAX_SIZE);
-        c = nvh_ldcache_new();
-        if (!c)
-                return nvh_err_set(err, -ENOMEM, "parse '%s': out of memory", what);
-
+static int
+parse_formats(const uint8_t *p, size_t len, const char *what, struct nvh_ldcache *c,
+              struct nvh_err *err)
+{
         if (len >= OLD_MAGIC_LEN && memcmp(p, OLD_MAGIC, OLD_MAGIC_LEN) == 0) {
                 uint32_t nlibs;
                 size_t hdr;
@@ -367,27 +365,70 @@ nvh_ldcache_parse(const void *buf, size_t len, const char *what, struct nvh_ldca
                                 return nvh_err_set(err, -EBADMSG,
                                                    "corrupt ld.so.cache '%s': truncated header",
                                                    what);
-                        r = parse_new(p, len, hdr, what, c, err);
-                } else {
-                        c->format = NVH_LDCACHE_FORMAT_OLD;
-                        r = parse_old(p, len, nlibs, what, c, err);
+                        return parse_new(p, len, hdr, what, c, err);
                 }
-        } else if (len >= NEW_MAGIC_LEN && memcmp(p, NEW_MAGIC, NEW_MAGIC_LEN) == 0) {
-                c->format = NVH_LDCACHE_FORMAT_NEW;
-                r = parse_new(p, len, 0, what, c, err);
-        } else {
-                return nvh_err_set(err, -EBADMSG, "corrupt ld.so.cache '%s': bad magic", what);
+                c->format = NVH_LDCACHE_FORMAT_OLD;
+                return parse_old(p, len, nlibs, what, c, err);
         }
+        if (len >= NEW_MAGIC_LEN && memcmp(p, NEW_MAGIC, NEW_MAGIC_LEN) == 0) {
+                c->format = NVH_LDCACHE_FORMAT_NEW;
+                return parse_new(p, len, 0, what, c, err);
+        }
+        return nvh_err_set(err, -EBADMSG, "corrupt ld.so.cache '%s': bad magic", what);
+}
+
+/* Trusts nothing in buf: every count, offset and string terminator is checked against len
+ * before use, and the counts against the limits before anything is allocated for them. Takes
+ * buf (malloc'ed, len bytes) in every case. On success every entry's key and value are
+ * NUL-terminated slices of buf and every extension entry has a valid glibc-hwcaps index. */
+static int
+parse_owned(char *buf, size_t len, const char *what, struct nvh_ldcache **ret, struct nvh_err *err)
+{
+        _cleanup_free_ char *owned = buf;
+        _cleanup_ldcache_ struct nvh_ldcache *c = NULL;
+        int r;
+
+        if (!what)
+                what = "ld.so.cache";
+        if (len > NVH_LDCACHE_MAX_SIZE)
+                return nvh_err_set(err, -E2BIG,
+                                   "ld.so.cache '%s' of %zu bytes exceeds the limit of %u bytes",
+                                   what, len, NVH_LDCACHE_MAX_SIZE);
+        c = nvh_ldcache_new();
+        if (!c)
+                return nvh_err_set(err, -ENOMEM, "parse '%s': out of memory", what);
+        c->buf = TAKE_PTR(owned);
+        r = parse_formats((const uint8_t *)c->buf, len, what, c, err);
         if (r < 0)
                 return r;
+        c->sorted = entries_sorted(c);
         *ret = TAKE_PTR(c);
         return 0;
 }
 
 int
+nvh_ldcache_parse(const void *buf, size_t len, const char *what, struct nvh_ldcache **ret,
+                  struct nvh_err *err)
+{
+        char *copy;
+
+        if (len > NVH_LDCACHE_MAX_SIZE)
+                return nvh_err_set(err, -E2BIG,
+                                   "ld.so.cache '%s' of %zu bytes exceeds the limit of %u bytes",
+                                   what ? what : "ld.so.cache", len, NVH_LDCACHE_MAX_SIZE);
+        copy = malloc(len ? len : 1);
+        if (!copy)
+                return nvh_err_set(err, -ENOMEM, "parse '%s': out of memory",
+                                   what ? what : "ld.so.cache");
+        if (len)
+                memcpy(copy, buf, len);
+        return parse_owned(copy, len, what, ret, err);
+}
+
+int
 nvh_ldcache_load(int dir_fd, const char *rel_path, struct nvh_ldcache **ret, struct nvh_err *err)
 {
-        _cleanup_free_ char *buf = NULL;
+        char *buf = NULL;
         size_t len = 0;
         int r;
 
@@ -395,7 +436,7 @@ nvh_ldcache_load(int dir_fd, const char *rel_path, struct nvh_ldcache **ret, str
         r = nvh_fileio_read_at(dir_fd, rel_path, NVH_LDCACHE_MAX_SIZE, 1, &buf, &len, err);
         if (r < 0)
                 return r;
-        return nvh_ldcache_parse(buf, len, rel_path, ret, err);
+        return parse_owned(buf, len, rel_path, ret, err);
 }
 
 /* Same arithmetic as glibc's _dl_cache_libcmp, including plain-char byte comparison and
@@ -435,8 +476,22 @@ popcount64(uint64_t v)
         return __builtin_popcountll(v);
 }
 
-/* ldconfig's compare(): keys descending by libcmp, then flags descending, glibc-hwcaps entries
- * first (by subdirectory name), then more hwcap bits, larger hwcap, larger osversion first. */
+/* ldconfig's compare() on key and flags alone: keys descending by libcmp, then flags
+ * descending. Entries equal here are contiguous in a sorted cache. */
+static int
+key_cmp(const struct nvh_ldcache_entry *a, const char *b_key, int32_t b_flags)
+{
+        int r = nvh_ldcache_libcmp(b_key, a->key);
+
+        if (r != 0)
+                return r;
+        if (a->flags != b_flags)
+                return a->flags > b_flags ? -1 : 1;
+        return 0;
+}
+
+/* ldconfig's compare(): key_cmp, then glibc-hwcaps entries first (by subdirectory name), then
+ * more hwcap bits, larger hwcap, larger osversion first. */
 static int
 entry_cmp(const struct nvh_ldcache *c, const struct nvh_ldcache_entry *a,
           const struct nvh_ldcache_entry *b)
@@ -445,11 +500,9 @@ entry_cmp(const struct nvh_ldcache *c, const struct nvh_ldcache_entry *a,
         uint64_t wa, wb;
         int r;
 
-        r = nvh_ldcache_libcmp(b->key, a->key);
+        r = key_cmp(a, b->key, b->flags);
         if (r != 0)
                 return r;
-        if (a->flags != b->flags)
-                return a->flags > b->flags ? -1 : 1;
         ha = nvh_ldcache_entry_hwcaps(c, a);
         hb = nvh_ldcache_entry_hwcaps(c, b);
         if (ha && !hb)
@@ -473,14 +526,95 @@ entry_cmp(const struct nvh_ldcache *c, const struct nvh_ldcache_entry *a,
 }
 
 static int
+order_cmp(const void *x, const void *y, void *arg)
+{
+        const struct nvh_ldcache_entry *const *a = x, *const *b = y;
+        int r = entry_cmp(arg, *a, *b);
+
+        if (r != 0)
+                return r;
+        /* Stable: ties keep file order, as ldconfig's insertion keeps scan order. */
+        return *a < *b ? -1 : *a > *b;
+}
+
+/* The entries in ldconfig's order, as pointers into cache->entries: one linear check, and
+ * n log n only for a cache that was not written in that order. NULL on ENOMEM. */
+static const struct nvh_ldcache_entry **
+sorted_order(const struct nvh_ldcache *cache)
+{
+        size_t n = cache->n_entries;
+        const struct nvh_ldcache_entry **order = calloc(n ? n : 1, sizeof(*order));
+
+        if (!order)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                order[i] = &cache->entries[i];
+        if (!entries_sorted(cache))
+                qsort_r(order, n, sizeof(*order), order_cmp, (void *)cache);
+        return order;
+}
+
+/* Put the entries of a cache that was not in ldconfig's order into it, once, so that
+ * nvh_ldcache_upsert can binary-search. */
+static int
+ensure_sorted(struct nvh_ldcache *cache, struct nvh_err *err)
+{
+        _cleanup_free_ const struct nvh_ldcache_entry **order = NULL;
+        struct nvh_ldcache_entry *sorted;
+
+        if (cache->sorted)
+                return 0;
+        order = sorted_order(cache);
+        sorted = calloc(cache->cap_entries, sizeof(*sorted));
+        if (!order || !sorted) {
+                free(sorted);
+                return nvh_err_set(err, -ENOMEM, "sort ld.so.cache: out of memory");
+        }
+        for (size_t i = 0; i < cache->n_entries; i++)
+                sorted[i] = *order[i];
+        free(cache->entries);
+        cache->entries = sorted;
+        cache->sorted = true;
+        return 0;
+}
+
+static int
 check_input(const char *key, const char *value, struct nvh_err *err)
 {
-        if (!key || !*key || strchr(key, '/') || strlen(key) > MAX_STRING)
+        if (!key || !*key || strchr(key, '/') || strlen(key) > NVH_LDCACHE_MAX_KEY)
                 return nvh_err_set(err, -EINVAL, "bad soname '%s' for ld.so.cache",
                                    key ? key : "(null)");
-        if (!value || value[0] != '/' || strlen(value) > MAX_STRING)
+        if (!value || value[0] != '/' || strlen(value) > NVH_LDCACHE_MAX_VALUE)
                 return nvh_err_set(err, -EINVAL, "bad library path '%s' for ld.so.cache",
                                    value ? value : "(null)");
+        return 0;
+}
+
+/* Room for one more entry and one more string allocation, grown geometrically, so that a
+ * failure later leaves the cache as it was. */
+static int
+reserve(struct nvh_ldcache *cache, const char *key, struct nvh_err *err)
+{
+        if (cache->n_entries >= cache->cap_entries) {
+                size_t cap = cache->cap_entries ? cache->cap_entries * 2 : 16;
+                struct nvh_ldcache_entry *n = reallocarray(cache->entries, cap, sizeof(*n));
+
+                if (!n)
+                        return nvh_err_set(err, -ENOMEM, "add '%s' to ld.so.cache: out of memory",
+                                           key);
+                cache->entries = n;
+                cache->cap_entries = cap;
+        }
+        if (cache->n_added >= cache->cap_added) {
+                size_t cap = cache->cap_added ? cache->cap_added * 2 : 16;
+                char **n = reallocarray(cache->added, cap, sizeof(*n));
+
+                if (!n)
+                        return nvh_err_set(err, -ENOMEM, "add '%s' to ld.so.cache: out of memory",
+                                           key);
+                cache->added = n;
+                cache->cap_added = cap;
+        }
         return 0;
 }
 
@@ -489,72 +623,65 @@ nvh_ldcache_upsert(struct nvh_ldcache *cache, const char *key, const char *value
                    struct nvh_err *err)
 {
         struct nvh_ldcache_entry ent = {.flags = flags};
-        size_t lo = 0, hi, j = 0;
+        size_t lo = 0, hi = cache->n_entries, end, kept, removed;
+        size_t lk, lv;
+        char *s;
         int r;
 
         r = check_input(key, value, err);
         if (r < 0)
                 return r;
-        ent.key = strdup(key);
-        ent.value = strdup(value);
-        if (!ent.key || !ent.value) {
-                entry_clear(&ent);
-                return nvh_err_set(err, -ENOMEM, "add '%s' to ld.so.cache: out of memory", key);
-        }
-        /* Grow first, so that a failure leaves the cache as it was. */
-        if (cache->n_entries >= (NVH_LDCACHE_MAX_SIZE - NEW_HDR_SIZE) / NEW_ENTRY_SIZE) {
-                entry_clear(&ent);
-                return nvh_err_set(err, -E2BIG, "add '%s' to ld.so.cache: too many entries", key);
-        }
-        struct nvh_ldcache_entry *n =
-            realloc(cache->entries, (cache->n_entries + 1) * sizeof(*cache->entries));
-        if (!n) {
-                entry_clear(&ent);
-                return nvh_err_set(err, -ENOMEM, "add '%s' to ld.so.cache: out of memory", key);
-        }
-        cache->entries = n;
-        /* Drop every variant ld.so could pick instead of ours. */
-        for (size_t i = 0; i < cache->n_entries; i++) {
-                struct nvh_ldcache_entry *e = &cache->entries[i];
-
-                if (e->flags == flags && streq(e->key, key))
-                        entry_clear(e);
-                else
-                        cache->entries[j++] = *e;
-        }
-        cache->n_entries = j;
-        /* After the last entry that sorts before or equal to ours, like ldconfig's insertion. */
-        hi = cache->n_entries;
+        r = ensure_sorted(cache, err);
+        if (r < 0)
+                return r;
+        /* [lo, end): the entries with a libcmp-equal key and the same flags. */
         while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
 
-                if (entry_cmp(cache, &cache->entries[mid], &ent) > 0)
-                        hi = mid;
-                else
+                if (key_cmp(&cache->entries[mid], key, flags) < 0)
                         lo = mid + 1;
+                else
+                        hi = mid;
         }
-        memmove(&cache->entries[lo + 1], &cache->entries[lo],
-                (cache->n_entries - lo) * sizeof(*cache->entries));
-        cache->entries[lo] = ent;
-        cache->n_entries++;
-        return 0;
-}
-
-struct sort_item {
-        const struct nvh_ldcache_entry *e;
-        size_t idx;
-};
-
-static int
-sort_item_cmp(const void *x, const void *y, void *arg)
-{
-        const struct sort_item *a = x, *b = y;
-        int r = entry_cmp(arg, a->e, b->e);
-
-        if (r != 0)
+        for (end = lo; end < cache->n_entries && key_cmp(&cache->entries[end], key, flags) == 0;)
+                end++;
+        kept = 0;
+        for (size_t i = lo; i < end; i++)
+                if (!streq(cache->entries[i].key, key))
+                        kept++;
+        removed = end - lo - kept;
+        if (removed == 0 && cache->n_entries >= NVH_LDCACHE_MAX_ENTRIES)
+                return nvh_err_set(err, -E2BIG, "add '%s' to ld.so.cache: more than %u entries",
+                                   key, NVH_LDCACHE_MAX_ENTRIES);
+        r = reserve(cache, key, err);
+        if (r < 0)
                 return r;
-        /* Stable: ties keep file order, as ldconfig's insertion keeps scan order. */
-        return a->idx < b->idx ? -1 : a->idx > b->idx;
+        lk = strlen(key) + 1;
+        lv = strlen(value) + 1;
+        s = malloc(lk + lv);
+        if (!s)
+                return nvh_err_set(err, -ENOMEM, "add '%s' to ld.so.cache: out of memory", key);
+        memcpy(s, key, lk);
+        memcpy(s + lk, value, lv);
+        cache->added[cache->n_added++] = s;
+        ent.key = s;
+        ent.value = s + lk;
+
+        /* Drop every variant ld.so could pick instead of ours (same key and flags: the
+         * glibc-hwcaps and hwcap ones included); ours goes last among the rest of the run,
+         * after the entries that sort before or equal to it, like ldconfig's insertion. */
+        for (size_t i = lo, j = lo; i < end; i++)
+                if (!streq(cache->entries[i].key, key))
+                        cache->entries[j++] = cache->entries[i];
+        if (removed == 0)
+                memmove(&cache->entries[end + 1], &cache->entries[end],
+                        (cache->n_entries - end) * sizeof(*cache->entries));
+        else if (removed > 1)
+                memmove(&cache->entries[lo + kept + 1], &cache->entries[end],
+                        (cache->n_entries - end) * sizeof(*cache->entries));
+        cache->entries[lo + kept] = ent;
+        cache->n_entries = cache->n_entries + 1 - removed;
+        return 0;
 }
 
 /* Strings are written back to back; a key repeated by the previous entry is shared. */
@@ -569,24 +696,19 @@ strtab_add(uint8_t *out, size_t *pos, const char *s)
         return (uint32_t)at;
 }
 
-int
-nvh_ldcache_serialize(const struct nvh_ldcache *cache, char **ret_buf, size_t *ret_len,
-                      struct nvh_err *err)
+/* Check what serializing needs and return the size of the string table (upper bound). */
+static int
+measure_strings(const struct nvh_ldcache *cache, size_t *ret_strings, struct nvh_err *err)
 {
-        _cleanup_free_ struct sort_item *items = NULL;
-        _cleanup_free_ uint8_t *out = NULL;
-        size_t n = cache->n_entries, nh = cache->n_hwcaps;
-        size_t strings = 0, tab, ext, total, pos, hw_names, nsec = nh ? 2 : 1;
-        const char *prev = NULL;
-        uint32_t key_off = 0;
+        size_t strings = 0, nh = cache->n_hwcaps;
 
-        if (n > (NVH_LDCACHE_MAX_SIZE - NEW_HDR_SIZE) / NEW_ENTRY_SIZE ||
-            nh > NVH_LDCACHE_MAX_SIZE / 4)
-                return nvh_err_set(err, -E2BIG, "ld.so.cache with %zu entries is too large", n);
-        items = calloc(n ? n : 1, sizeof(*items));
-        if (!items)
-                return nvh_err_set(err, -ENOMEM, "serialize ld.so.cache: out of memory");
-        for (size_t i = 0; i < n; i++) {
+        if (cache->n_entries > NVH_LDCACHE_MAX_ENTRIES || nh > NVH_LDCACHE_MAX_HWCAPS)
+                return nvh_err_set(err, -E2BIG,
+                                   "ld.so.cache with %zu entries and %zu glibc-hwcaps names "
+                                   "exceeds the limit of %u and %u",
+                                   cache->n_entries, nh, NVH_LDCACHE_MAX_ENTRIES,
+                                   NVH_LDCACHE_MAX_HWCAPS);
+        for (size_t i = 0; i < cache->n_entries; i++) {
                 const struct nvh_ldcache_entry *e = &cache->entries[i];
 
                 if (!e->key || !e->value)
@@ -597,42 +719,27 @@ nvh_ldcache_serialize(const struct nvh_ldcache *cache, char **ret_buf, size_t *r
                                            "ld.so.cache entry '%s' names glibc-hwcaps "
                                            "subdirectory %u of %zu",
                                            e->key, (uint32_t)e->hwcap, nh);
-                items[i] = (struct sort_item){e, i};
-                size_t lk = strlen(e->key) + 1, lv = strlen(e->value) + 1;
-                if (lk + lv > NVH_LDCACHE_MAX_SIZE - strings)
-                        return nvh_err_set(err, -E2BIG, "ld.so.cache strings are too large");
-                strings += lk + lv;
+                strings += strlen(e->key) + 1 + strlen(e->value) + 1;
         }
-        for (size_t i = 0; i < nh; i++) {
-                size_t l = strlen(cache->hwcaps[i]) + 1;
-                if (l > NVH_LDCACHE_MAX_SIZE - strings)
-                        return nvh_err_set(err, -E2BIG, "ld.so.cache strings are too large");
-                strings += l;
-        }
-        /* Entries parsed from a glibc cache, or placed by nvh_ldcache_upsert, are already in
-         * order: one linear check usually saves the n log n sort. */
-        bool sorted = true;
-        for (size_t i = 1; i < n && sorted; i++)
-                sorted = sort_item_cmp(&items[i - 1], &items[i], (void *)cache) <= 0;
-        if (!sorted)
-                qsort_r(items, n, sizeof(*items), sort_item_cmp, (void *)cache);
+        for (size_t i = 0; i < nh; i++)
+                strings += strlen(cache->hwcaps[i]) + 1;
+        *ret_strings = strings;
+        return 0;
+}
 
-        tab = NEW_HDR_SIZE + n * NEW_ENTRY_SIZE;
-        /* Upper bound; the extension directory goes right after the strings actually used. */
-        total =
-            tab + strings + 3 + EXT_HDR_SIZE + nsec * EXT_SECTION_SIZE + nh * 4 + strlen(GENERATOR);
-        if (total > NVH_LDCACHE_MAX_SIZE)
-                return nvh_err_set(err, -E2BIG, "ld.so.cache of %zu bytes is too large", total);
-        out = calloc(1, total);
-        if (!out)
-                return nvh_err_set(err, -ENOMEM, "serialize ld.so.cache: out of memory");
+/* Header, entries in order and their strings; returns the end of the string table. */
+static size_t
+write_entries(const struct nvh_ldcache_entry *const *order, size_t n, uint8_t *out)
+{
+        size_t pos = NEW_HDR_SIZE + n * NEW_ENTRY_SIZE;
+        const char *prev = NULL;
+        uint32_t key_off = 0;
 
         memcpy(out, NEW_MAGIC, NEW_MAGIC_LEN);
         wr32(out + 20, (uint32_t)n);
         out[28] = ENDIAN_CURRENT;
-        pos = tab;
         for (size_t i = 0; i < n; i++) {
-                const struct nvh_ldcache_entry *e = items[i].e;
+                const struct nvh_ldcache_entry *e = order[i];
                 uint8_t *o = out + NEW_HDR_SIZE + i * NEW_ENTRY_SIZE;
 
                 if (!prev || !streq(prev, e->key))
@@ -644,14 +751,23 @@ nvh_ldcache_serialize(const struct nvh_ldcache *cache, char **ret_buf, size_t *r
                 wr32(o + 12, e->osversion);
                 wr64(o + 16, e->hwcap);
         }
-        hw_names = pos;
+        return pos;
+}
+
+/* The glibc-hwcaps names at pos, then (4-aligned) the extension directory: generator string
+ * and the glibc-hwcaps index array. Returns the file size. */
+static size_t
+write_extensions(const struct nvh_ldcache *cache, size_t n, uint8_t *out, size_t pos)
+{
+        size_t nh = cache->n_hwcaps, nsec = nh ? 2 : 1, hw_names = pos, ext;
+        uint8_t *x, *hw;
+
         for (size_t i = 0; i < nh; i++)
                 strtab_add(out, &pos, cache->hwcaps[i]);
-        wr32(out + 24, (uint32_t)(pos - tab));
-
-        /* Extension directory: generator string, then the glibc-hwcaps index array. */
+        wr32(out + 24, (uint32_t)(pos - (NEW_HDR_SIZE + n * NEW_ENTRY_SIZE)));
         ext = (pos + 3) & ~(size_t)3;
-        uint8_t *x = out + ext, *hw = x + EXT_HDR_SIZE + nsec * EXT_SECTION_SIZE;
+        x = out + ext;
+        hw = x + EXT_HDR_SIZE + nsec * EXT_SECTION_SIZE;
         wr32(out + 32, (uint32_t)ext);
         for (size_t i = 0; i < nh; i++) {
                 wr32(hw + i * 4, (uint32_t)hw_names);
@@ -668,8 +784,33 @@ nvh_ldcache_serialize(const struct nvh_ldcache *cache, char **ret_buf, size_t *r
                 wr32(x + 36, (uint32_t)(nh * 4));
         }
         memcpy(hw + nh * 4, GENERATOR, strlen(GENERATOR));
+        return (size_t)(hw + nh * 4 + strlen(GENERATOR) - out);
+}
 
-        *ret_len = (size_t)(hw + nh * 4 + strlen(GENERATOR) - out);
+int
+nvh_ldcache_serialize(const struct nvh_ldcache *cache, char **ret_buf, size_t *ret_len,
+                      struct nvh_err *err)
+{
+        _cleanup_free_ const struct nvh_ldcache_entry **order = NULL;
+        _cleanup_free_ uint8_t *out = NULL;
+        size_t n = cache->n_entries, nh = cache->n_hwcaps, strings = 0, total;
+        int r;
+
+        r = measure_strings(cache, &strings, err);
+        if (r < 0)
+                return r;
+        /* Upper bound; the extension directory goes right after the strings actually used. */
+        total = NEW_HDR_SIZE + n * NEW_ENTRY_SIZE + strings + 3 + EXT_HDR_SIZE +
+                2 * EXT_SECTION_SIZE + nh * 4 + strlen(GENERATOR);
+        if (total > NVH_LDCACHE_MAX_SIZE)
+                return nvh_err_set(err, -E2BIG,
+                                   "ld.so.cache of %zu bytes exceeds the limit of %u bytes", total,
+                                   NVH_LDCACHE_MAX_SIZE);
+        order = sorted_order(cache);
+        out = calloc(1, total);
+        if (!order || !out)
+                return nvh_err_set(err, -ENOMEM, "serialize ld.so.cache: out of memory");
+        *ret_len = write_extensions(cache, n, out, write_entries(order, n, out));
         *ret_buf = (char *)TAKE_PTR(out);
         return 0;
 }
@@ -684,7 +825,7 @@ nvh_ldcache_arch_name(int32_t flags)
             {NVH_LDCACHE_FLAG_ELF_LIBC6 | NVH_LDCACHE_FLAG_X8664_LIB64, "x86-64"},
             {NVH_LDCACHE_FLAG_ELF_LIBC6 | NVH_LDCACHE_FLAG_I386, "i386"},
             {NVH_LDCACHE_FLAG_ELF_LIBC6 | NVH_LDCACHE_FLAG_AARCH64_LIB64, "aarch64"},
-            {NVH_LDCACHE_FLAG_ELF_LIBC6 | 0x0800, "x32"},
+            {NVH_LDCACHE_FLAG_ELF_LIBC6 | NVH_LDCACHE_FLAG_X8664_LIBX32, "x32"},
             {NVH_LDCACHE_FLAG_ELF_LIBC6 | 0x0900, "armhf"},
             {NVH_LDCACHE_FLAG_ELF_LIBC6 | 0x0b00, "armel"},
             {NVH_LDCACHE_FLAG_ELF_LIBC6 | 0x0500, "ppc64"},
@@ -707,4 +848,10 @@ nvh_ldcache_flags_class(int32_t flags)
         if (streq(a, "i386") || streq(a, "x32") || streq(a, "armhf") || streq(a, "armel"))
                 return 32;
         return 0;
+}
+
+bool
+nvh_ldcache_flags_i386(int32_t flags)
+{
+        return flags == (NVH_LDCACHE_FLAG_ELF_LIBC6 | NVH_LDCACHE_FLAG_I386);
 }

@@ -17,6 +17,9 @@
 /* How much of a user-supplied value an error message quotes. */
 #define QUOTE_MAX 96
 #define QUOTE(n) ((int)((n) > QUOTE_MAX ? QUOTE_MAX : (n)))
+/* Most device tokens one request may name (-E2BIG beyond): far above any host's GPUs and MIG
+ * devices in all their spellings, low enough that the duplicate check stays cheap. */
+#define MAX_DEVICE_TOKENS 1024u
 
 #define ENV_VISIBLE "NVIDIA_VISIBLE_DEVICES"
 #define ENV_CAPS "NVIDIA_DRIVER_CAPABILITIES"
@@ -401,7 +404,10 @@ parse_device_list(const char *var, const char *value, enum nvh_devsel *ret_sel,
 
                 trim(&tok, &n);
                 if (n > 0) {
-                        seen++;
+                        /* The image sets the list: bound the work (and the dedup scan). */
+                        if (++seen > (int)MAX_DEVICE_TOKENS)
+                                return nvh_err_set(err, -E2BIG, "%s: more than %u devices", var,
+                                                   MAX_DEVICE_TOKENS);
                         if (word_eq(tok, n, "all") || word_eq(tok, n, "none") ||
                             word_eq(tok, n, "void")) {
                                 special = tok;
@@ -457,10 +463,16 @@ devices_from_mounts(const struct nvh_oci_spec *spec, enum nvh_devsel *ret_sel,
                 if (!streq(src, "/dev/null") || strncmp(dst, root, sizeof(root) - 1) != 0)
                         continue;
                 dev = dst + sizeof(root) - 1;
+                /* CDI devices requested as mounts (cdi/<vendor>/<class>=<name>) are for a CDI
+                 * runtime; nvidia-container-toolkit ignores them in this mode, and so do we. */
+                if (strncmp(dev, "cdi/", 4) == 0)
+                        continue;
                 if (strchr(dev, '/'))
                         return nvh_err_set(err, -EINVAL, "device mount '%s': unknown device '%s'",
                                            dst, dev);
-                found++;
+                if (++found > (int)MAX_DEVICE_TOKENS)
+                        return nvh_err_set(err, -E2BIG, "device mounts: more than %u devices",
+                                           MAX_DEVICE_TOKENS);
                 if (streq(dev, "all")) {
                         all = true;
                         continue;
@@ -578,59 +590,86 @@ bad:
                            QUOTE(strlen(cuda_version)), cuda_version);
 }
 
+/* One NVIDIA_REQUIRE_* entry of the environment: its name and value as slices of the entry,
+ * and its position, so that the last of several entries of one name wins. */
+struct require_var {
+        const char *name;
+        size_t name_len;
+        const char *value;
+        size_t idx;
+};
+
 static int
-cmp_names(const void *a, const void *b)
+cmp_require_vars(const void *a, const void *b)
 {
-        return strcmp(*(char *const *)a, *(char *const *)b);
+        const struct require_var *x = a, *y = b;
+        size_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
+        int r = memcmp(x->name, y->name, n);
+
+        /* strcmp's order on the names, then environment order. */
+        if (r != 0)
+                return r;
+        if (x->name_len != y->name_len)
+                return x->name_len < y->name_len ? -1 : 1;
+        return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-/* Every NVIDIA_REQUIRE_* variable (its last value), sorted by name. */
+/* Every NVIDIA_REQUIRE_* variable (its last value), sorted by name. The image decides how
+ * many there are: one pass, one sort, and at most NVH_REQUIRE_MAX_VARS names when they are
+ * checked. */
 static int
 collect_requires(const struct nvh_oci_spec *spec, bool legacy, bool check, struct nvh_request *req,
                  struct nvh_err *err)
 {
-        _cleanup_(strv_buf_done) struct strv_buf names = {0}, names_out = {0}, exprs = {0};
+        _cleanup_(strv_buf_done) struct strv_buf names_out = {0}, exprs = {0};
+        _cleanup_free_ struct require_var *vars = NULL;
+        size_t n_env = 0, n_vars = 0, n_names = 0;
+        char legacy_buf[64];
         int r;
 
-        for (char **e = spec->env; e && *e; e++) {
-                size_t n = strcspn(*e, "=");
-
-                if ((*e)[n] != '=' || n < sizeof(ENV_REQUIRE_PREFIX) - 1 ||
-                    strncmp(*e, ENV_REQUIRE_PREFIX, sizeof(ENV_REQUIRE_PREFIX) - 1) != 0)
-                        continue;
-                _cleanup_free_ char *name = strndup(*e, n);
-
-                if (!name)
-                        return nvh_err_set(err, -ENOMEM, "out of memory");
-                if (!strv_buf_contains(&names, name) && strv_buf_push(&names, name) < 0)
-                        return nvh_err_set(err, -ENOMEM, "out of memory");
-        }
-        if (legacy && strv_buf_push(&names, ENV_CUDA_VERSION) < 0)
+        for (char **e = spec->env; e && *e; e++)
+                n_env++;
+        vars = calloc(n_env + 1, sizeof(*vars));
+        if (!vars)
                 return nvh_err_set(err, -ENOMEM, "out of memory");
-        if (names.n > 1)
-                qsort(names.v, names.n, sizeof(char *), cmp_names);
-        for (size_t i = 0; i < names.n; i++) {
-                const char *name = names.v[i];
-                const char *value;
-                char legacy_buf[64];
+        if (legacy) {
+                r = legacy_requirement(nvh_oci_spec_getenv(spec, ENV_CUDA_VERSION), legacy_buf,
+                                       sizeof(legacy_buf), err);
+                if (r < 0)
+                        return r;
+                vars[n_vars++] = (struct require_var){ENV_CUDA_VERSION,
+                                                      sizeof(ENV_CUDA_VERSION) - 1, legacy_buf, 0};
+        }
+        for (size_t i = 0; i < n_env; i++) {
+                const char *e = spec->env[i];
+                size_t n = strcspn(e, "=");
 
-                if (legacy && streq(name, ENV_CUDA_VERSION)) {
-                        r = legacy_requirement(nvh_oci_spec_getenv(spec, ENV_CUDA_VERSION),
-                                               legacy_buf, sizeof(legacy_buf), err);
-                        if (r < 0)
-                                return r;
-                        value = legacy_buf;
-                } else {
-                        value = nvh_oci_spec_getenv(spec, name);
-                }
-                if (!value || !*value)
+                if (e[n] != '=' || n < sizeof(ENV_REQUIRE_PREFIX) - 1 ||
+                    strncmp(e, ENV_REQUIRE_PREFIX, sizeof(ENV_REQUIRE_PREFIX) - 1) != 0)
                         continue;
+                vars[n_vars++] = (struct require_var){e, n, e + n + 1, i + 1};
+        }
+        if (n_vars > 1)
+                qsort(vars, n_vars, sizeof(*vars), cmp_require_vars);
+        for (size_t i = 0; i < n_vars; i++) {
+                const struct require_var *v = &vars[i];
+
+                /* The last entry of each name. */
+                if (i + 1 < n_vars && v->name_len == vars[i + 1].name_len &&
+                    memcmp(v->name, vars[i + 1].name, v->name_len) == 0)
+                        continue;
+                if (!*v->value)
+                        continue;
+                if (check && ++n_names > NVH_REQUIRE_MAX_VARS)
+                        return nvh_err_set(err, -E2BIG, "%s*: more than %u requirement variables",
+                                           ENV_REQUIRE_PREFIX, NVH_REQUIRE_MAX_VARS);
                 if (check) {
-                        r = nvh_require_validate(value, err);
+                        r = nvh_require_validate(v->value, err);
                         if (r < 0)
-                                return nvh_err_prefix(err, "%s", name);
+                                return nvh_err_prefix(err, "%.*s", (int)v->name_len, v->name);
                 }
-                if (strv_buf_push(&names_out, name) < 0 || strv_buf_push(&exprs, value) < 0)
+                if (strv_buf_push_n(&names_out, v->name, v->name_len) < 0 ||
+                    strv_buf_push(&exprs, v->value) < 0)
                         return nvh_err_set(err, -ENOMEM, "out of memory");
         }
         req->require_names = strv_buf_take(&names_out);
@@ -690,7 +729,10 @@ parse_imex(const struct nvh_oci_spec *spec, const struct nvh_request_policy *pol
 
                 trim(&tok, &n);
                 if (n > 0) {
-                        seen++;
+                        /* The image sets the list: bound the work (and the dedup scan). */
+                        if (++seen > (int)MAX_DEVICE_TOKENS)
+                                return nvh_err_set(err, -E2BIG, "%s: more than %u channels",
+                                                   ENV_IMEX, MAX_DEVICE_TOKENS);
                         if (word_eq(tok, n, "all")) {
                                 special = req->imex_all = true;
                         } else if (word_eq(tok, n, "none")) {

@@ -370,9 +370,6 @@ nvh_require_eval(const char *expr, nvh_require_fact_fn fact, void *userdata, str
         /* No term at all holds; otherwise the last group decides if none before did. */
         if (c.satisfied || !c.group_failed)
                 return 1;
-        if (err) {
-                snprintf(err->msg, sizeof(err->msg), "unsatisfied condition: %s", c.failed);
-                err->code = -EPERM;
-        }
+        nvh_err_set(err, -EPERM, "unsatisfied condition: %s", c.failed);
         return 0;
 }

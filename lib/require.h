@@ -20,6 +20,9 @@
 
 /* Longest expression accepted (-E2BIG beyond). */
 #define NVH_REQUIRE_EXPR_MAX (16u << 10)
+/* Most NVIDIA_REQUIRE_* variables one container may set (-E2BIG beyond): each is validated
+ * and evaluated per GPU. */
+#define NVH_REQUIRE_MAX_VARS 128u
 /* Size of the buffer handed to a fact callback. */
 #define NVH_REQUIRE_FACT_MAX 128
 

@@ -7,6 +7,7 @@ packages=(
         runc crun podman conmon containerd docker.io lxc liblxc-common debootstrap busybox-static
         jq strace util-linux kmod
         clang-format shellcheck
+        clang llvm libclang-rt-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -7,6 +7,7 @@
 set -eu -o pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
+root=$PWD
 build=${BUILD:-build}
 BUILD=$build bash scripts/build.sh -DNVH_WERROR=ON
 cd "$build"
@@ -99,5 +100,20 @@ else
 run 2 (pure cgroup v2, component and e2e): $res"
 fi
 echo
+# Run 3: the unit and component tests built with ASan+UBSan, then every libFuzzer target for a
+# bounded time (FUZZ_SECONDS each). NVH_SKIP_SANITIZERS=1 skips it locally.
+if [ "${NVH_SKIP_SANITIZERS:-0}" = 1 ]; then
+        summary="$summary
+run 3 (ASan+UBSan, fuzzing): not run, NVH_SKIP_SANITIZERS=1"
+else
+        echo
+        echo "== run 3: unit and component tests under ASan+UBSan, then the fuzz targets =="
+        st=0
+        (cd "$root" && bash scripts/test-asan.sh && bash tests/fuzz/run.sh) || st=$?
+        [ "$st" = 0 ] || rc=1
+        summary="$summary
+run 3 (ASan+UBSan, fuzzing): $([ "$st" = 0 ] && echo passed || echo FAILED)"
+fi
+
 echo "$summary"
 exit "$rc"

@@ -445,10 +445,9 @@ test_corrupt(void **state)
                         *strchr(file_field(hostile, 9), '\n') = '\t';
                         break;
                 case 8: /* a negative number */
-                        hostile = strdup(good);
-                        p = file_field(hostile, 1);
-                        assert_true(
-                            asprintf(&hostile, "%.*s-%s", (int)(p - hostile), hostile, p + 1) > 0);
+                        p = file_field(good, 1);
+                        assert_true(asprintf(&hostile, "%.*s-%s", (int)(p - good), good, p + 1) >
+                                    0);
                         break;
                 }
                 overwrite(path, hostile);
