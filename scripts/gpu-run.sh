@@ -41,3 +41,6 @@ PY
 echo "== end-to-end on the real GPU"
 bash tests/e2e/test_gpu.sh
 echo "test_gpu exit: $?"
+echo "== every other way in on the real GPU: shim, CDI, nvidia-container-cli, doctor"
+bash tests/e2e/test_gpu_modes.sh
+echo "test_gpu_modes exit: $?"
