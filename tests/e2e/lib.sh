@@ -315,6 +315,15 @@ rig_cgroup_v2() {
         [ "$(rig_cgroup_mode)" = v2 ] || rig_die "cgroup2 mount did not take"
 }
 
+# rig_need_cpu_controller WHY: a pure-v2 view whose cgroup2 lacks the cpu controller (forced
+# on a hybrid host, where cpu stays bound to v1) cannot run a spec that sets CPU limits; skip
+# with a reason. A real v2 host has the controller.
+rig_need_cpu_controller() {
+        [ "$(rig_cgroup_mode)" = v2 ] || return 0
+        grep -qw cpu /sys/fs/cgroup/cgroup.controllers 2>/dev/null ||
+                rig_skip "cgroup2 here has no cpu controller (bound to v1 on this hybrid host): $1"
+}
+
 rig_cgroup_v2_dir() {
         local pid=$1 rel base
         rel=$(sed -n 's/^0:://p' "/proc/$pid/cgroup")

@@ -13,6 +13,7 @@ set -eu
 . "$(dirname "$0")/hook_lib.sh"
 rig_require_cmd containerd ctr containerd-shim-runc-v2 runc
 rig_enter_private_ns "$@"
+rig_need_cpu_controller "containerd's default spec sets cpu.weight"
 hook_setup proc-8gpu
 
 T=$RIG_TMP/ctrd

@@ -10,6 +10,7 @@ set -eu
 . "$(dirname "$0")/hook_lib.sh"
 . "$(dirname "$0")/shim_lib.sh"
 rig_enter_private_ns "$@"
+rig_need_cpu_controller "containerd's default spec sets cpu.weight"
 rig_require_cmd containerd ctr containerd-shim-runc-v2
 shim_setup
 shim_conf '.runtime = $r' --arg r "$(rig_runtime_bin runc)"
