@@ -284,7 +284,6 @@ int
 nvh_inject_ldcache(const struct nvh_plan *plan, int root_fd, struct nvh_err *err)
 {
         static const char ctr_cache[] = "/etc/ld.so.cache";
-        _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL, *out = NULL;
         struct nvh_ldcache *cache = NULL;
         size_t len = 0, out_len = 0;
@@ -295,13 +294,14 @@ nvh_inject_ldcache(const struct nvh_plan *plan, int root_fd, struct nvh_err *err
                 any |= plan->ops[i].kind == NVH_OP_LDCACHE;
         if (!any)
                 return 0;
-        if (nvh_rootfs_resolve(root_fd, ctr_cache, O_RDONLY | O_NOFOLLOW, &fd, err) >= 0 &&
-            nvh_fileio_read_fd(fd, ctr_cache, NVH_LDCACHE_MAX_SIZE, &buf, &len, err) >= 0 &&
-            len > 0) {
-                if (nvh_ldcache_parse(buf, len, ctr_cache, &cache, err) < 0) {
-                        nvh_log_warn("%s, replacing it", err->msg);
-                        cache = NULL;
-                }
+        /* The image's cache is read only when it is a regular file; anything else there (a
+         * symlink, FIFO, device node) is replaced by the rename, never followed nor read. */
+        r = nvh_rootfs_read_file(root_fd, ctr_cache, NVH_LDCACHE_MAX_SIZE, &buf, &len, err);
+        if (r < 0 && r != -ENOENT)
+                nvh_log_warn("%s, replacing it", err->msg);
+        if (r >= 0 && len > 0 && nvh_ldcache_parse(buf, len, ctr_cache, &cache, err) < 0) {
+                nvh_log_warn("%s, replacing it", err->msg);
+                cache = NULL;
         }
         nvh_err_clear(err);
         if (!cache) {

@@ -67,21 +67,20 @@ dir_of(const char *path, char *buf, size_t size)
 static bool
 probe_cache(int root_fd, struct nvh_layout *ret)
 {
-        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
         struct nvh_err ignored = {0};
         struct nvh_ldcache *cache = NULL;
         bool found = false;
-
-        if (nvh_rootfs_resolve(root_fd, "/etc/ld.so.cache", O_RDONLY | O_NOFOLLOW, &fd, &ignored) <
-            0)
-                return false;
-        _cleanup_free_ char *buf = NULL;
         size_t len = 0;
+        int r;
 
+        /* A FIFO or device node there is not a cache: never read (rootfs.h). */
+        r = nvh_rootfs_read_file(root_fd, "/etc/ld.so.cache", NVH_LDCACHE_MAX_SIZE, &buf, &len,
+                                 &ignored);
+        if (r < 0 && r != -E2BIG)
+                return false;
         ret->has_ldcache = true;
-        if (nvh_fileio_read_fd(fd, "/etc/ld.so.cache", NVH_LDCACHE_MAX_SIZE, &buf, &len, &ignored) <
-                0 ||
-            nvh_ldcache_parse(buf, len, "/etc/ld.so.cache", &cache, &ignored) < 0)
+        if (r < 0 || nvh_ldcache_parse(buf, len, "/etc/ld.so.cache", &cache, &ignored) < 0)
                 return false;
         for (size_t i = 0; i < cache->n_entries; i++) {
                 const struct nvh_ldcache_entry *e = &cache->entries[i];

@@ -401,6 +401,29 @@ nvh_rootfs_resolve(int root_fd, const char *ctr_path, int open_flags, int *ret_f
 }
 
 int
+nvh_rootfs_read_file(int root_fd, const char *ctr_path, size_t max_size, char **ret_buf,
+                     size_t *ret_len, struct nvh_err *err)
+{
+        _cleanup_close_ int fd = -1;
+        struct stat sb;
+        int r;
+
+        r = nvh_rootfs_resolve(root_fd, ctr_path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
+                               &fd, err);
+        if (r < 0)
+                return r;
+        if (fstat(fd, &sb) < 0)
+                return nvh_err_errno(err, "stat '%s' in container root", ctr_path);
+        if (!S_ISREG(sb.st_mode))
+                return nvh_err_set(err, -EINVAL, "'%s' in container root is not a regular file",
+                                   ctr_path);
+        if ((uint64_t)sb.st_size > max_size)
+                return nvh_err_set(err, -E2BIG, "read '%s': larger than %zu bytes", ctr_path,
+                                   max_size);
+        return nvh_fileio_read_fd(fd, ctr_path, max_size, ret_buf, ret_len, err);
+}
+
+int
 nvh_rootfs_mkdir_p(int root_fd, const char *ctr_dir, mode_t mode, int *ret_dir_fd,
                    struct nvh_err *err)
 {

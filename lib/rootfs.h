@@ -76,6 +76,15 @@ int nvh_rootfs_write_atomic(int root_fd, const char *ctr_path, const void *buf, 
 /* Force the walker instead of openat2 (tests). */
 void nvh_rootfs_set_fallback(bool force);
 
+/* Read the image's file ctr_path (at most max_size bytes) into a NUL-terminated buffer.
+ * Trusts nothing in the image: the path is resolved in-root, the last component is not
+ * followed (-ELOOP), the file is opened O_NONBLOCK|O_NOCTTY (a FIFO must not block, a tty
+ * must not become ours) and must be a regular file on that fd (a FIFO, socket or device node
+ * the image ships is never read: -EINVAL naming it); a size over max_size is -E2BIG before
+ * any read. The caller owns *ret_buf. */
+int nvh_rootfs_read_file(int root_fd, const char *ctr_path, size_t max_size, char **ret_buf,
+                         size_t *ret_len, struct nvh_err *err);
+
 /* The in-root parent directory of ctr_path (created when missing, like nvh_rootfs_mkdir_p)
  * and its last component, so that several targets in one directory resolve it once. */
 int nvh_rootfs_open_parent(int root_fd, const char *ctr_path, int *ret_dir_fd,

@@ -520,6 +520,43 @@ test_write_atomic(void **state __attribute__((unused)))
         write_cases(true);
 }
 
+static void
+read_cases(bool fallback)
+{
+        struct nvh_err err = {0};
+        char p[PATH_MAX + 32], *buf = NULL;
+        size_t len = 0;
+
+        nvh_rootfs_set_fallback(fallback);
+        assert_int_equal(nvh_rootfs_read_file(root_fd, "/abs_etc/passwd", 64, &buf, &len, &err),
+                         0);
+        assert_int_equal(len, 5);
+        assert_string_equal(buf, "root\n");
+        free(buf);
+        buf = NULL;
+        assert_int_equal(nvh_rootfs_read_file(root_fd, "/etc/passwd", 4, &buf, &len, &err),
+                         -E2BIG);
+        /* A symlink as the last component is not followed, even one that stays inside. */
+        assert_int_equal(nvh_rootfs_read_file(root_fd, "/tgt_link", 64, &buf, &len, &err),
+                         -ELOOP);
+        /* A FIFO would block a reader forever: refused on the fd, without reading. */
+        snprintf(p, sizeof(p), "%s/etc/fifo", root);
+        assert_int_equal(mkfifo(p, 0644), 0);
+        assert_int_equal(nvh_rootfs_read_file(root_fd, "/etc/fifo", 64, &buf, &len, &err),
+                         -EINVAL);
+        assert_non_null(strstr(err.msg, "'/etc/fifo' in container root is not a regular file"));
+        assert_null(buf);
+        unlink(p);
+        nvh_rootfs_set_fallback(false);
+}
+
+static void
+test_read_file(void **state __attribute__((unused)))
+{
+        read_cases(false);
+        read_cases(true);
+}
+
 int
 main(void)
 {
@@ -534,6 +571,7 @@ main(void)
             cmocka_unit_test_setup_teardown(test_create_target, setup, teardown),
             cmocka_unit_test_setup_teardown(test_symlink, setup, teardown),
             cmocka_unit_test_setup_teardown(test_write_atomic, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_read_file, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
