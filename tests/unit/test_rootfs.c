@@ -528,22 +528,18 @@ read_cases(bool fallback)
         size_t len = 0;
 
         nvh_rootfs_set_fallback(fallback);
-        assert_int_equal(nvh_rootfs_read_file(root_fd, "/abs_etc/passwd", 64, &buf, &len, &err),
-                         0);
+        assert_int_equal(nvh_rootfs_read_file(root_fd, "/abs_etc/passwd", 64, &buf, &len, &err), 0);
         assert_int_equal(len, 5);
         assert_string_equal(buf, "root\n");
         free(buf);
         buf = NULL;
-        assert_int_equal(nvh_rootfs_read_file(root_fd, "/etc/passwd", 4, &buf, &len, &err),
-                         -E2BIG);
+        assert_int_equal(nvh_rootfs_read_file(root_fd, "/etc/passwd", 4, &buf, &len, &err), -E2BIG);
         /* A symlink as the last component is not followed, even one that stays inside. */
-        assert_int_equal(nvh_rootfs_read_file(root_fd, "/tgt_link", 64, &buf, &len, &err),
-                         -ELOOP);
+        assert_int_equal(nvh_rootfs_read_file(root_fd, "/tgt_link", 64, &buf, &len, &err), -ELOOP);
         /* A FIFO would block a reader forever: refused on the fd, without reading. */
         snprintf(p, sizeof(p), "%s/etc/fifo", root);
         assert_int_equal(mkfifo(p, 0644), 0);
-        assert_int_equal(nvh_rootfs_read_file(root_fd, "/etc/fifo", 64, &buf, &len, &err),
-                         -EINVAL);
+        assert_int_equal(nvh_rootfs_read_file(root_fd, "/etc/fifo", 64, &buf, &len, &err), -EINVAL);
         assert_non_null(strstr(err.msg, "'/etc/fifo' in container root is not a regular file"));
         assert_null(buf);
         unlink(p);
