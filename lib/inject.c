@@ -423,7 +423,7 @@ nvh_inject_run(const struct nvh_plan *plan, const struct nvh_inject_target *t,
                 goto out;
         stats->ns_sources = nvh_log_now_ns() - t0;
 
-        r = nvh_nsenter_mnt(t->pid, &in.host_mnt_fd, err);
+        r = nvh_nsenter_mnt(t->pid, t->host_rootfs, &in.host_mnt_fd, err);
         if (r < 0)
                 goto out;
         r = apply_in_container(&in, stats, err);

@@ -13,6 +13,7 @@
 #include "fileio.h"
 #include "ldcache.h"
 #include "macros.h"
+#include "nsenter.h"
 #include "rootfs.h"
 
 /* Library directories by family, most specific first. The loader of each family searches
@@ -166,6 +167,9 @@ nvh_layout_probe(const char *host_rootfs, int pid, struct nvh_layout *ret, struc
         /* Before pivot_root the container's mount namespace shows the rootfs at the same path
          * as the bundle says; /proc/<pid>/root enters that namespace's view without setns. */
         if (pid > 0) {
+                int r = nvh_nsenter_check(pid, err);
+                if (r < 0)
+                        return r;
                 if (asprintf(&path, "/proc/%d/root%s", pid, host_rootfs) < 0)
                         return nvh_err_set(err, -ENOMEM, "out of memory");
         } else {

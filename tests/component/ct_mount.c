@@ -292,7 +292,7 @@ run(bool fallback)
         snprintf(p, sizeof(p), "%s/host-dev/nvidia1", tmp);
         MUST(nvh_mount_open_source(p, false, &dev_src1, &err), &err);
 
-        MUST(nvh_nsenter_mnt(pid, &host_mnt_fd, &err), &err);
+        MUST(nvh_nsenter_mnt(pid, NULL, &host_mnt_fd, &err), &err);
         MUST(nvh_rootfs_open(rootfs, &root_fd, &err), &err);
         CHECK(fstatfs(root_fd, &sfs) == 0 && (unsigned long)sfs.f_type == 0x01021994,
               "%s: not in the container namespace", mode);
@@ -440,7 +440,7 @@ dead_pid(bool fallback)
                 _exit(0);
         waitpid(pid, &status, 0);
         nvh_nsenter_set_fallback(fallback);
-        CHECK(nvh_nsenter_mnt(pid, &host_fd, &err) == -ESRCH, "dead pid: %s", err.msg);
+        CHECK(nvh_nsenter_mnt(pid, NULL, &host_fd, &err) == -ESRCH, "dead pid: %s", err.msg);
         CHECK(strstr(err.msg, "is not running") != NULL, "dead pid message '%s'", err.msg);
         CHECK(host_fd == -1, "dead pid: fd returned");
         nvh_nsenter_set_fallback(false);
