@@ -2,6 +2,7 @@
 #include "inject.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "components.h"
 #include "devnode.h"
 #include "fileio.h"
 #include "ldcache.h"
@@ -27,8 +29,9 @@
 
 /* Per-operation state prepared in the host namespace. */
 struct source {
-        int fd;        /* BIND: detached tree or O_PATH fd; MKNOD: O_PATH host node */
-        char *content; /* PROC_FILE: the bytes to serve */
+        struct nvh_mount_source mnt; /* BIND: the host object; MKNOD in a user ns: the node */
+        bool skip;                   /* BIND: an IPC endpoint refused by check_ipc */
+        char *content;               /* PROC_FILE: the bytes to serve */
 };
 
 struct inject {
@@ -49,8 +52,7 @@ inject_release(struct inject *in)
 {
         if (in->src) {
                 for (size_t i = 0; i < in->plan->n_ops; i++) {
-                        if (in->src[i].fd >= 0)
-                                close(in->src[i].fd);
+                        nvh_mount_source_done(&in->src[i].mnt);
                         free(in->src[i].content);
                 }
                 free(in->src);
@@ -64,6 +66,111 @@ inject_release(struct inject *in)
         nvh_cgroup_free(in->cg);
 }
 
+static void
+closedirp(DIR **d)
+{
+        if (*d)
+                closedir(*d);
+}
+
+/* The uids of running processes whose executable is named daemon (via /proc: the kernel's
+ * 15-byte comm first, then the name of /proc/<pid>/exe, or argv[0] where exe is hidden).
+ * Returns how many were stored in uids (at most max). */
+static size_t
+daemon_uids(const char *daemon, uid_t *uids, size_t max)
+{
+        _cleanup_(closedirp) DIR *d = opendir("/proc");
+        size_t n = 0, dlen = strlen(daemon);
+        struct dirent *de;
+
+        while (d && n < max && (de = readdir(d))) {
+                char path[64], buf[PATH_MAX];
+                const char *base;
+                struct stat st;
+                ssize_t len;
+
+                if (de->d_name[0] < '1' || de->d_name[0] > '9')
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%.20s/comm", de->d_name);
+                _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+                len = fd < 0 ? -1 : read(fd, buf, 16);
+                if (len <= 0 || buf[len - 1] != '\n' ||
+                    (size_t)(len - 1) != (dlen < 15 ? dlen : 15) ||
+                    memcmp(buf, daemon, (size_t)(len - 1)) != 0)
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%.20s/exe", de->d_name);
+                len = readlink(path, buf, sizeof(buf) - 1);
+                if (len < 0) {
+                        close(TAKE_FD(fd));
+                        snprintf(path, sizeof(path), "/proc/%.20s/cmdline", de->d_name);
+                        fd = open(path, O_RDONLY | O_CLOEXEC);
+                        len = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+                        if (len <= 0)
+                                continue;
+                }
+                buf[len] = '\0';
+                base = strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
+                if (strncmp(base, daemon, dlen) != 0 || (base[dlen] && base[dlen] != ' '))
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%.20s", de->d_name);
+                if (stat(path, &st) == 0)
+                        uids[n++] = st.st_uid;
+        }
+        return n;
+}
+
+/* Trusts: nothing about the endpoint but what src's fd shows (it lives in a shared host area
+ * where others may create files). Verifies on that fd: owner root or the uid of a running
+ * daemon of that name; a directory is writable by nobody else (no group/other write) and
+ * holds the daemon's control entry (a pipe or socket, not followed). Guarantees: an endpoint
+ * that passes is the running daemon's, as far as the host's own permissions can tell. */
+static int
+check_ipc(const struct nvh_component_ipc *ipc, const struct nvh_mount_source *src,
+          struct nvh_err *err)
+{
+        uid_t uids[16];
+        size_t n = daemon_uids(ipc->daemon, uids, ARRAY_SIZE(uids));
+        bool owner_ok = src->st.st_uid == 0;
+        struct stat st;
+
+        if (n == 0)
+                return nvh_err_set(err, -ESRCH, "'%s': its daemon '%s' is not running", ipc->path,
+                                   ipc->daemon);
+        for (size_t i = 0; i < n; i++)
+                owner_ok |= src->st.st_uid == uids[i];
+        if (!owner_ok)
+                return nvh_err_set(err, -EPERM, "'%s' is owned by uid %u, not root nor '%s'",
+                                   ipc->path, (unsigned)src->st.st_uid, ipc->daemon);
+        if (ipc->kind != NVH_COMPONENT_IPC_DIR)
+                return 0;
+        if (src->st.st_mode & (S_IWGRP | S_IWOTH))
+                return nvh_err_set(err, -EPERM, "'%s' is writable by group or others (mode %04o)",
+                                   ipc->path, (unsigned)(src->st.st_mode & 07777));
+        if (ipc->control && (fstatat(src->fd, ipc->control, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                             !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))))
+                return nvh_err_set(err, -ENOENT, "'%s' has no control pipe '%s'", ipc->path,
+                                   ipc->control);
+        return 0;
+}
+
+/* A host IPC endpoint (a socket, the MPS pipe directory): opened without following any
+ * symlink and checked on that fd; refused ones are skipped with a warning, the container
+ * starts without them. */
+static int
+open_ipc(struct source *src, const struct nvh_op *op, const struct nvh_component_ipc *ipc)
+{
+        struct nvh_err e = {0};
+        unsigned sflags = NVH_SOURCE_NO_SYMLINKS | (op->flags & NVH_OPF_DIR ? NVH_SOURCE_DIR : 0);
+
+        if (nvh_mount_open_source(op->host_path, sflags, &src->mnt, &e) < 0 ||
+            check_ipc(ipc, &src->mnt, &e) < 0) {
+                nvh_log_warn("%s, skipping", e.msg);
+                nvh_mount_source_done(&src->mnt);
+                src->skip = true;
+        }
+        return 0;
+}
+
 static int
 open_sources(struct inject *in, struct nvh_err *err)
 {
@@ -73,22 +180,27 @@ open_sources(struct inject *in, struct nvh_err *err)
         if (!in->src)
                 return nvh_err_set(err, -ENOMEM, "out of memory");
         for (size_t i = 0; i < plan->n_ops; i++)
-                in->src[i].fd = -1;
+                in->src[i].mnt = (struct nvh_mount_source)NVH_MOUNT_SOURCE_INIT;
         for (size_t i = 0; i < plan->n_ops; i++) {
                 const struct nvh_op *op = &plan->ops[i];
+                const struct nvh_component_ipc *ipc;
                 int r = 0;
 
                 switch (op->kind) {
                 case NVH_OP_BIND:
-                        r = nvh_mount_open_source(op->host_path, op->flags & NVH_OPF_DIR,
-                                                  &in->src[i].fd, err);
+                        ipc = nvh_components_find_ipc(op->ctr_path);
+                        if (ipc)
+                                r = open_ipc(&in->src[i], op, ipc);
+                        else
+                                r = nvh_mount_open_source(
+                                    op->host_path, op->flags & NVH_OPF_DIR ? NVH_SOURCE_DIR : 0,
+                                    &in->src[i].mnt, err);
                         break;
                 case NVH_OP_MKNOD:
                         /* Only a user namespace refuses mknod: then the host node itself is
                          * bound, and it must be opened here, in the host namespace. */
                         if (in->t->user_ns)
-                                r = nvh_mount_open_source(op->host_path, false, &in->src[i].fd,
-                                                          err);
+                                r = nvh_mount_open_source(op->host_path, 0, &in->src[i].mnt, err);
                         break;
                 case NVH_OP_PROC_FILE:
                         if (op->host_path) {
@@ -158,6 +270,8 @@ do_bind(struct inject *in, size_t i, struct nvh_err *err)
         char name[NAME_MAX + 1];
         int dir_fd, r;
 
+        if (in->src[i].skip)
+                return 0;
         r = parent_of(in, op->ctr_path, &dir_fd, name, err);
         if (r < 0)
                 return r;
@@ -165,7 +279,7 @@ do_bind(struct inject *in, size_t i, struct nvh_err *err)
                                         &target_fd, &created, err);
         if (r < 0)
                 return r;
-        return nvh_mount_bind(in->src[i].fd, target_fd,
+        return nvh_mount_bind(&in->src[i].mnt, target_fd,
                               mount_flags(op->flags) | (created ? NVH_MOUNT_NEW_TARGET : 0),
                               op->ctr_path, err);
 }
@@ -193,8 +307,9 @@ do_mknod(struct inject *in, size_t i, struct nvh_err *err)
         if (r < 0)
                 return r;
         if (in->t->user_ns)
-                return nvh_devnode_bind(dir_fd, name, in->src[i].fd, err);
-        return nvh_devnode_create(dir_fd, name, op->mode, op->major, op->minor, in->src[i].fd, err);
+                return nvh_devnode_bind(dir_fd, name, &in->src[i].mnt, err);
+        return nvh_devnode_create(dir_fd, name, op->mode, op->major, op->minor,
+                                  in->src[i].mnt.fd >= 0 ? &in->src[i].mnt : NULL, err);
 }
 
 /* The tmpfs over /proc/driver/nvidia. A procfs without the nvidia directory (the driver is
