@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kfeatures.h"
 #include "log.h"
 #include "macros.h"
 #include "nvhook.h"
@@ -181,6 +182,7 @@ main(int argc, char **argv)
                 }
         }
         nvh_log_set_level(ov.debug ? NVH_LOG_DEBUG : (enum nvh_log_level)cli.conf.log_level);
+        nvh_kfeatures_force_fallbacks(cli.conf.force_fallbacks);
 
         if (cmd && (streq(cmd, "createContainer") || streq(cmd, "startContainer"))) {
                 /* Those stages run in the container's namespaces, after pivot_root: the host's

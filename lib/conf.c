@@ -108,6 +108,7 @@ static const struct field {
     {"log_level", K_LOG_LEVEL, offsetof(struct nvh_conf, log_level)},
     {"cache_dir", K_PATH, offsetof(struct nvh_conf, cache_dir)},
     {"disable_require", K_BOOL, offsetof(struct nvh_conf, disable_require)},
+    {"force_fallbacks", K_BOOL, offsetof(struct nvh_conf, force_fallbacks)},
     {"cgroup", K_CGROUP, offsetof(struct nvh_conf, cgroup_mode)},
 };
 

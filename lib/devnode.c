@@ -29,12 +29,10 @@ nvh_devnode_bind(int dir_fd, const char *name, const struct nvh_mount_source *ho
 
         fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0000);
         if (fd < 0)
-                return nvh_err_set(err, -errno, "create bind target for device '%s': %s", name,
-                                   strerror(errno));
+                return nvh_err_errno(err, "create bind target for device '%s'", name);
         target_fd = openat(dir_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (target_fd < 0 || fstat(target_fd, &sb) < 0)
-                return nvh_err_set(err, -errno, "open bind target for device '%s': %s", name,
-                                   strerror(errno));
+                return nvh_err_errno(err, "open bind target for device '%s'", name);
         if (!S_ISREG(sb.st_mode))
                 return nvh_err_set(err, -EEXIST, "bind target for device '%s' changed", name);
         return nvh_mount_bind(host_src, target_fd, NVH_MOUNT_NOSUID | NVH_MOUNT_NOEXEC, name, err);
@@ -69,7 +67,7 @@ nvh_devnode_create(int dir_fd, const char *name, mode_t mode, unsigned major, un
                                    major, minor);
         }
         if (errno != ENOENT)
-                return nvh_err_set(err, -errno, "stat '%s': %s", name, strerror(errno));
+                return nvh_err_errno(err, "stat '%s'", name);
 
         /* The exact mode without a chmod by name afterwards (the hook is single-threaded). */
         old_umask = umask(0);
@@ -78,8 +76,7 @@ nvh_devnode_create(int dir_fd, const char *name, mode_t mode, unsigned major, un
         umask(old_umask);
         if (r < 0) {
                 if (e != EPERM || !host_src)
-                        return nvh_err_set(err, -e, "mknod '%s' (%u:%u): %s", name, major, minor,
-                                           strerror(e));
+                        return nvh_err_sys(err, -e, "mknod '%s' (%u:%u)", name, major, minor);
                 return nvh_devnode_bind(dir_fd, name, host_src, err);
         }
         return 0;

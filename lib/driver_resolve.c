@@ -11,19 +11,11 @@
 #include <unistd.h>
 
 #include "driver.h"
+#include "kfeatures.h"
 #include "macros.h"
 #include "syscalls.h"
 
 #define MAX_LINKS 40
-
-static bool force_fallback;
-static bool openat2_missing;
-
-void
-nvh_driver_resolve_set_fallback(bool force)
-{
-        force_fallback = force;
-}
 
 /* Trusts nothing below root_fd: every component is lstat'ed and every link read here, so
  * the result names a path made of real directories and a final non-link, all inside the
@@ -75,8 +67,7 @@ resolve_from(int root_fd, const char *resolved, const char *rel, char **ret_rel,
                 done[done_len] = '\0';
                 if (fstatat(root_fd, done, &st, AT_SYMLINK_NOFOLLOW) < 0) {
                         int e = errno;
-                        return nvh_err_set(err, -e, "resolve '%s': '%s': %s", rel, done,
-                                           strerror(e));
+                        return nvh_err_sys(err, -e, "resolve '%s': '%s'", rel, done);
                 }
                 if (S_ISLNK(st.st_mode)) {
                         char target[PATH_MAX];
@@ -88,8 +79,8 @@ resolve_from(int root_fd, const char *resolved, const char *rel, char **ret_rel,
                         n = readlinkat(root_fd, done, target, sizeof(target) - 1);
                         if (n < 0) {
                                 int e = errno;
-                                return nvh_err_set(err, -e, "resolve '%s': readlink '%s': %s", rel,
-                                                   done, strerror(e));
+                                return nvh_err_sys(err, -e, "resolve '%s': readlink '%s'", rel,
+                                                   done);
                         }
                         if (n == 0)
                                 return nvh_err_set(err, -ENOENT, "resolve '%s': empty link '%s'",
@@ -264,14 +255,14 @@ nvh_driver_resolve_open(int root_fd, const char *rel)
         };
         int fd;
 
-        if (!force_fallback && !openat2_missing) {
+        if (nvh_kfeatures_have(NVH_KFEATURE_OPENAT2)) {
                 fd = nvh_sys_openat2(root_fd, rel, &how, sizeof(how));
                 if (fd >= 0)
                         return fd;
                 int e = errno;
-                if (e == ENOSYS)
-                        openat2_missing = true;
-                else if (e != E2BIG && e != EPERM)
+                if (e == ENOSYS || e == E2BIG)
+                        nvh_kfeatures_set_missing(NVH_KFEATURE_OPENAT2);
+                else if (e != EPERM)
                         return -e;
         }
         fd = openat(root_fd, rel, flags);

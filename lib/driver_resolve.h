@@ -37,6 +37,3 @@ bool nvh_driver_resolve_is_link(int root_fd, const char *rel);
 
 /* Open rel for reading: an fd, or -errno (-ELOOP for a symlink in the path). */
 int nvh_driver_resolve_open(int root_fd, const char *rel);
-
-/* Tests: make nvh_driver_resolve_open use the openat(O_NOFOLLOW) fallback. */
-void nvh_driver_resolve_set_fallback(bool force);

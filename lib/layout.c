@@ -182,7 +182,7 @@ nvh_layout_probe(const char *host_rootfs, int pid, struct nvh_layout *ret, struc
                 int e = errno;
                 if (pid > 0 && e == ENOENT && kill(pid, 0) < 0)
                         return nvh_err_set(err, -ESRCH, "container process %d is not running", pid);
-                return nvh_err_set(err, -e, "open rootfs '%s': %s", host_rootfs, strerror(e));
+                return nvh_err_sys(err, -e, "open rootfs '%s'", host_rootfs);
         }
         return nvh_layout_probe_fd(root_fd, ret, err);
 }

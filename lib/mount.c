@@ -12,6 +12,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "kfeatures.h"
 #include "fileio.h"
 #include "macros.h"
 #include "syscalls.h"
@@ -23,19 +24,10 @@
 #define NVH_TMPFS_MAX_FILES 4096
 #define NVH_TMPFS_MAX_BYTES (4u << 20)
 
-static bool force_fallback;
-static bool new_api_missing;
-
-void
-nvh_mount_set_fallback(bool force)
-{
-        force_fallback = force;
-}
-
 static bool
 use_fallback(void)
 {
-        return force_fallback || new_api_missing;
+        return !nvh_kfeatures_have(NVH_KFEATURE_MOUNT_API);
 }
 
 /* Errors after which the new mount API is treated as absent. */
@@ -98,7 +90,7 @@ verify_flags(int mnt_fd, unsigned flags, const char *what, struct nvh_err *err)
         unsigned long want = 0;
 
         if (fstatvfs(mnt_fd, &sv) < 0)
-                return nvh_err_set(err, -errno, "statvfs mount of '%s': %s", what, strerror(errno));
+                return nvh_err_errno(err, "statvfs mount of '%s'", what);
         want |= (flags & NVH_MOUNT_RDONLY) ? ST_RDONLY : 0;
         want |= (flags & NVH_MOUNT_NOSUID) ? ST_NOSUID : 0;
         want |= (flags & NVH_MOUNT_NODEV) ? ST_NODEV : 0;
@@ -206,7 +198,7 @@ nvh_mount_open_source(const char *host_path, unsigned sflags, struct nvh_mount_s
                 if (tree_fd < 0 && !api_unavailable(errno))
                         return nvh_err_errno(err, "open mount source '%s'", host_path);
                 if (tree_fd < 0 && errno == ENOSYS)
-                        new_api_missing = true;
+                        nvh_kfeatures_set_missing(NVH_KFEATURE_MOUNT_API);
         }
         *ret = (struct nvh_mount_source){.fd = -1, .st = st};
         if (tree_fd >= 0) {
@@ -229,7 +221,7 @@ check_target(int target_fd, bool src_is_dir, const char *what, struct stat *ret_
              struct nvh_err *err)
 {
         if (fstat(target_fd, ret_st) < 0)
-                return nvh_err_set(err, -errno, "stat target of '%s': %s", what, strerror(errno));
+                return nvh_err_errno(err, "stat target of '%s'", what);
         if (S_ISLNK(ret_st->st_mode))
                 return nvh_err_set(err, -ELOOP, "target of '%s' is a symlink", what);
         if (src_is_dir && !S_ISDIR(ret_st->st_mode))
@@ -251,19 +243,20 @@ attach_detached(int mnt_fd, int target_fd, bool recursive, unsigned flags, const
             .attr_set = to_attr_flags(flags),
             .propagation = MS_PRIVATE,
         };
-        bool remount_after = false;
+        bool remount_after = !nvh_kfeatures_have(NVH_KFEATURE_MOUNT_SETATTR);
         char p[64];
 
-        if (nvh_sys_mount_setattr(mnt_fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr,
+        if (!remount_after &&
+            nvh_sys_mount_setattr(mnt_fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr,
                                   sizeof(attr)) < 0) {
                 if (errno != ENOSYS)
-                        return nvh_err_set(err, -errno, "set attributes on '%s': %s", what,
-                                           strerror(errno));
+                        return nvh_err_errno(err, "set attributes on '%s'", what);
+                nvh_kfeatures_set_missing(NVH_KFEATURE_MOUNT_SETATTR);
                 remount_after = true; /* Linux 5.2 - 5.11 */
         }
         if (nvh_sys_move_mount(mnt_fd, "", target_fd, "",
                                MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-                return nvh_err_set(err, -errno, "mount '%s': %s", what, strerror(errno));
+                return nvh_err_errno(err, "mount '%s'", what);
         if (remount_after) {
                 /* mnt_fd now names the attached mount's root. */
                 snprintf(p, sizeof(p), "/proc/self/fd/%d", mnt_fd);
@@ -273,7 +266,7 @@ attach_detached(int mnt_fd, int target_fd, bool recursive, unsigned flags, const
                     mount(NULL, p, NULL, MS_PRIVATE | (recursive ? MS_REC : 0), NULL) < 0) {
                         int e = errno;
                         (void)umount2(p, MNT_DETACH);
-                        return nvh_err_set(err, -e, "remount '%s': %s", what, strerror(e));
+                        return nvh_err_sys(err, -e, "remount '%s'", what);
                 }
         }
         /* mount_setattr applied the flags atomically before the attach; only the remount
@@ -298,7 +291,7 @@ locate_target(int target_fd, const struct stat *target_st, int *ret_parent_fd,
         snprintf(link, sizeof(link), "/proc/self/fd/%d", target_fd);
         n = readlink(link, path, sizeof(path) - 1);
         if (n < 0)
-                return nvh_err_set(err, -errno, "locate target of '%s': %s", what, strerror(errno));
+                return nvh_err_errno(err, "locate target of '%s'", what);
         path[n] = '\0';
         slash = strrchr(path, '/');
         if (path[0] != '/' || !slash || !slash[1] || strlen(slash + 1) > NAME_MAX)
@@ -311,8 +304,7 @@ locate_target(int target_fd, const struct stat *target_st, int *ret_parent_fd,
                 *slash = '\0';
         parent_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (parent_fd < 0)
-                return nvh_err_set(err, -errno, "locate target of '%s': '%s': %s", what, path,
-                                   strerror(errno));
+                return nvh_err_errno(err, "locate target of '%s': '%s'", what, path);
         if (fstatat(parent_fd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
             sb.st_dev != target_st->st_dev || sb.st_ino != target_st->st_ino)
                 return nvh_err_set(err, -EXDEV, "locate target of '%s': '%s/%s' moved", what, path,
@@ -331,8 +323,7 @@ open_new_mount(int parent_fd, const char *name, const struct stat *target_st, in
 
         fd = openat(parent_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0 || fstat(fd, &sb) < 0)
-                return nvh_err_set(err, -errno, "open new mount of '%s': %s", what,
-                                   strerror(errno));
+                return nvh_err_errno(err, "open new mount of '%s'", what);
         if (sb.st_dev == target_st->st_dev && sb.st_ino == target_st->st_ino)
                 return nvh_err_set(err, -EXDEV, "new mount of '%s' is not where expected", what);
         *ret_fd = TAKE_FD(fd);
@@ -347,9 +338,9 @@ remount_private(int mnt_fd, unsigned long ms_flags, bool recursive, const char *
 
         snprintf(p, sizeof(p), "/proc/self/fd/%d", mnt_fd);
         if (mount(NULL, p, NULL, MS_REMOUNT | ms_flags, NULL) < 0)
-                return nvh_err_set(err, -errno, "remount '%s': %s", what, strerror(errno));
+                return nvh_err_errno(err, "remount '%s'", what);
         if (mount(NULL, p, NULL, MS_PRIVATE | (recursive ? MS_REC : 0), NULL) < 0)
-                return nvh_err_set(err, -errno, "make '%s' private: %s", what, strerror(errno));
+                return nvh_err_errno(err, "make '%s' private", what);
         return 0;
 }
 
@@ -507,8 +498,7 @@ fill(int mnt_fd, const struct nvh_mount_file *files, size_t n, const char *what,
                 if (S_ISDIR(f->mode)) {
                         if (mkdirat(mnt_fd, f->rel_path, perm) < 0 ||
                             fchmodat(mnt_fd, f->rel_path, perm, 0) < 0)
-                                return nvh_err_set(err, -errno, "create '%s' in '%s': %s",
-                                                   f->rel_path, what, strerror(errno));
+                                return nvh_err_errno(err, "create '%s' in '%s'", f->rel_path, what);
                 } else {
                         _cleanup_close_ int fd =
                             openat(mnt_fd, f->rel_path,
@@ -516,15 +506,13 @@ fill(int mnt_fd, const struct nvh_mount_file *files, size_t n, const char *what,
                         int r;
 
                         if (fd < 0)
-                                return nvh_err_set(err, -errno, "create '%s' in '%s': %s",
-                                                   f->rel_path, what, strerror(errno));
+                                return nvh_err_errno(err, "create '%s' in '%s'", f->rel_path, what);
                         r = f->content ? nvh_fileio_write_all(fd, f->content, strlen(f->content))
                                        : 0;
                         if (r >= 0 && fchmod(fd, perm) < 0)
                                 r = -errno;
                         if (r < 0)
-                                return nvh_err_set(err, r, "write '%s' in '%s': %s", f->rel_path,
-                                                   what, strerror(-r));
+                                return nvh_err_sys(err, r, "write '%s' in '%s'", f->rel_path, what);
                 }
         }
         return 0;
@@ -541,21 +529,19 @@ tmpfs_new_api(int target_fd, const struct nvh_mount_file *files, size_t n, const
         if (fs_fd < 0) {
                 if (api_unavailable(errno)) {
                         if (errno == ENOSYS)
-                                new_api_missing = true;
+                                nvh_kfeatures_set_missing(NVH_KFEATURE_MOUNT_API);
                         return 1;
                 }
-                return nvh_err_set(err, -errno, "fsopen tmpfs for '%s': %s", what, strerror(errno));
+                return nvh_err_errno(err, "fsopen tmpfs for '%s'", what);
         }
         if (nvh_sys_fsconfig(fs_fd, NVH_FSCONFIG_SET_STRING, "mode", "0555", 0) < 0 ||
             nvh_sys_fsconfig(fs_fd, NVH_FSCONFIG_SET_STRING, "size", size_opt, 0) < 0 ||
             nvh_sys_fsconfig(fs_fd, NVH_FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-                return nvh_err_set(err, -errno, "configure tmpfs for '%s': %s", what,
-                                   strerror(errno));
+                return nvh_err_errno(err, "configure tmpfs for '%s'", what);
         mnt_fd = nvh_sys_fsmount(fs_fd, FSMOUNT_CLOEXEC,
                                  MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
         if (mnt_fd < 0)
-                return nvh_err_set(err, -errno, "fsmount tmpfs for '%s': %s", what,
-                                   strerror(errno));
+                return nvh_err_errno(err, "fsmount tmpfs for '%s'", what);
         r = fill(mnt_fd, files, n, what, err);
         if (r < 0)
                 return r;
@@ -579,7 +565,7 @@ tmpfs_fallback(int target_fd, const struct stat *target_st, const struct nvh_mou
         snprintf(dst, sizeof(dst), "/proc/self/fd/%d", target_fd);
         snprintf(opts, sizeof(opts), "mode=0555,size=%s", size_opt);
         if (mount("tmpfs", dst, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
-                return nvh_err_set(err, -errno, "mount tmpfs on '%s': %s", what, strerror(errno));
+                return nvh_err_errno(err, "mount tmpfs on '%s'", what);
         r = open_new_mount(parent_fd, name, target_st, &mnt_fd, what, err);
         if (r < 0)
                 return r;

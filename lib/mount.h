@@ -98,6 +98,3 @@ struct nvh_mount_file {
  * just attached (fallback); then it is made read-only, nosuid, nodev, noexec, private. */
 int nvh_mount_tmpfs_files(int target_fd, const struct nvh_mount_file *files, size_t n,
                           const char *what, struct nvh_err *err);
-
-/* Force the mount(2) fallback (tests). Set it before opening sources. */
-void nvh_mount_set_fallback(bool force);

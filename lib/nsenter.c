@@ -10,16 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kfeatures.h"
 #include "macros.h"
 #include "syscalls.h"
-
-static bool force_fallback;
-
-void
-nvh_nsenter_set_fallback(bool force)
-{
-        force_fallback = force;
-}
 
 static int
 not_running(pid_t pid, struct nvh_err *err)
@@ -38,12 +31,15 @@ same_inode(const struct stat *a, const struct stat *b)
 static int
 pin_pid(pid_t pid, int *ret_pid_fd, struct nvh_err *err)
 {
-        int fd = force_fallback ? (errno = ENOSYS, -1) : nvh_sys_pidfd_open(pid, 0);
+        int fd = nvh_kfeatures_have(NVH_KFEATURE_PIDFD) ? nvh_sys_pidfd_open(pid, 0)
+                                                        : (errno = ENOSYS, -1);
 
         if (fd < 0 && errno == ESRCH)
                 return not_running(pid, err);
         if (fd < 0 && errno != ENOSYS && errno != EPERM && errno != EINVAL)
                 return nvh_err_errno(err, "pidfd_open %d", (int)pid);
+        if (fd < 0 && errno == ENOSYS)
+                nvh_kfeatures_set_missing(NVH_KFEATURE_PIDFD);
         *ret_pid_fd = fd;
         return 0;
 }

@@ -29,6 +29,3 @@ int nvh_nsenter_check(pid_t pid, struct nvh_err *err);
 
 /* Go back to the mount namespace host_mnt_fd (from nvh_nsenter_mnt). Does not close it. */
 int nvh_nsenter_restore(int host_mnt_fd, struct nvh_err *err);
-
-/* Skip pidfds: nothing pins the pid (tests). */
-void nvh_nsenter_set_fallback(bool force);

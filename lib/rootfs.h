@@ -9,7 +9,7 @@
  *
  * Mechanism: openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) where the kernel has it
  * (Linux >= 5.6); otherwise (ENOSYS, or EPERM/E2BIG from a filter, or forced by
- * nvh_rootfs_set_fallback) a component-by-component walker: openat(O_PATH|O_NOFOLLOW) per
+ * nvh_kfeatures_force_fallbacks) a component-by-component walker: openat(O_PATH|O_NOFOLLOW) per
  * name, readlinkat on symlinks, ".." popped from the stack of directories already walked
  * (so it is clamped at the root and never looked up), symlinks on procfs below the procfs
  * root refused as magic links. Both give the same results (tests/unit/test_rootfs.c runs
@@ -72,9 +72,6 @@ int nvh_rootfs_symlink(int root_fd, const char *ctr_path, const char *target, st
  * towards readers is the point, the container's rootfs does not outlive a crash usefully. */
 int nvh_rootfs_write_atomic(int root_fd, const char *ctr_path, const void *buf, size_t len,
                             mode_t mode, struct nvh_err *err);
-
-/* Force the walker instead of openat2 (tests). */
-void nvh_rootfs_set_fallback(bool force);
 
 /* Read the image's file ctr_path (at most max_size bytes) into a NUL-terminated buffer.
  * Trusts nothing in the image: the path is resolved in-root, the last component is not

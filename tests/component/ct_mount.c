@@ -29,6 +29,7 @@
 
 #include "devnode.h"
 #include "err.h"
+#include "kfeatures.h"
 #include "macros.h"
 #include "mount.h"
 #include "nsenter.h"
@@ -261,9 +262,9 @@ devnode_without_mknod(int dev_fd, const struct nvh_mount_source *host_src, const
 }
 
 static void
-run(bool fallback)
+run(bool fallback, bool no_setattr)
 {
-        const char *mode = fallback ? "fallback" : "new-api";
+        const char *mode = fallback ? "fallback" : no_setattr ? "new-api-no-setattr" : "new-api";
         struct nvh_err err = {0};
         char rootfs[512], p[PATH_MAX], buf[4096], line[4096], mp[PATH_MAX / 2], cmd[PATH_MAX + 64];
         int hold_fd = -1, host_mnt_fd = -1, root_fd = -1, fd = -1, dev_fd = -1;
@@ -278,9 +279,9 @@ run(bool fallback)
         pid_t pid;
 
         fprintf(stderr, "== %s\n", mode);
-        nvh_mount_set_fallback(fallback);
-        nvh_rootfs_set_fallback(fallback);
-        nvh_nsenter_set_fallback(fallback);
+        nvh_kfeatures_force_fallbacks(fallback);
+        if (no_setattr) /* Linux 5.2 - 5.11: flags by a remount after the attach */
+                nvh_kfeatures_set_missing(NVH_KFEATURE_MOUNT_SETATTR);
         snprintf(rootfs, sizeof(rootfs), "%s/rootfs", tmp);
         pid = start_container(rootfs, &hold_fd);
 
@@ -450,11 +451,11 @@ dead_pid(bool fallback)
         if (pid == 0)
                 _exit(0);
         waitpid(pid, &status, 0);
-        nvh_nsenter_set_fallback(fallback);
+        nvh_kfeatures_force_fallbacks(fallback);
         CHECK(nvh_nsenter_mnt(pid, NULL, &host_fd, &err) == -ESRCH, "dead pid: %s", err.msg);
         CHECK(strstr(err.msg, "is not running") != NULL, "dead pid message '%s'", err.msg);
         CHECK(host_fd == -1, "dead pid: fd returned");
-        nvh_nsenter_set_fallback(false);
+        nvh_kfeatures_force_fallbacks(false);
 }
 
 static void
@@ -499,8 +500,9 @@ main(void)
 
         dead_pid(false);
         dead_pid(true);
-        run(false);
-        run(true);
+        run(false, false);
+        run(false, true);
+        run(true, false);
         if (failures) {
                 fprintf(stderr, "ct_mount: %d check(s) failed\n", failures);
                 return 1;
