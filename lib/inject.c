@@ -45,6 +45,12 @@ struct inject {
          * directory), so it is resolved once, not once per file. */
         char parent_path[PATH_MAX];
         int parent_fd;
+        /* Mounts of the spec's host binds, as seen in the container (find_volumes). */
+        struct volume {
+                uint64_t id;
+                const char *ctr_path;
+        } * vols;
+        size_t n_vols;
 };
 
 static void
@@ -63,6 +69,7 @@ inject_release(struct inject *in)
                 close(in->parent_fd);
         if (in->host_mnt_fd >= 0)
                 close(in->host_mnt_fd);
+        free(in->vols);
         nvh_cgroup_free(in->cg);
 }
 
@@ -221,6 +228,80 @@ open_sources(struct inject *in, struct nvh_err *err)
         return 0;
 }
 
+/* Where fd's object is mounted: its mount id (statx STATX_MNT_ID, Linux 5.8) or, where the
+ * kernel has no mount ids, its device number (weaker: a bind of a directory of the rootfs's
+ * own filesystem then looks like the rootfs). Either way for every fd of one run. */
+static int
+mount_id_of(int fd, uint64_t *ret)
+{
+        struct statx sx;
+
+        if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &sx) < 0)
+                return -errno;
+        if (sx.stx_mask & STATX_MNT_ID)
+                *ret = sx.stx_mnt_id;
+        else
+                *ret = (1ull << 63) | ((uint64_t)sx.stx_dev_major << 32) | sx.stx_dev_minor;
+        return 0;
+}
+
+static bool
+is_host_bind(const struct nvh_oci_mount *m)
+{
+        if (m->type && streq(m->type, "bind"))
+                return true;
+        for (char **o = m->options; o && *o; o++)
+                if (streq(*o, "bind") || streq(*o, "rbind"))
+                        return true;
+        return false;
+}
+
+/* Trusts: the spec's mount list (from the runtime's bundle) and the mounts the runtime made
+ * from it. Verifies: nothing; it records, for each bind of a host path, the mount that is at
+ * its destination in the container (resolved in-root, as the runtime resolved it). A
+ * destination that does not resolve holds no mount to protect. */
+static int
+find_volumes(struct inject *in, struct nvh_err *err)
+{
+        in->vols = calloc(in->t->n_mounts ? in->t->n_mounts : 1, sizeof(*in->vols));
+        if (!in->vols)
+                return nvh_err_set(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < in->t->n_mounts; i++) {
+                const struct nvh_oci_mount *m = &in->t->mounts[i];
+                _cleanup_close_ int fd = -1;
+                struct nvh_err ignored = {0};
+                uint64_t id;
+
+                if (!is_host_bind(m) ||
+                    nvh_rootfs_resolve(in->root_fd, m->destination, O_PATH, &fd, &ignored) < 0 ||
+                    mount_id_of(fd, &id) < 0)
+                        continue;
+                in->vols[in->n_vols++] = (struct volume){id, m->destination};
+        }
+        return 0;
+}
+
+/* The image chooses the library directory (its cache says where libc is): refuse to create,
+ * link or mount in a directory that is a host volume, where our files would land on the
+ * host (and, through a shared volume, our mounts would propagate there). */
+static int
+check_not_volume(const struct inject *in, int dir_fd, const char *ctr_path, struct nvh_err *err)
+{
+        uint64_t id;
+
+        if (in->n_vols == 0)
+                return 0;
+        if (mount_id_of(dir_fd, &id) < 0)
+                return nvh_err_errno(err, "statx directory of '%s'", ctr_path);
+        for (size_t i = 0; i < in->n_vols; i++)
+                if (in->vols[i].id == id)
+                        return nvh_err_set(err, -EXDEV,
+                                           "'%s' is in the host volume mounted on '%s', refusing "
+                                           "to write there",
+                                           ctr_path, in->vols[i].ctr_path);
+        return 0;
+}
+
 /* The in-root parent of ctr_path (created when missing) as a borrowed fd, and the last name. */
 static int
 parent_of(struct inject *in, const char *ctr_path, int *ret_dir_fd, char name[static NAME_MAX + 1],
@@ -273,6 +354,8 @@ do_bind(struct inject *in, size_t i, struct nvh_err *err)
         if (in->src[i].skip)
                 return 0;
         r = parent_of(in, op->ctr_path, &dir_fd, name, err);
+        if (r >= 0)
+                r = check_not_volume(in, dir_fd, op->ctr_path, err);
         if (r < 0)
                 return r;
         r = nvh_rootfs_create_target_at(dir_fd, name, op->ctr_path, is_dir, is_dir ? 0755 : 0644,
@@ -291,6 +374,8 @@ do_symlink(struct inject *in, const struct nvh_op *op, struct nvh_err *err)
         int dir_fd, r;
 
         r = parent_of(in, op->ctr_path, &dir_fd, name, err);
+        if (r >= 0)
+                r = check_not_volume(in, dir_fd, op->ctr_path, err);
         if (r < 0)
                 return r;
         return nvh_rootfs_symlink_at(dir_fd, name, op->ctr_path, op->target, err);
@@ -442,6 +527,25 @@ out:
         return r;
 }
 
+/* The image's /etc must not be a host volume either: the cache is written there. */
+static int
+check_ldcache_dir(struct inject *in, struct nvh_err *err)
+{
+        _cleanup_close_ int dir_fd = -1;
+        char name[NAME_MAX + 1];
+        bool any = false;
+        int r;
+
+        for (size_t i = 0; i < in->plan->n_ops; i++)
+                any |= in->plan->ops[i].kind == NVH_OP_LDCACHE;
+        if (!any || in->n_vols == 0)
+                return 0;
+        r = nvh_rootfs_open_parent(in->root_fd, "/etc/ld.so.cache", &dir_fd, name, err);
+        if (r < 0)
+                return r;
+        return check_not_volume(in, dir_fd, "/etc/ld.so.cache", err);
+}
+
 /* In a user namespace, files are created as the container's root: the host's root is not
  * mapped there, and filesystems mounted in that namespace refuse its files (EOVERFLOW).
  * setfsuid changes only the filesystem identity: CAP_SYS_ADMIN for the mounts stays. Returns
@@ -468,6 +572,8 @@ apply_in_container(struct inject *in, struct nvh_inject_stats *stats, struct nvh
         int r;
 
         r = nvh_rootfs_open(in->t->host_rootfs, &in->root_fd, err);
+        if (r >= 0)
+                r = find_volumes(in, err);
         if (r < 0)
                 return r;
         if (!act_as_container_root(in, true))
@@ -512,6 +618,9 @@ apply_in_container(struct inject *in, struct nvh_inject_stats *stats, struct nvh
         }
         stats->ns_nodes = nvh_log_now_ns() - t;
         t = nvh_log_now_ns();
+        r = check_ldcache_dir(in, err);
+        if (r < 0)
+                return r;
         r = nvh_inject_ldcache(plan, in->root_fd, err);
         stats->ns_ldcache = nvh_log_now_ns() - t;
         return r;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "oci.h"
 #include "plan.h"
 
 struct nvh_inject_target {
@@ -15,6 +16,10 @@ struct nvh_inject_target {
         int cgroup_mode;         /* enum nvh_cgroup_mode */
         bool user_ns;            /* the container has a user namespace: bind nodes */
         int root_uid, root_gid;  /* host ids of the container's root there, -1 when none */
+        /* The spec's mounts: nothing is created, linked or mounted inside one that binds a
+         * host path (a host volume). */
+        const struct nvh_oci_mount *mounts;
+        size_t n_mounts;
 };
 
 struct nvh_inject_stats {
