@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "macros.h"
 
 #define NVH_DRIVER_RESOLVE_MEMO 16 /* library directories remembered */
 
@@ -19,6 +20,7 @@ struct nvh_driver_memo {
 };
 
 void nvh_driver_resolve_memo_clear(struct nvh_driver_memo *memo);
+#define _cleanup_driver_memo_ _cleanup_(nvh_driver_resolve_memo_clear)
 
 /* nvh_driver_resolve, resolving the directory part of rel once per memo. */
 int nvh_driver_resolve_cached(int root_fd, const char *rel, struct nvh_driver_memo *memo,

@@ -465,6 +465,12 @@ do_proc(struct inject *in, struct nvh_err *err)
         return r;
 }
 
+static void
+ldcache_freep(struct nvh_ldcache **cache)
+{
+        nvh_ldcache_free(*cache);
+}
+
 static int32_t
 cache_flags(int elf_class)
 {
@@ -485,7 +491,7 @@ nvh_inject_ldcache(const struct nvh_plan *plan, int root_fd, struct nvh_err *err
 {
         static const char ctr_cache[] = "/etc/ld.so.cache";
         _cleanup_free_ char *buf = NULL, *out = NULL;
-        struct nvh_ldcache *cache = NULL;
+        _cleanup_(ldcache_freep) struct nvh_ldcache *cache = NULL;
         size_t len = 0, out_len = 0;
         bool any = false;
         int r;
@@ -516,15 +522,12 @@ nvh_inject_ldcache(const struct nvh_plan *plan, int root_fd, struct nvh_err *err
                 r = nvh_ldcache_upsert(cache, op->target, op->ctr_path, cache_flags(op->elf_class),
                                        err);
                 if (r < 0)
-                        goto out;
+                        return r;
         }
         r = nvh_ldcache_serialize(cache, &out, &out_len, err);
         if (r < 0)
-                goto out;
-        r = nvh_rootfs_write_atomic(root_fd, ctr_cache, out, out_len, 0644, err);
-out:
-        nvh_ldcache_free(cache);
-        return r;
+                return r;
+        return nvh_rootfs_write_atomic(root_fd, ctr_cache, out, out_len, 0644, err);
 }
 
 /* The image's /etc must not be a host volume either: the cache is written there. */
