@@ -42,9 +42,11 @@ enum walk_flags {
         WALK_MKDIR = 1 << 0, /* create missing components as directories */
 };
 
-/* Directories walked so far, root first. stack[0] is the caller's root fd (not ours). */
+/* Directories walked so far, root first. stack[0] is the caller's root fd (not ours). ends[i]
+ * is the length of the resolved path (struct walk's path) at directory i. */
 struct dirstack {
         int *fds;
+        size_t *ends;
         size_t n, cap;
 };
 
@@ -63,21 +65,30 @@ dirstack_done(struct dirstack *s)
         while (s->n > 1)
                 dirstack_pop(s);
         free(s->fds);
+        free(s->ends);
         s->fds = NULL;
+        s->ends = NULL;
 }
 
 static int
-dirstack_push(struct dirstack *s, int fd)
+dirstack_push(struct dirstack *s, int fd, size_t end)
 {
         if (s->n == s->cap) {
                 size_t cap = s->cap ? s->cap * 2 : 16;
                 int *fds = realloc(s->fds, cap * sizeof(*fds));
+                size_t *ends;
+
                 if (!fds)
                         return -ENOMEM;
                 s->fds = fds;
+                ends = realloc(s->ends, cap * sizeof(*ends));
+                if (!ends)
+                        return -ENOMEM;
+                s->ends = ends;
                 s->cap = cap;
         }
-        s->fds[s->n++] = fd;
+        s->fds[s->n] = fd;
+        s->ends[s->n++] = end;
         return 0;
 }
 
@@ -129,6 +140,7 @@ struct walk {
         struct dirstack st;
         unsigned hops;    /* symlinks followed */
         unsigned creates; /* directories created */
+        char *path;       /* when asked for: the directories walked, relative to the root */
 };
 
 static void
@@ -136,7 +148,9 @@ walk_done(struct walk *w)
 {
         dirstack_done(&w->st);
         free(w->rest);
+        free(w->path);
         w->rest = NULL;
+        w->path = NULL;
 }
 
 /* The component at w->p: its name, where it ends, whether it is the last one. */
@@ -175,7 +189,28 @@ open_held_dir(struct walk *w, int *ret_fd, struct nvh_err *err)
 
         if (fd < 0)
                 return nvh_err_errno(err, "open '%s' in container root", w->ctr_path);
+        if (w->path)
+                w->path[w->st.ends[w->st.n - 1]] = '\0';
         *ret_fd = fd;
+        return 0;
+}
+
+/* With a path asked for: name appended to the resolved path of the current directory, or
+ * -ENAMETOOLONG; *ret_end is the new length. */
+static int
+path_append(struct walk *w, const char *name, size_t *ret_end, struct nvh_err *err)
+{
+        size_t end = w->st.ends[w->st.n - 1], len = strlen(name);
+
+        *ret_end = 0;
+        if (!w->path)
+                return 0;
+        if (end + 1 + len + 1 > PATH_MAX)
+                return nvh_err_set(err, -ENAMETOOLONG, "resolve '%s': path too long", w->ctr_path);
+        if (end)
+                w->path[end++] = '/';
+        memcpy(w->path + end, name, len + 1);
+        *ret_end = end + len;
         return 0;
 }
 
@@ -246,6 +281,11 @@ open_last(struct walk *w, int *fd, const struct stat *sb, const struct component
                                    "resolve '%s' in container root: '%s' is not a directory",
                                    w->ctr_path, c->name);
         if (w->open_flags & O_PATH) {
+                size_t end;
+                int r = path_append(w, c->name, &end, err);
+
+                if (r < 0)
+                        return r;
                 *ret_fd = TAKE_FD(*fd);
                 return 0;
         }
@@ -306,7 +346,12 @@ walk_step(struct walk *w, int *ret_fd, struct nvh_err *err)
                                    "resolve '%s' in container root: '%s' is not a directory",
                                    w->ctr_path, c.name);
         if (!c.last) {
-                r = dirstack_push(&w->st, fd);
+                size_t end;
+
+                r = path_append(w, c.name, &end, err);
+                if (r < 0)
+                        return r;
+                r = dirstack_push(&w->st, fd, end);
                 if (r < 0)
                         return nvh_err_set(err, r, "resolve '%s': out of memory", w->ctr_path);
                 TAKE_FD(fd);
@@ -325,7 +370,7 @@ walk_step(struct walk *w, int *ret_fd, struct nvh_err *err)
  */
 static int
 walk(int root_fd, const char *ctr_path, int open_flags, unsigned wflags, mode_t mode, int *ret_fd,
-     struct nvh_err *err)
+     char **ret_path, struct nvh_err *err)
 {
         _cleanup_(walk_done) struct walk w = {
             .root_fd = root_fd,
@@ -337,14 +382,18 @@ walk(int root_fd, const char *ctr_path, int open_flags, unsigned wflags, mode_t 
         int r;
 
         w.rest = strdup(ctr_path);
-        if (!w.rest)
+        if (ret_path)
+                w.path = calloc(1, PATH_MAX);
+        if (!w.rest || (ret_path && !w.path))
                 return nvh_err_set(err, -ENOMEM, "resolve '%s': out of memory", ctr_path);
-        r = dirstack_push(&w.st, root_fd);
+        r = dirstack_push(&w.st, root_fd, 0);
         if (r < 0)
                 return nvh_err_set(err, r, "resolve '%s': out of memory", ctr_path);
         w.p = w.rest;
         while ((r = walk_step(&w, ret_fd, err)) > 0)
                 ;
+        if (r == 0 && ret_path)
+                *ret_path = TAKE_PTR(w.path);
         return r;
 }
 
@@ -402,7 +451,17 @@ nvh_rootfs_resolve(int root_fd, const char *ctr_path, int open_flags, int *ret_f
         r = resolve_openat2(root_fd, ctr_path, open_flags, ret_fd, err);
         if (r <= 0)
                 return r;
-        return walk(root_fd, ctr_path, open_flags, 0, 0, ret_fd, err);
+        return walk(root_fd, ctr_path, open_flags, 0, 0, ret_fd, NULL, err);
+}
+
+int
+nvh_rootfs_resolve_path(int root_fd, const char *rel_path, char **ret_rel, struct nvh_err *err)
+{
+        _cleanup_close_ int fd = -1;
+
+        if (!rel_path)
+                return nvh_err_set(err, -EINVAL, "resolve: no path");
+        return walk(root_fd, rel_path, O_PATH, 0, 0, &fd, ret_rel, err);
 }
 
 int
@@ -446,7 +505,8 @@ nvh_rootfs_mkdir_p(int root_fd, const char *ctr_dir, mode_t mode, int *ret_dir_f
                         *err = tmp;
                 return r;
         }
-        return walk(root_fd, ctr_dir, O_PATH | O_DIRECTORY, WALK_MKDIR, mode, ret_dir_fd, err);
+        return walk(root_fd, ctr_dir, O_PATH | O_DIRECTORY, WALK_MKDIR, mode, ret_dir_fd, NULL,
+                    err);
 }
 
 /* Split ctr_path into its parent (a new string) and last name (a pointer into name_buf). The

@@ -73,6 +73,14 @@ int nvh_rootfs_symlink(int root_fd, const char *ctr_path, const char *target, st
 int nvh_rootfs_write_atomic(int root_fd, const char *ctr_path, const void *buf, size_t len,
                             mode_t mode, struct nvh_err *err);
 
+/* The walker's answer as a path: rel_path resolved below root_fd like nvh_rootfs_resolve
+ * (O_PATH, symlinks followed in-root, ".." clamped, at most NVH_ROOTFS_MAX_HOPS links), and the
+ * names of the real directories and final object it reached, relative to the root, without a
+ * leading slash ("" for the root itself). For modules that name files below a root they trust
+ * not to change while they work (driver discovery under the driver root). The caller frees
+ * *ret_rel. */
+int nvh_rootfs_resolve_path(int root_fd, const char *rel_path, char **ret_rel, struct nvh_err *err);
+
 /* Read the image's file ctr_path (at most max_size bytes) into a NUL-terminated buffer.
  * Trusts nothing in the image: the path is resolved in-root, the last component is not
  * followed (-ELOOP), the file is opened O_NONBLOCK|O_NOCTTY (a FIFO must not block, a tty

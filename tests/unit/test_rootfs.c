@@ -547,6 +547,29 @@ read_cases(bool fallback)
         nvh_kfeatures_force_fallbacks(false);
 }
 
+/* The walker's answer as a path (driver discovery names files by it). */
+static void
+test_resolve_path(void **state __attribute__((unused)))
+{
+        struct nvh_err err = {0};
+        char *rel = NULL;
+
+        assert_int_equal(nvh_rootfs_resolve_path(root_fd, "/abs_etc/passwd", &rel, &err), 0);
+        assert_string_equal(rel, "etc/passwd");
+        free(rel);
+        assert_int_equal(nvh_rootfs_resolve_path(root_fd, "a/b/c/abs_b/../b/c/up", &rel, &err), 0);
+        assert_string_equal(rel, "");
+        free(rel);
+        assert_int_equal(nvh_rootfs_resolve_path(root_fd, "etc/passwd_rel", &rel, &err), 0);
+        assert_string_equal(rel, "etc/passwd");
+        free(rel);
+        rel = NULL;
+        assert_int_equal(nvh_rootfs_resolve_path(root_fd, "n0", &rel, &err), -ELOOP);
+        assert_int_equal(nvh_rootfs_resolve_path(root_fd, "escape_abs/secret", &rel, &err),
+                         -ENOENT);
+        assert_null(rel);
+}
+
 static void
 test_read_file(void **state __attribute__((unused)))
 {
@@ -569,6 +592,7 @@ main(void)
             cmocka_unit_test_setup_teardown(test_symlink, setup, teardown),
             cmocka_unit_test_setup_teardown(test_write_atomic, setup, teardown),
             cmocka_unit_test_setup_teardown(test_read_file, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_resolve_path, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
