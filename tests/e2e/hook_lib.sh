@@ -17,8 +17,8 @@ hook_setup() {
         # fallback, through the config (the hook ignores its environment).
         jq -n --arg root "$NVH_FIXTURES/driver" --arg log "$HOOK_LOG" \
                 --argjson fb "$([ "${NVH_FORCE_FALLBACKS:-0}" = 1 ] && echo true || echo false)" \
-                '{driver_root: $root, log_file: $log, log_level: "debug", force_fallbacks: $fb}' \
-                >"$HOOK_CONF"
+                '{driver_root: $root, log_file: $log, log_level: "debug"}
+                + if $fb then {force_fallbacks: true} else {} end' >"$HOOK_CONF"
         export HOOK_CONF HOOK_LOG
 }
 
