@@ -377,6 +377,8 @@ nvh_cmd_hook(struct nvh_cli *cli)
                 t.host_rootfs = run.spec->host_rootfs;
                 t.cgroup_mode = cli->conf.cgroup_mode;
                 t.user_ns = run.spec->user_ns;
+                t.mounts = run.spec->mounts;
+                t.n_mounts = run.spec->n_mounts;
                 t.root_uid = t.root_gid = -1;
                 for (size_t i = 0; i < run.spec->n_uid_mappings; i++)
                         if (run.spec->uid_mappings[i].container_id == 0)

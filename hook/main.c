@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "kfeatures.h"
 #include "log.h"
 #include "macros.h"
 #include "nvhook.h"
@@ -238,6 +239,7 @@ configure(struct nvh_cli *cli, const struct command *cmd)
                 return r == -ENOMEM ? 1 : 2;
         }
         nvh_log_set_level(cli->debug ? NVH_LOG_DEBUG : (enum nvh_log_level)cli->conf.log_level);
+        nvh_kfeatures_force_fallbacks(cli->conf.force_fallbacks);
         return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "devbpf.h"
+#include "kfeatures.h"
 #include "fileio.h"
 #include "log.h"
 #include "macros.h"
@@ -406,6 +407,28 @@ grant_v1(const struct nvh_cgroup *cg, const struct nvh_devbpf_rule *rules,
         return 0;
 }
 
+/* Swap old_fd for new_fd among the cgroup's programs: atomically with BPF_F_REPLACE (Linux
+ * 5.6); where the kernel refuses the flag (EINVAL) or fallbacks are forced, attach the new one
+ * and then detach the old. In between both are attached and both must allow an access, so the
+ * container never gets more than either allows. */
+static int
+replace_multi(int cgroup_fd, int new_fd, int old_fd, struct nvh_err *err)
+{
+        int r;
+
+        if (nvh_kfeatures_have(NVH_KFEATURE_BPF_REPLACE)) {
+                r = nvh_devbpf_attach(cgroup_fd, new_fd, BPF_F_ALLOW_MULTI, old_fd, err);
+                if (r != -EINVAL)
+                        return r;
+                nvh_kfeatures_set_missing(NVH_KFEATURE_BPF_REPLACE);
+                nvh_err_clear(err);
+        }
+        r = nvh_devbpf_attach(cgroup_fd, new_fd, BPF_F_ALLOW_MULTI, -1, err);
+        if (r < 0)
+                return r;
+        return nvh_devbpf_detach(cgroup_fd, old_fd, err);
+}
+
 /* Replace one attached program by our rules + its own instructions. Returns 1 when it was
  * replaced, 0 when it already allowed every rule. */
 static int
@@ -443,7 +466,7 @@ grant_v2_one(const struct nvh_cgroup *cg, unsigned id, unsigned flags,
         if (new_fd < 0)
                 return nvh_err_prefix(err, "replace bpf program id '%u'", id);
         if (flags & BPF_F_ALLOW_MULTI)
-                r = nvh_devbpf_attach(cg->dir_fd, new_fd, BPF_F_ALLOW_MULTI, old_fd, err);
+                r = replace_multi(cg->dir_fd, new_fd, old_fd, err);
         else
                 r = nvh_devbpf_attach(cg->dir_fd, new_fd, flags, -1, err);
         if (r == -ENOENT && (flags & BPF_F_ALLOW_MULTI))

@@ -87,9 +87,14 @@ static const struct nvh_component_config configs[] = {
 #define SOCK NVH_COMPONENT_IPC_SOCKET
 #define PIPES NVH_COMPONENT_IPC_DIR
 static const struct nvh_component_ipc ipcs[] = {
-        { "/run/nvidia-persistenced/socket",  SOCK,  UTILITY, "utility: persistenced socket" },
-        { "/run/nvidia-fabricmanager/socket", SOCK,  COMPUTE, "compute: fabric manager socket" },
-        { "/tmp/nvidia-mps",                  PIPES, COMPUTE, "compute: MPS pipe directory" },
+        /* path                               kind   caps     why
+                                                 daemon                     control */
+        { "/run/nvidia-persistenced/socket",  SOCK,  UTILITY, "utility: persistenced socket",
+                                                 "nvidia-persistenced",     NULL },
+        { "/run/nvidia-fabricmanager/socket", SOCK,  COMPUTE, "compute: fabric manager socket",
+                                                 "nv-fabricmanager",        NULL },
+        { "/tmp/nvidia-mps",                  PIPES, COMPUTE, "compute: MPS pipe directory",
+                                                 "nvidia-cuda-mps-control", "control" },
 };
 
 static const struct nvh_component_firmware firmware[] = {
@@ -123,6 +128,15 @@ nvh_components_ipcs(size_t *ret_n)
 {
         *ret_n = ARRAY_SIZE(ipcs);
         return ipcs;
+}
+
+const struct nvh_component_ipc *
+nvh_components_find_ipc(const char *ctr_path)
+{
+        for (size_t i = 0; ctr_path && i < ARRAY_SIZE(ipcs); i++)
+                if (streq(ipcs[i].path, ctr_path))
+                        return &ipcs[i];
+        return NULL;
 }
 
 const struct nvh_component_firmware *

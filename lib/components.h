@@ -51,6 +51,8 @@ struct nvh_component_ipc {
         enum nvh_component_ipc_kind kind;
         unsigned caps;
         const char *why;
+        const char *daemon;  /* executable name of the daemon that owns it: it must run */
+        const char *control; /* IPC_DIR: the entry (pipe or socket) a running daemon keeps there */
 };
 
 /* Firmware files of the running driver version: <dir>/nvidia/<version>/<pattern>. */
@@ -65,6 +67,9 @@ const struct nvh_component_bin *nvh_components_bins(size_t *ret_n);
 const struct nvh_component_config *nvh_components_configs(size_t *ret_n);
 const struct nvh_component_ipc *nvh_components_ipcs(size_t *ret_n);
 const struct nvh_component_firmware *nvh_components_firmware(size_t *ret_n);
+
+/* The IPC entry whose path is ctr_path, or NULL. */
+const struct nvh_component_ipc *nvh_components_find_ipc(const char *ctr_path);
 
 /* The library entry whose name is exactly the first len bytes of name, or NULL. */
 const struct nvh_component_lib *nvh_components_find_lib(const char *name, size_t len);

@@ -107,6 +107,7 @@ static const struct field {
     {"log_level", K_LOG_LEVEL, offsetof(struct nvh_conf, log_level)},
     {"cache_dir", K_PATH, offsetof(struct nvh_conf, cache_dir)},
     {"disable_require", K_BOOL, offsetof(struct nvh_conf, disable_require)},
+    {"force_fallbacks", K_BOOL, offsetof(struct nvh_conf, force_fallbacks)},
     {"cgroup", K_CGROUP, offsetof(struct nvh_conf, cgroup_mode)},
     {"runtime", K_PATH_OR_NULL, offsetof(struct nvh_conf, runtime)},
     {"cuda_compat", K_BOOL, offsetof(struct nvh_conf, cuda_compat)},

@@ -33,6 +33,8 @@ struct nvh_conf {
         enum nvh_log_level log_level;     /* "log_level": debug|info|warning|error ("warning") */
         char *cache_dir;                  /* "cache_dir" ("/run/nvhook") */
         bool disable_require;             /* "disable_require" (false) */
+        bool force_fallbacks;             /* "force_fallbacks" (false): test knob, every kernel
+                                             feature's fallback (kfeatures.h) */
         enum nvh_conf_cgroup cgroup_mode; /* "cgroup": auto|v1|v2|none ("auto") */
         char *runtime;                    /* "runtime": the real runtime nvhook-runtime execs
                                              (null: "runc" from PATH) */

@@ -562,8 +562,10 @@ nvh_devbpf_prog_xlated(int prog_fd, struct bpf_insn **ret_insns, size_t *ret_len
         return 0;
 }
 
-int
-nvh_devbpf_attach(int cgroup_fd, int prog_fd, unsigned flags, int replace_fd, struct nvh_err *err)
+/* BPF_PROG_ATTACH or BPF_PROG_DETACH of a device program on a cgroup. */
+static int
+prog_cmd(int cmd, int cgroup_fd, int prog_fd, unsigned flags, int replace_fd, const char *what,
+         struct nvh_err *err)
 {
         union bpf_attr attr;
 
@@ -574,7 +576,19 @@ nvh_devbpf_attach(int cgroup_fd, int prog_fd, unsigned flags, int replace_fd, st
         attr.attach_flags = flags | (replace_fd >= 0 ? BPF_F_REPLACE : 0);
         if (replace_fd >= 0)
                 attr.replace_bpf_fd = (uint32_t)replace_fd;
-        if (sys_bpf(BPF_PROG_ATTACH, &attr, sizeof(attr)) < 0)
-                return nvh_err_errno(err, "attach device program (flags %#x)", attr.attach_flags);
+        if (sys_bpf(cmd, &attr, sizeof(attr)) < 0)
+                return nvh_err_errno(err, "%s device program (flags %#x)", what, attr.attach_flags);
         return 0;
+}
+
+int
+nvh_devbpf_attach(int cgroup_fd, int prog_fd, unsigned flags, int replace_fd, struct nvh_err *err)
+{
+        return prog_cmd(BPF_PROG_ATTACH, cgroup_fd, prog_fd, flags, replace_fd, "attach", err);
+}
+
+int
+nvh_devbpf_detach(int cgroup_fd, int prog_fd, struct nvh_err *err)
+{
+        return prog_cmd(BPF_PROG_DETACH, cgroup_fd, prog_fd, 0, -1, "detach", err);
 }

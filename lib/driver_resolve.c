@@ -10,111 +10,48 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kfeatures.h"
 #include "macros.h"
+#include "rootfs.h"
 #include "syscalls.h"
 
-#define MAX_LINKS 40
-
-static bool force_fallback;
-static bool openat2_missing;
-
-void
-nvh_driver_resolve_set_fallback(bool force)
+/* dir + "/" + name ("" is the root); NULL for ENOMEM. Runs once or twice per library:
+ * asprintf costs several times as much. */
+static char *
+join(const char *dir, const char *name, size_t name_len)
 {
-        force_fallback = force;
+        size_t dlen = strlen(dir);
+        char *p = malloc(dlen + 1 + name_len + 1), *q = p;
+
+        if (!p)
+                return NULL;
+        if (dlen) {
+                memcpy(q, dir, dlen);
+                q += dlen;
+                *q++ = '/';
+        }
+        memcpy(q, name, name_len);
+        q[name_len] = '\0';
+        return p;
 }
 
-/* Trusts nothing below root_fd: every component is lstat'ed and every link read here, so
- * the result names a path made of real directories and a final non-link, all inside the
- * root. Callers open the result with nvh_driver_resolve_open (or O_NOFOLLOW). */
+/* The one in-root walker (rootfs.c) does the work: every component is opened O_NOFOLLOW from
+ * a directory fd reached from root_fd and every link read there, so the result names real
+ * directories and a final non-link, all inside the root. Callers open the result with
+ * nvh_driver_resolve_open (or O_NOFOLLOW). resolved: a directory already resolved, "" for
+ * the root. */
 static int
 resolve_from(int root_fd, const char *resolved, const char *rel, char **ret_rel,
              struct nvh_err *err)
 {
-        char done[PATH_MAX];
-        size_t done_len = strlen(resolved);
-        _cleanup_free_ char *todo = strdup(rel);
-        char *p;
-        unsigned links = 0;
+        _cleanup_free_ char *joined = NULL;
 
-        if (!todo)
-                return nvh_err_set(err, -ENOMEM, "resolve '%s': out of memory", rel);
-        if (done_len >= sizeof(done))
-                return nvh_err_set(err, -ENAMETOOLONG, "resolve '%s': path too long", rel);
-        memcpy(done, resolved, done_len + 1);
-        p = todo;
-        while (*p) {
-                char *comp, *slash;
-                struct stat st;
-                size_t clen;
-
-                while (*p == '/')
-                        p++;
-                if (!*p)
-                        break;
-                comp = p;
-                slash = strchr(p, '/');
-                clen = slash ? (size_t)(slash - p) : strlen(p);
-                p = slash ? slash : p + clen;
-                if (clen == 1 && comp[0] == '.')
-                        continue;
-                if (clen == 2 && comp[0] == '.' && comp[1] == '.') {
-                        char *up = strrchr(done, '/');
-                        done_len = up ? (size_t)(up - done) : 0;
-                        done[done_len] = '\0';
-                        continue;
-                }
-                size_t old_len = done_len;
-                if (done_len + 1 + clen + 1 > sizeof(done))
-                        return nvh_err_set(err, -ENAMETOOLONG, "resolve '%s': path too long", rel);
-                if (done_len)
-                        done[done_len++] = '/';
-                memcpy(done + done_len, comp, clen);
-                done_len += clen;
-                done[done_len] = '\0';
-                if (fstatat(root_fd, done, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                        int e = errno;
-                        return nvh_err_set(err, -e, "resolve '%s': '%s': %s", rel, done,
-                                           strerror(e));
-                }
-                if (S_ISLNK(st.st_mode)) {
-                        char target[PATH_MAX];
-                        ssize_t n;
-
-                        if (++links > MAX_LINKS)
-                                return nvh_err_set(err, -ELOOP, "resolve '%s': more than %d links",
-                                                   rel, MAX_LINKS);
-                        n = readlinkat(root_fd, done, target, sizeof(target) - 1);
-                        if (n < 0) {
-                                int e = errno;
-                                return nvh_err_set(err, -e, "resolve '%s': readlink '%s': %s", rel,
-                                                   done, strerror(e));
-                        }
-                        if (n == 0)
-                                return nvh_err_set(err, -ENOENT, "resolve '%s': empty link '%s'",
-                                                   rel, done);
-                        target[n] = '\0';
-                        /* The link replaces its component; an absolute one restarts at the root. */
-                        done_len = target[0] == '/' ? 0 : old_len;
-                        done[done_len] = '\0';
-                        char *next;
-                        if (asprintf(&next, "%s%s", target, p) < 0)
-                                return nvh_err_set(err, -ENOMEM, "resolve '%s': out of memory",
-                                                   rel);
-                        free(todo);
-                        todo = next;
-                        p = todo;
-                        continue;
-                }
-                if (*p && !S_ISDIR(st.st_mode))
-                        return nvh_err_set(err, -ENOTDIR, "resolve '%s': '%s' is not a directory",
-                                           rel, done);
+        if (*resolved) {
+                joined = join(resolved, rel, strlen(rel));
+                if (!joined)
+                        return nvh_err_set(err, -ENOMEM, "resolve '%s': out of memory", rel);
         }
-        char *r = strdup(done);
-        if (!r)
-                return nvh_err_set(err, -ENOMEM, "resolve '%s': out of memory", rel);
-        *ret_rel = r;
-        return 0;
+        return nvh_rootfs_resolve_path(root_fd, joined ? joined : rel, ret_rel, err);
 }
 
 int
@@ -172,26 +109,6 @@ nvh_driver_resolve_cached(int root_fd, const char *rel, struct nvh_driver_memo *
                 memo->n++;
         }
         return r;
-}
-
-/* dir + "/" + name ("" is the root); NULL for ENOMEM. Runs once or twice per library:
- * asprintf costs several times as much. */
-static char *
-join(const char *dir, const char *name, size_t name_len)
-{
-        size_t dlen = strlen(dir);
-        char *p = malloc(dlen + 1 + name_len + 1), *q = p;
-
-        if (!p)
-                return NULL;
-        if (dlen) {
-                memcpy(q, dir, dlen);
-                q += dlen;
-                *q++ = '/';
-        }
-        memcpy(q, name, name_len);
-        q[name_len] = '\0';
-        return p;
 }
 
 static bool
@@ -263,14 +180,14 @@ nvh_driver_resolve_open(int root_fd, const char *rel)
         };
         int fd;
 
-        if (!force_fallback && !openat2_missing) {
+        if (nvh_kfeatures_have(NVH_KFEATURE_OPENAT2)) {
                 fd = nvh_sys_openat2(root_fd, rel, &how, sizeof(how));
                 if (fd >= 0)
                         return fd;
                 int e = errno;
-                if (e == ENOSYS)
-                        openat2_missing = true;
-                else if (e != E2BIG && e != EPERM)
+                if (e == ENOSYS || e == E2BIG)
+                        nvh_kfeatures_set_missing(NVH_KFEATURE_OPENAT2);
+                else if (e != EPERM)
                         return -e;
         }
         fd = openat(root_fd, rel, flags);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "macros.h"
 
 #define NVH_DRIVER_RESOLVE_MEMO 16 /* library directories remembered */
 
@@ -24,6 +25,7 @@ struct nvh_driver_memo {
 int nvh_driver_resolve(int root_fd, const char *rel, char **ret_rel, struct nvh_err *err);
 
 void nvh_driver_resolve_memo_clear(struct nvh_driver_memo *memo);
+#define _cleanup_driver_memo_ _cleanup_(nvh_driver_resolve_memo_clear)
 
 /* nvh_driver_resolve, resolving the directory part of rel once per memo. */
 int nvh_driver_resolve_cached(int root_fd, const char *rel, struct nvh_driver_memo *memo,
@@ -42,6 +44,3 @@ bool nvh_driver_resolve_is_link(int root_fd, const char *rel);
 
 /* Open rel for reading: an fd, or -errno (-ELOOP for a symlink in the path). */
 int nvh_driver_resolve_open(int root_fd, const char *rel);
-
-/* Tests: make nvh_driver_resolve_open use the openat(O_NOFOLLOW) fallback. */
-void nvh_driver_resolve_set_fallback(bool force);

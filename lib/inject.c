@@ -2,6 +2,7 @@
 #include "inject.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "components.h"
 #include "devnode.h"
 #include "fileio.h"
 #include "ldcache.h"
@@ -27,8 +29,9 @@
 
 /* Per-operation state prepared in the host namespace. */
 struct source {
-        int fd;        /* BIND: detached tree or O_PATH fd; MKNOD: O_PATH host node */
-        char *content; /* PROC_FILE: the bytes to serve */
+        struct nvh_mount_source mnt; /* BIND: the host object; MKNOD in a user ns: the node */
+        bool skip;                   /* BIND: an IPC endpoint refused by check_ipc */
+        char *content;               /* PROC_FILE: the bytes to serve */
 };
 
 struct inject {
@@ -42,6 +45,12 @@ struct inject {
          * directory), so it is resolved once, not once per file. */
         char parent_path[PATH_MAX];
         int parent_fd;
+        /* Mounts of the spec's host binds, as seen in the container (find_volumes). */
+        struct volume {
+                uint64_t id;
+                const char *ctr_path;
+        } * vols;
+        size_t n_vols;
 };
 
 static void
@@ -49,8 +58,7 @@ inject_release(struct inject *in)
 {
         if (in->src) {
                 for (size_t i = 0; i < in->plan->n_ops; i++) {
-                        if (in->src[i].fd >= 0)
-                                close(in->src[i].fd);
+                        nvh_mount_source_done(&in->src[i].mnt);
                         free(in->src[i].content);
                 }
                 free(in->src);
@@ -61,7 +69,106 @@ inject_release(struct inject *in)
                 close(in->parent_fd);
         if (in->host_mnt_fd >= 0)
                 close(in->host_mnt_fd);
+        free(in->vols);
         nvh_cgroup_free(in->cg);
+}
+
+/* The uids of running processes whose executable is named daemon (via /proc: the kernel's
+ * 15-byte comm first, then the name of /proc/<pid>/exe, or argv[0] where exe is hidden).
+ * Returns how many were stored in uids (at most max). */
+static size_t
+daemon_uids(const char *daemon, uid_t *uids, size_t max)
+{
+        _cleanup_closedir_ DIR *d = opendir("/proc");
+        size_t n = 0, dlen = strlen(daemon);
+        struct dirent *de;
+
+        while (d && n < max && (de = readdir(d))) {
+                char path[64], buf[PATH_MAX];
+                const char *base;
+                struct stat st;
+                ssize_t len;
+
+                if (de->d_name[0] < '1' || de->d_name[0] > '9')
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%.20s/comm", de->d_name);
+                _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+                len = fd < 0 ? -1 : read(fd, buf, 16);
+                if (len <= 0 || buf[len - 1] != '\n' ||
+                    (size_t)(len - 1) != (dlen < 15 ? dlen : 15) ||
+                    memcmp(buf, daemon, (size_t)(len - 1)) != 0)
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%.20s/exe", de->d_name);
+                len = readlink(path, buf, sizeof(buf) - 1);
+                if (len < 0) {
+                        close(TAKE_FD(fd));
+                        snprintf(path, sizeof(path), "/proc/%.20s/cmdline", de->d_name);
+                        fd = open(path, O_RDONLY | O_CLOEXEC);
+                        len = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+                        if (len <= 0)
+                                continue;
+                }
+                buf[len] = '\0';
+                base = strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
+                if (strncmp(base, daemon, dlen) != 0 || (base[dlen] && base[dlen] != ' '))
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%.20s", de->d_name);
+                if (stat(path, &st) == 0)
+                        uids[n++] = st.st_uid;
+        }
+        return n;
+}
+
+/* Trusts: nothing about the endpoint but what src's fd shows (it lives in a shared host area
+ * where others may create files). Verifies on that fd: owner root or the uid of a running
+ * daemon of that name; a directory is writable by nobody else (no group/other write) and
+ * holds the daemon's control entry (a pipe or socket, not followed). Guarantees: an endpoint
+ * that passes is the running daemon's, as far as the host's own permissions can tell. */
+static int
+check_ipc(const struct nvh_component_ipc *ipc, const struct nvh_mount_source *src,
+          struct nvh_err *err)
+{
+        uid_t uids[16];
+        size_t n = daemon_uids(ipc->daemon, uids, ARRAY_SIZE(uids));
+        bool owner_ok = src->st.st_uid == 0;
+        struct stat st;
+
+        if (n == 0)
+                return nvh_err_set(err, -ESRCH, "'%s': its daemon '%s' is not running", ipc->path,
+                                   ipc->daemon);
+        for (size_t i = 0; i < n; i++)
+                owner_ok |= src->st.st_uid == uids[i];
+        if (!owner_ok)
+                return nvh_err_set(err, -EPERM, "'%s' is owned by uid %u, not root nor '%s'",
+                                   ipc->path, (unsigned)src->st.st_uid, ipc->daemon);
+        if (ipc->kind != NVH_COMPONENT_IPC_DIR)
+                return 0;
+        if (src->st.st_mode & (S_IWGRP | S_IWOTH))
+                return nvh_err_set(err, -EPERM, "'%s' is writable by group or others (mode %04o)",
+                                   ipc->path, (unsigned)(src->st.st_mode & 07777));
+        if (ipc->control && (fstatat(src->fd, ipc->control, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                             !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))))
+                return nvh_err_set(err, -ENOENT, "'%s' has no control pipe '%s'", ipc->path,
+                                   ipc->control);
+        return 0;
+}
+
+/* A host IPC endpoint (a socket, the MPS pipe directory): opened without following any
+ * symlink and checked on that fd; refused ones are skipped with a warning, the container
+ * starts without them. */
+static int
+open_ipc(struct source *src, const struct nvh_op *op, const struct nvh_component_ipc *ipc)
+{
+        struct nvh_err e = {0};
+        unsigned sflags = NVH_SOURCE_NO_SYMLINKS | (op->flags & NVH_OPF_DIR ? NVH_SOURCE_DIR : 0);
+
+        if (nvh_mount_open_source(op->host_path, sflags, &src->mnt, &e) < 0 ||
+            check_ipc(ipc, &src->mnt, &e) < 0) {
+                nvh_log_warn("%s, skipping", e.msg);
+                nvh_mount_source_done(&src->mnt);
+                src->skip = true;
+        }
+        return 0;
 }
 
 static int
@@ -73,22 +180,27 @@ open_sources(struct inject *in, struct nvh_err *err)
         if (!in->src)
                 return nvh_err_set(err, -ENOMEM, "out of memory");
         for (size_t i = 0; i < plan->n_ops; i++)
-                in->src[i].fd = -1;
+                in->src[i].mnt = (struct nvh_mount_source)NVH_MOUNT_SOURCE_INIT;
         for (size_t i = 0; i < plan->n_ops; i++) {
                 const struct nvh_op *op = &plan->ops[i];
+                const struct nvh_component_ipc *ipc;
                 int r = 0;
 
                 switch (op->kind) {
                 case NVH_OP_BIND:
-                        r = nvh_mount_open_source(op->host_path, op->flags & NVH_OPF_DIR,
-                                                  &in->src[i].fd, err);
+                        ipc = nvh_components_find_ipc(op->ctr_path);
+                        if (ipc)
+                                r = open_ipc(&in->src[i], op, ipc);
+                        else
+                                r = nvh_mount_open_source(
+                                    op->host_path, op->flags & NVH_OPF_DIR ? NVH_SOURCE_DIR : 0,
+                                    &in->src[i].mnt, err);
                         break;
                 case NVH_OP_MKNOD:
                         /* Only a user namespace refuses mknod: then the host node itself is
                          * bound, and it must be opened here, in the host namespace. */
                         if (in->t->user_ns && op->host_path)
-                                r = nvh_mount_open_source(op->host_path, false, &in->src[i].fd,
-                                                          err);
+                                r = nvh_mount_open_source(op->host_path, 0, &in->src[i].mnt, err);
                         break;
                 case NVH_OP_PROC_FILE:
                         if (op->host_path) {
@@ -106,6 +218,80 @@ open_sources(struct inject *in, struct nvh_err *err)
                 if (r < 0)
                         return r;
         }
+        return 0;
+}
+
+/* Where fd's object is mounted: its mount id (statx STATX_MNT_ID, Linux 5.8) or, where the
+ * kernel has no mount ids, its device number (weaker: a bind of a directory of the rootfs's
+ * own filesystem then looks like the rootfs). Either way for every fd of one run. */
+static int
+mount_id_of(int fd, uint64_t *ret)
+{
+        struct statx sx;
+
+        if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &sx) < 0)
+                return -errno;
+        if (sx.stx_mask & STATX_MNT_ID)
+                *ret = sx.stx_mnt_id;
+        else
+                *ret = (1ull << 63) | ((uint64_t)sx.stx_dev_major << 32) | sx.stx_dev_minor;
+        return 0;
+}
+
+static bool
+is_host_bind(const struct nvh_oci_mount *m)
+{
+        if (m->type && streq(m->type, "bind"))
+                return true;
+        for (char **o = m->options; o && *o; o++)
+                if (streq(*o, "bind") || streq(*o, "rbind"))
+                        return true;
+        return false;
+}
+
+/* Trusts: the spec's mount list (from the runtime's bundle) and the mounts the runtime made
+ * from it. Verifies: nothing; it records, for each bind of a host path, the mount that is at
+ * its destination in the container (resolved in-root, as the runtime resolved it). A
+ * destination that does not resolve holds no mount to protect. */
+static int
+find_volumes(struct inject *in, struct nvh_err *err)
+{
+        in->vols = calloc(in->t->n_mounts ? in->t->n_mounts : 1, sizeof(*in->vols));
+        if (!in->vols)
+                return nvh_err_set(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < in->t->n_mounts; i++) {
+                const struct nvh_oci_mount *m = &in->t->mounts[i];
+                _cleanup_close_ int fd = -1;
+                struct nvh_err ignored = {0};
+                uint64_t id;
+
+                if (!is_host_bind(m) ||
+                    nvh_rootfs_resolve(in->root_fd, m->destination, O_PATH, &fd, &ignored) < 0 ||
+                    mount_id_of(fd, &id) < 0)
+                        continue;
+                in->vols[in->n_vols++] = (struct volume){id, m->destination};
+        }
+        return 0;
+}
+
+/* The image chooses the library directory (its cache says where libc is): refuse to create,
+ * link or mount in a directory that is a host volume, where our files would land on the
+ * host (and, through a shared volume, our mounts would propagate there). */
+static int
+check_not_volume(const struct inject *in, int dir_fd, const char *ctr_path, struct nvh_err *err)
+{
+        uint64_t id;
+
+        if (in->n_vols == 0)
+                return 0;
+        if (mount_id_of(dir_fd, &id) < 0)
+                return nvh_err_errno(err, "statx directory of '%s'", ctr_path);
+        for (size_t i = 0; i < in->n_vols; i++)
+                if (in->vols[i].id == id)
+                        return nvh_err_set(err, -EXDEV,
+                                           "'%s' is in the host volume mounted on '%s', refusing "
+                                           "to write there",
+                                           ctr_path, in->vols[i].ctr_path);
         return 0;
 }
 
@@ -158,14 +344,18 @@ do_bind(struct inject *in, size_t i, struct nvh_err *err)
         char name[NAME_MAX + 1];
         int dir_fd, r;
 
+        if (in->src[i].skip)
+                return 0;
         r = parent_of(in, op->ctr_path, &dir_fd, name, err);
+        if (r >= 0)
+                r = check_not_volume(in, dir_fd, op->ctr_path, err);
         if (r < 0)
                 return r;
         r = nvh_rootfs_create_target_at(dir_fd, name, op->ctr_path, is_dir, is_dir ? 0755 : 0644,
                                         &target_fd, &created, err);
         if (r < 0)
                 return r;
-        return nvh_mount_bind(in->src[i].fd, target_fd,
+        return nvh_mount_bind(&in->src[i].mnt, target_fd,
                               mount_flags(op->flags) | (created ? NVH_MOUNT_NEW_TARGET : 0),
                               op->ctr_path, err);
 }
@@ -177,6 +367,8 @@ do_symlink(struct inject *in, const struct nvh_op *op, struct nvh_err *err)
         int dir_fd, r;
 
         r = parent_of(in, op->ctr_path, &dir_fd, name, err);
+        if (r >= 0)
+                r = check_not_volume(in, dir_fd, op->ctr_path, err);
         if (r < 0)
                 return r;
         return nvh_rootfs_symlink_at(dir_fd, name, op->ctr_path, op->target, err);
@@ -200,8 +392,9 @@ do_mknod(struct inject *in, size_t i, struct nvh_err *err)
                 return 0;
         }
         if (in->t->user_ns)
-                return nvh_devnode_bind(dir_fd, name, in->src[i].fd, err);
-        return nvh_devnode_create(dir_fd, name, op->mode, op->major, op->minor, in->src[i].fd, err);
+                return nvh_devnode_bind(dir_fd, name, &in->src[i].mnt, err);
+        return nvh_devnode_create(dir_fd, name, op->mode, op->major, op->minor,
+                                  in->src[i].mnt.fd >= 0 ? &in->src[i].mnt : NULL, err);
 }
 
 /* The tmpfs over /proc/driver/nvidia. A procfs without the nvidia directory (the driver is
@@ -272,6 +465,12 @@ do_proc(struct inject *in, struct nvh_err *err)
         return r;
 }
 
+static void
+ldcache_freep(struct nvh_ldcache **cache)
+{
+        nvh_ldcache_free(*cache);
+}
+
 static int32_t
 cache_flags(int elf_class)
 {
@@ -291,9 +490,8 @@ int
 nvh_inject_ldcache(const struct nvh_plan *plan, int root_fd, struct nvh_err *err)
 {
         static const char ctr_cache[] = "/etc/ld.so.cache";
-        _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL, *out = NULL;
-        struct nvh_ldcache *cache = NULL;
+        _cleanup_(ldcache_freep) struct nvh_ldcache *cache = NULL;
         size_t len = 0, out_len = 0;
         bool any = false;
         int r;
@@ -302,13 +500,14 @@ nvh_inject_ldcache(const struct nvh_plan *plan, int root_fd, struct nvh_err *err
                 any |= plan->ops[i].kind == NVH_OP_LDCACHE;
         if (!any)
                 return 0;
-        if (nvh_rootfs_resolve(root_fd, ctr_cache, O_RDONLY | O_NOFOLLOW, &fd, err) >= 0 &&
-            nvh_fileio_read_fd(fd, ctr_cache, NVH_LDCACHE_MAX_SIZE, &buf, &len, err) >= 0 &&
-            len > 0) {
-                if (nvh_ldcache_parse(buf, len, ctr_cache, &cache, err) < 0) {
-                        nvh_log_warn("%s, replacing it", err->msg);
-                        cache = NULL;
-                }
+        /* The image's cache is read only when it is a regular file; anything else there (a
+         * symlink, FIFO, device node) is replaced by the rename, never followed nor read. */
+        r = nvh_rootfs_read_file(root_fd, ctr_cache, NVH_LDCACHE_MAX_SIZE, &buf, &len, err);
+        if (r < 0 && r != -ENOENT)
+                nvh_log_warn("%s, replacing it", err->msg);
+        if (r >= 0 && len > 0 && nvh_ldcache_parse(buf, len, ctr_cache, &cache, err) < 0) {
+                nvh_log_warn("%s, replacing it", err->msg);
+                cache = NULL;
         }
         nvh_err_clear(err);
         if (!cache) {
@@ -323,15 +522,31 @@ nvh_inject_ldcache(const struct nvh_plan *plan, int root_fd, struct nvh_err *err
                 r = nvh_ldcache_upsert(cache, op->target, op->ctr_path, cache_flags(op->elf_class),
                                        err);
                 if (r < 0)
-                        goto out;
+                        return r;
         }
         r = nvh_ldcache_serialize(cache, &out, &out_len, err);
         if (r < 0)
-                goto out;
-        r = nvh_rootfs_write_atomic(root_fd, ctr_cache, out, out_len, 0644, err);
-out:
-        nvh_ldcache_free(cache);
-        return r;
+                return r;
+        return nvh_rootfs_write_atomic(root_fd, ctr_cache, out, out_len, 0644, err);
+}
+
+/* The image's /etc must not be a host volume either: the cache is written there. */
+static int
+check_ldcache_dir(struct inject *in, struct nvh_err *err)
+{
+        _cleanup_close_ int dir_fd = -1;
+        char name[NAME_MAX + 1];
+        bool any = false;
+        int r;
+
+        for (size_t i = 0; i < in->plan->n_ops; i++)
+                any |= in->plan->ops[i].kind == NVH_OP_LDCACHE;
+        if (!any || in->n_vols == 0)
+                return 0;
+        r = nvh_rootfs_open_parent(in->root_fd, "/etc/ld.so.cache", &dir_fd, name, err);
+        if (r < 0)
+                return r;
+        return check_not_volume(in, dir_fd, "/etc/ld.so.cache", err);
 }
 
 /* In a user namespace, files are created as the container's root: the host's root is not
@@ -376,6 +591,8 @@ apply_in_container(struct inject *in, struct nvh_cgroup_rule *rules, size_t *n_r
         int r;
 
         r = nvh_rootfs_open(in->t->host_rootfs, &in->root_fd, err);
+        if (r >= 0)
+                r = find_volumes(in, err);
         if (r < 0)
                 return r;
         if (!act_as_container_root(in, true))
@@ -417,7 +634,9 @@ apply_in_container(struct inject *in, struct nvh_cgroup_rule *rules, size_t *n_r
                                                    "plan: cache entries not in one run");
                         ldcache_done = true;
                         end = run_end(plan, i);
-                        r = nvh_inject_ldcache(plan, in->root_fd, err);
+                        r = check_ldcache_dir(in, err);
+                        if (r >= 0)
+                                r = nvh_inject_ldcache(plan, in->root_fd, err);
                         stats->n_ldcache += end - i;
                         slot = &stats->ns_ldcache;
                         break;
@@ -460,7 +679,7 @@ nvh_inject_run(const struct nvh_plan *plan, const struct nvh_inject_target *t,
         stats->ns_sources = nvh_log_now_ns() - t0;
 
         if (!t->same_ns) {
-                r = nvh_nsenter_mnt(t->pid, &in.host_mnt_fd, err);
+                r = nvh_nsenter_mnt(t->pid, t->host_rootfs, &in.host_mnt_fd, err);
                 if (r < 0)
                         goto out;
         }

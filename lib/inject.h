@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "oci.h"
 #include "plan.h"
 
 struct nvh_inject_target {
@@ -18,6 +19,10 @@ struct nvh_inject_target {
         bool same_ns;            /* the caller already is in the container's mount namespace
                                     (nvidia-container-cli without --pid): no setns; pid only
                                     names the cgroup */
+        /* The spec's mounts: nothing is created, linked or mounted inside one that binds a
+         * host path (a host volume). */
+        const struct nvh_oci_mount *mounts;
+        size_t n_mounts;
 };
 
 struct nvh_inject_stats {

@@ -13,6 +13,7 @@
 #include "fileio.h"
 #include "ldcache.h"
 #include "macros.h"
+#include "nsenter.h"
 #include "rootfs.h"
 
 /* Library directories by family, most specific first. The loader of each family searches
@@ -67,21 +68,20 @@ dir_of(const char *path, char *buf, size_t size)
 static bool
 probe_cache(int root_fd, struct nvh_layout *ret)
 {
-        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
         struct nvh_err ignored = {0};
         struct nvh_ldcache *cache = NULL;
         bool found = false;
-
-        if (nvh_rootfs_resolve(root_fd, "/etc/ld.so.cache", O_RDONLY | O_NOFOLLOW, &fd, &ignored) <
-            0)
-                return false;
-        _cleanup_free_ char *buf = NULL;
         size_t len = 0;
+        int r;
 
+        /* A FIFO or device node there is not a cache: never read (rootfs.h). */
+        r = nvh_rootfs_read_file(root_fd, "/etc/ld.so.cache", NVH_LDCACHE_MAX_SIZE, &buf, &len,
+                                 &ignored);
+        if (r < 0 && r != -E2BIG)
+                return false;
         ret->has_ldcache = true;
-        if (nvh_fileio_read_fd(fd, "/etc/ld.so.cache", NVH_LDCACHE_MAX_SIZE, &buf, &len, &ignored) <
-                0 ||
-            nvh_ldcache_parse(buf, len, "/etc/ld.so.cache", &cache, &ignored) < 0)
+        if (r < 0 || nvh_ldcache_parse(buf, len, "/etc/ld.so.cache", &cache, &ignored) < 0)
                 return false;
         for (size_t i = 0; i < cache->n_entries; i++) {
                 const struct nvh_ldcache_entry *e = &cache->entries[i];
@@ -176,6 +176,9 @@ nvh_layout_open_root(const char *host_rootfs, int pid, int *ret_fd, struct nvh_e
         /* Before pivot_root the container's mount namespace shows the rootfs at the same path
          * as the bundle says; /proc/<pid>/root enters that namespace's view without setns. */
         if (pid > 0) {
+                int r = nvh_nsenter_check(pid, err);
+                if (r < 0)
+                        return r;
                 if (asprintf(&path, "/proc/%d/root%s", pid, host_rootfs) < 0)
                         return nvh_err_set(err, -ENOMEM, "out of memory");
         } else {
@@ -188,7 +191,7 @@ nvh_layout_open_root(const char *host_rootfs, int pid, int *ret_fd, struct nvh_e
                 int e = errno;
                 if (pid > 0 && e == ENOENT && kill(pid, 0) < 0)
                         return nvh_err_set(err, -ESRCH, "container process %d is not running", pid);
-                return nvh_err_set(err, -e, "open rootfs '%s': %s", host_rootfs, strerror(e));
+                return nvh_err_sys(err, -e, "open rootfs '%s'", host_rootfs);
         }
         *ret_fd = root_fd;
         return 0;

@@ -12,6 +12,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "kfeatures.h"
 #include "fileio.h"
 #include "macros.h"
 #include "syscalls.h"
@@ -23,19 +24,10 @@
 #define NVH_TMPFS_MAX_FILES 4096
 #define NVH_TMPFS_MAX_BYTES (4u << 20)
 
-static bool force_fallback;
-static bool new_api_missing;
-
-void
-nvh_mount_set_fallback(bool force)
-{
-        force_fallback = force;
-}
-
 static bool
 use_fallback(void)
 {
-        return force_fallback || new_api_missing;
+        return !nvh_kfeatures_have(NVH_KFEATURE_MOUNT_API);
 }
 
 /* Errors after which the new mount API is treated as absent. */
@@ -43,58 +35,6 @@ static bool
 api_unavailable(int e)
 {
         return e == ENOSYS || e == EPERM;
-}
-
-/* ---- fallback sources: what each O_PATH source fd was opened as ------------------------- */
-
-struct src_entry {
-        int fd;
-        dev_t dev;
-        ino_t ino;
-        char *host_path;
-};
-
-static struct src_entry *srcs;
-static size_t n_srcs;
-
-static struct src_entry *
-src_find(int fd)
-{
-        for (size_t i = 0; i < n_srcs; i++)
-                if (srcs[i].fd == fd)
-                        return &srcs[i];
-        return NULL;
-}
-
-static void
-src_forget(int fd)
-{
-        struct src_entry *e = src_find(fd);
-
-        if (!e)
-                return;
-        free(e->host_path);
-        *e = srcs[--n_srcs];
-}
-
-static int
-src_remember(int fd, const struct stat *st, const char *host_path)
-{
-        struct src_entry *n;
-
-        src_forget(fd); /* a closed fd's number may come back */
-        n = realloc(srcs, (n_srcs + 1) * sizeof(*srcs));
-        if (!n)
-                return -ENOMEM;
-        srcs = n;
-        srcs[n_srcs].host_path = strdup(host_path);
-        if (!srcs[n_srcs].host_path)
-                return -ENOMEM;
-        srcs[n_srcs].fd = fd;
-        srcs[n_srcs].dev = st->st_dev;
-        srcs[n_srcs].ino = st->st_ino;
-        n_srcs++;
-        return 0;
 }
 
 static unsigned long
@@ -150,7 +90,7 @@ verify_flags(int mnt_fd, unsigned flags, const char *what, struct nvh_err *err)
         unsigned long want = 0;
 
         if (fstatvfs(mnt_fd, &sv) < 0)
-                return nvh_err_set(err, -errno, "statvfs mount of '%s': %s", what, strerror(errno));
+                return nvh_err_errno(err, "statvfs mount of '%s'", what);
         want |= (flags & NVH_MOUNT_RDONLY) ? ST_RDONLY : 0;
         want |= (flags & NVH_MOUNT_NOSUID) ? ST_NOSUID : 0;
         want |= (flags & NVH_MOUNT_NODEV) ? ST_NODEV : 0;
@@ -161,50 +101,118 @@ verify_flags(int mnt_fd, unsigned flags, const char *what, struct nvh_err *err)
         return 0;
 }
 
-/* Trusts: host_path (discovered on the host by us). Verifies: the object's type. Guarantees:
- * an fd usable by nvh_mount_bind after entering another mount namespace. */
-int
-nvh_mount_open_source(const char *host_path, bool is_dir, int *ret_src_fd, struct nvh_err *err)
+void
+nvh_mount_source_done(struct nvh_mount_source *src)
 {
-        _cleanup_close_ int fd = -1;
-        bool tree = false;
-        struct stat st;
-        int r;
+        if (!src)
+                return;
+        if (src->fd >= 0)
+                close(src->fd);
+        free(src->host_path);
+        *src = (struct nvh_mount_source)NVH_MOUNT_SOURCE_INIT;
+}
 
-        if (!use_fallback()) {
-                fd = nvh_sys_open_tree(AT_FDCWD, host_path,
-                                       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-                                           (is_dir ? AT_RECURSIVE : 0));
-                if (fd < 0 && !api_unavailable(errno))
-                        return nvh_err_set(err, -errno, "open mount source '%s': %s", host_path,
-                                           strerror(errno));
-                if (fd < 0 && errno == ENOSYS)
-                        new_api_missing = true;
-                tree = fd >= 0;
-        }
-        if (fd < 0) {
-                fd = open(host_path, O_PATH | O_CLOEXEC);
+/* The parent directory of host_path, opened O_PATH: by path (trusted host directories, whose
+ * components may be symlinks such as /lib -> usr/lib), or, with NVH_SOURCE_NO_SYMLINKS,
+ * component by component from "/" with O_NOFOLLOW, so that no symlink anywhere redirects it. */
+static int
+open_parent(const char *host_path, unsigned sflags, int *ret_fd, char name[static NAME_MAX + 1],
+            struct nvh_err *err)
+{
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int fd = -1;
+        const char *slash = strrchr(host_path, '/');
+        char *p, *save = NULL;
+
+        if (host_path[0] != '/' || !slash || !slash[1] || strlen(slash + 1) > NAME_MAX ||
+            streq(slash + 1, ".") || streq(slash + 1, ".."))
+                return nvh_err_set(err, -EINVAL, "mount source '%s' is not an absolute file name",
+                                   host_path);
+        strcpy(name, slash + 1);
+        dir = strndup(host_path, (size_t)(slash - host_path));
+        if (!dir)
+                return nvh_err_set(err, -ENOMEM, "mount source '%s': out of memory", host_path);
+        if (!(sflags & NVH_SOURCE_NO_SYMLINKS)) {
+                fd = open(*dir ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
                 if (fd < 0)
-                        return nvh_err_set(err, -errno, "open mount source '%s': %s", host_path,
-                                           strerror(errno));
+                        return nvh_err_errno(err, "open directory of mount source '%s'", host_path);
+                *ret_fd = TAKE_FD(fd);
+                return 0;
         }
+        fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return nvh_err_errno(err, "open '/'");
+        for (p = strtok_r(dir, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
+                int next_fd;
+
+                if (streq(p, ".") || streq(p, ".."))
+                        return nvh_err_set(err, -EINVAL, "mount source '%s': '%s' in the path",
+                                           host_path, p);
+                next_fd = openat(fd, p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (next_fd < 0)
+                        return nvh_err_errno(err,
+                                             "mount source '%s': '%s' (symlinks are not "
+                                             "followed there)",
+                                             host_path, p);
+                close(fd);
+                fd = next_fd;
+        }
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* Trusts: host_path (discovered on the host by us) up to its last directory, unless
+ * NVH_SOURCE_NO_SYMLINKS. Verifies: the last component is no symlink (-ELOOP) and is of the
+ * type asked for, on the fd that is then cloned or kept. Guarantees: ret->fd is the object
+ * examined (ret->st), never reopened by path on the new mount API. */
+int
+nvh_mount_open_source(const char *host_path, unsigned sflags, struct nvh_mount_source *ret,
+                      struct nvh_err *err)
+{
+        _cleanup_close_ int dir_fd = -1, fd = -1;
+        bool is_dir = sflags & NVH_SOURCE_DIR;
+        char name[NAME_MAX + 1];
+        struct stat st;
+        int tree_fd = -1, r;
+
+        r = open_parent(host_path, sflags, &dir_fd, name, err);
+        if (r < 0)
+                return r;
+        fd = openat(dir_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return nvh_err_errno(err, "open mount source '%s'", host_path);
         if (fstat(fd, &st) < 0)
-                return nvh_err_set(err, -errno, "stat mount source '%s': %s", host_path,
-                                   strerror(errno));
+                return nvh_err_errno(err, "stat mount source '%s'", host_path);
+        if (S_ISLNK(st.st_mode))
+                return nvh_err_set(err, -ELOOP, "mount source '%s' is a symlink, not followed",
+                                   host_path);
         if (is_dir && !S_ISDIR(st.st_mode))
                 return nvh_err_set(err, -ENOTDIR, "mount source '%s' is not a directory",
                                    host_path);
         if (!is_dir && S_ISDIR(st.st_mode))
                 return nvh_err_set(err, -EISDIR, "mount source '%s' is a directory", host_path);
-        if (tree) {
-                src_forget(fd);
-        } else {
-                r = src_remember(fd, &st, host_path);
-                if (r < 0)
-                        return nvh_err_set(err, r, "open mount source '%s': out of memory",
-                                           host_path);
+        if (!use_fallback()) {
+                tree_fd = nvh_sys_open_tree(fd, "",
+                                            AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+                                                (is_dir ? AT_RECURSIVE : 0));
+                if (tree_fd < 0 && !api_unavailable(errno))
+                        return nvh_err_errno(err, "open mount source '%s'", host_path);
+                if (tree_fd < 0 && errno == ENOSYS)
+                        nvh_kfeatures_set_missing(NVH_KFEATURE_MOUNT_API);
         }
-        *ret_src_fd = TAKE_FD(fd);
+        *ret = (struct nvh_mount_source){.fd = -1, .st = st};
+        if (tree_fd >= 0) {
+                ret->fd = tree_fd;
+                ret->tree = true;
+                return 0;
+        }
+        /* Fallback: a bind from another namespace's mount is refused, so the source is found
+         * again after setns by this path and must be this inode (bind_fallback). */
+        ret->host_path = strdup(host_path);
+        if (!ret->host_path)
+                return nvh_err_set(err, -ENOMEM, "mount source '%s': out of memory", host_path);
+        ret->sflags = sflags;
+        ret->fd = TAKE_FD(fd);
         return 0;
 }
 
@@ -213,7 +221,7 @@ check_target(int target_fd, bool src_is_dir, const char *what, struct stat *ret_
              struct nvh_err *err)
 {
         if (fstat(target_fd, ret_st) < 0)
-                return nvh_err_set(err, -errno, "stat target of '%s': %s", what, strerror(errno));
+                return nvh_err_errno(err, "stat target of '%s'", what);
         if (S_ISLNK(ret_st->st_mode))
                 return nvh_err_set(err, -ELOOP, "target of '%s' is a symlink", what);
         if (src_is_dir && !S_ISDIR(ret_st->st_mode))
@@ -235,19 +243,20 @@ attach_detached(int mnt_fd, int target_fd, bool recursive, unsigned flags, const
             .attr_set = to_attr_flags(flags),
             .propagation = MS_PRIVATE,
         };
-        bool remount_after = false;
+        bool remount_after = !nvh_kfeatures_have(NVH_KFEATURE_MOUNT_SETATTR);
         char p[64];
 
-        if (nvh_sys_mount_setattr(mnt_fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr,
+        if (!remount_after &&
+            nvh_sys_mount_setattr(mnt_fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr,
                                   sizeof(attr)) < 0) {
                 if (errno != ENOSYS)
-                        return nvh_err_set(err, -errno, "set attributes on '%s': %s", what,
-                                           strerror(errno));
+                        return nvh_err_errno(err, "set attributes on '%s'", what);
+                nvh_kfeatures_set_missing(NVH_KFEATURE_MOUNT_SETATTR);
                 remount_after = true; /* Linux 5.2 - 5.11 */
         }
         if (nvh_sys_move_mount(mnt_fd, "", target_fd, "",
                                MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-                return nvh_err_set(err, -errno, "mount '%s': %s", what, strerror(errno));
+                return nvh_err_errno(err, "mount '%s'", what);
         if (remount_after) {
                 /* mnt_fd now names the attached mount's root. */
                 snprintf(p, sizeof(p), "/proc/self/fd/%d", mnt_fd);
@@ -257,7 +266,7 @@ attach_detached(int mnt_fd, int target_fd, bool recursive, unsigned flags, const
                     mount(NULL, p, NULL, MS_PRIVATE | (recursive ? MS_REC : 0), NULL) < 0) {
                         int e = errno;
                         (void)umount2(p, MNT_DETACH);
-                        return nvh_err_set(err, -e, "remount '%s': %s", what, strerror(e));
+                        return nvh_err_sys(err, -e, "remount '%s'", what);
                 }
         }
         /* mount_setattr applied the flags atomically before the attach; only the remount
@@ -282,7 +291,7 @@ locate_target(int target_fd, const struct stat *target_st, int *ret_parent_fd,
         snprintf(link, sizeof(link), "/proc/self/fd/%d", target_fd);
         n = readlink(link, path, sizeof(path) - 1);
         if (n < 0)
-                return nvh_err_set(err, -errno, "locate target of '%s': %s", what, strerror(errno));
+                return nvh_err_errno(err, "locate target of '%s'", what);
         path[n] = '\0';
         slash = strrchr(path, '/');
         if (path[0] != '/' || !slash || !slash[1] || strlen(slash + 1) > NAME_MAX)
@@ -295,8 +304,7 @@ locate_target(int target_fd, const struct stat *target_st, int *ret_parent_fd,
                 *slash = '\0';
         parent_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (parent_fd < 0)
-                return nvh_err_set(err, -errno, "locate target of '%s': '%s': %s", what, path,
-                                   strerror(errno));
+                return nvh_err_errno(err, "locate target of '%s': '%s'", what, path);
         if (fstatat(parent_fd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
             sb.st_dev != target_st->st_dev || sb.st_ino != target_st->st_ino)
                 return nvh_err_set(err, -EXDEV, "locate target of '%s': '%s/%s' moved", what, path,
@@ -315,8 +323,7 @@ open_new_mount(int parent_fd, const char *name, const struct stat *target_st, in
 
         fd = openat(parent_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0 || fstat(fd, &sb) < 0)
-                return nvh_err_set(err, -errno, "open new mount of '%s': %s", what,
-                                   strerror(errno));
+                return nvh_err_errno(err, "open new mount of '%s'", what);
         if (sb.st_dev == target_st->st_dev && sb.st_ino == target_st->st_ino)
                 return nvh_err_set(err, -EXDEV, "new mount of '%s' is not where expected", what);
         *ret_fd = TAKE_FD(fd);
@@ -331,9 +338,9 @@ remount_private(int mnt_fd, unsigned long ms_flags, bool recursive, const char *
 
         snprintf(p, sizeof(p), "/proc/self/fd/%d", mnt_fd);
         if (mount(NULL, p, NULL, MS_REMOUNT | ms_flags, NULL) < 0)
-                return nvh_err_set(err, -errno, "remount '%s': %s", what, strerror(errno));
+                return nvh_err_errno(err, "remount '%s'", what);
         if (mount(NULL, p, NULL, MS_PRIVATE | (recursive ? MS_REC : 0), NULL) < 0)
-                return nvh_err_set(err, -errno, "make '%s' private: %s", what, strerror(errno));
+                return nvh_err_errno(err, "make '%s' private", what);
         return 0;
 }
 
@@ -346,22 +353,56 @@ undo_mount(int mnt_fd)
         (void)umount2(p, MNT_DETACH);
 }
 
+/* The fallback source again, in the namespace we are in now: the same walk as on the host
+ * (no symlink as last component, none at all with NVH_SOURCE_NO_SYMLINKS), and the same
+ * inode as the object checked on the host, or -EXDEV. */
 static int
-bind_fallback(int src_fd, int target_fd, unsigned flags, const char *what, struct nvh_err *err)
+reopen_source(const struct nvh_mount_source *src, int *ret_fd, struct nvh_err *err)
+{
+        _cleanup_close_ int dir_fd = -1, fd = -1;
+        char name[NAME_MAX + 1];
+        struct stat sb;
+        int r;
+
+        r = open_parent(src->host_path, src->sflags, &dir_fd, name, err);
+        if (r < 0)
+                return r;
+        fd = openat(dir_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return nvh_err_errno(err, "reopen source '%s'", src->host_path);
+        if (fstat(fd, &sb) < 0 || sb.st_dev != src->st.st_dev || sb.st_ino != src->st.st_ino)
+                return nvh_err_set(err, -EXDEV, "source '%s' is another file in this namespace",
+                                   src->host_path);
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* The mount on parent_fd/name must be the source's object. */
+static int
+check_new_mount(int mnt_fd, const struct stat *src_st, const char *what, struct nvh_err *err)
+{
+        struct stat sb;
+
+        if (fstat(mnt_fd, &sb) < 0 || sb.st_dev != src_st->st_dev || sb.st_ino != src_st->st_ino) {
+                undo_mount(mnt_fd);
+                return nvh_err_set(err, -EXDEV, "new mount of '%s' is not the source", what);
+        }
+        return 0;
+}
+
+static int
+bind_fallback(const struct nvh_mount_source *source, int target_fd, unsigned flags,
+              const char *what, struct nvh_err *err)
 {
         _cleanup_close_ int parent_fd = -1, reopened_fd = -1, mnt_fd = -1;
-        struct src_entry *e = src_find(src_fd);
         char name[NAME_MAX + 1], src[64], dst[64];
         struct stat src_st, target_st;
         bool is_dir;
         int r;
 
-        if (!e)
-                return nvh_err_set(err, -EBADF,
-                                   "source of '%s' was not opened by nvh_mount_open_source", what);
-        if (fstat(src_fd, &src_st) < 0)
-                return nvh_err_set(err, -errno, "stat source of '%s': %s", what, strerror(errno));
-        if (src_st.st_dev != e->dev || src_st.st_ino != e->ino)
+        if (fstat(source->fd, &src_st) < 0)
+                return nvh_err_errno(err, "stat source of '%s'", what);
+        if (src_st.st_dev != source->st.st_dev || src_st.st_ino != source->st.st_ino)
                 return nvh_err_set(err, -EBADF, "source fd of '%s' changed", what);
         is_dir = S_ISDIR(src_st.st_mode);
         r = check_target(target_fd, is_dir, what, &target_st, err);
@@ -371,38 +412,25 @@ bind_fallback(int src_fd, int target_fd, unsigned flags, const char *what, struc
         if (r < 0)
                 return r;
 
-        snprintf(src, sizeof(src), "/proc/self/fd/%d", src_fd);
+        snprintf(src, sizeof(src), "/proc/self/fd/%d", source->fd);
         snprintf(dst, sizeof(dst), "/proc/self/fd/%d", target_fd);
         if (mount(src, dst, NULL, MS_BIND | (is_dir ? MS_REC : 0), NULL) < 0) {
-                struct stat sb;
-
                 if (errno != EINVAL)
-                        return nvh_err_set(err, -errno, "mount '%s': %s", what, strerror(errno));
+                        return nvh_err_errno(err, "mount '%s'", what);
                 /* The source lives in another mount namespace: find the same inode in ours. */
-                reopened_fd = open(e->host_path, O_PATH | O_CLOEXEC);
-                if (reopened_fd < 0)
-                        return nvh_err_set(err, -errno, "reopen source '%s': %s", e->host_path,
-                                           strerror(errno));
-                if (fstat(reopened_fd, &sb) < 0 || sb.st_dev != e->dev || sb.st_ino != e->ino)
-                        return nvh_err_set(err, -EXDEV,
-                                           "source '%s' is another file in this namespace",
-                                           e->host_path);
+                r = reopen_source(source, &reopened_fd, err);
+                if (r < 0)
+                        return r;
                 snprintf(src, sizeof(src), "/proc/self/fd/%d", reopened_fd);
                 if (mount(src, dst, NULL, MS_BIND | (is_dir ? MS_REC : 0), NULL) < 0)
-                        return nvh_err_set(err, -errno, "mount '%s': %s", what, strerror(errno));
+                        return nvh_err_errno(err, "mount '%s'", what);
         }
         r = open_new_mount(parent_fd, name, &target_st, &mnt_fd, what, err);
         if (r < 0)
                 return r; /* cannot name it to undo it; the namespace dies with the container */
-        {
-                struct stat sb;
-                if (fstat(mnt_fd, &sb) < 0 || sb.st_dev != src_st.st_dev ||
-                    sb.st_ino != src_st.st_ino) {
-                        undo_mount(mnt_fd);
-                        return nvh_err_set(err, -EXDEV, "new mount of '%s' is not the source",
-                                           what);
-                }
-        }
+        r = check_new_mount(mnt_fd, &src_st, what, err);
+        if (r < 0)
+                return r;
         r = remount_private(mnt_fd, MS_BIND | to_ms_flags(flags) | existing_ms_flags(mnt_fd),
                             is_dir, what, err);
         if (r >= 0)
@@ -412,25 +440,27 @@ bind_fallback(int src_fd, int target_fd, unsigned flags, const char *what, struc
         return r;
 }
 
-/* Trusts: src_fd (opened by us on the host), target_fd (resolved in-root by us). Verifies:
+/* Trusts: src (opened by us on the host), target_fd (resolved in-root by us). Verifies:
  * types match, the target is not a symlink, the flags took. Guarantees: a private mount of
  * the source on the target with at least the flags asked for, or nothing. */
 int
-nvh_mount_bind(int src_fd, int target_fd, unsigned flags, const char *what, struct nvh_err *err)
+nvh_mount_bind(const struct nvh_mount_source *src, int target_fd, unsigned flags, const char *what,
+               struct nvh_err *err)
 {
-        struct stat src_st, target_st;
+        struct stat target_st;
+        bool is_dir = S_ISDIR(src->st.st_mode);
         int r;
 
-        if (src_find(src_fd))
-                return bind_fallback(src_fd, target_fd, flags, what, err);
-        if (flags & NVH_MOUNT_NEW_TARGET)
-                return attach_detached(src_fd, target_fd, flags & NVH_MOUNT_DIR, flags, what, err);
-        if (fstat(src_fd, &src_st) < 0)
-                return nvh_err_set(err, -errno, "stat source of '%s': %s", what, strerror(errno));
-        r = check_target(target_fd, S_ISDIR(src_st.st_mode), what, &target_st, err);
-        if (r < 0)
-                return r;
-        return attach_detached(src_fd, target_fd, S_ISDIR(src_st.st_mode), flags, what, err);
+        if (src->fd < 0)
+                return nvh_err_set(err, -EBADF, "no source for '%s'", what);
+        if (!src->tree)
+                return bind_fallback(src, target_fd, flags, what, err);
+        if (!(flags & NVH_MOUNT_NEW_TARGET)) {
+                r = check_target(target_fd, is_dir, what, &target_st, err);
+                if (r < 0)
+                        return r;
+        }
+        return attach_detached(src->fd, target_fd, is_dir, flags, what, err);
 }
 
 /* ---- tmpfs with files ---------------------------------------------------------------------- */
@@ -468,8 +498,7 @@ fill(int mnt_fd, const struct nvh_mount_file *files, size_t n, const char *what,
                 if (S_ISDIR(f->mode)) {
                         if (mkdirat(mnt_fd, f->rel_path, perm) < 0 ||
                             fchmodat(mnt_fd, f->rel_path, perm, 0) < 0)
-                                return nvh_err_set(err, -errno, "create '%s' in '%s': %s",
-                                                   f->rel_path, what, strerror(errno));
+                                return nvh_err_errno(err, "create '%s' in '%s'", f->rel_path, what);
                 } else {
                         _cleanup_close_ int fd =
                             openat(mnt_fd, f->rel_path,
@@ -477,15 +506,13 @@ fill(int mnt_fd, const struct nvh_mount_file *files, size_t n, const char *what,
                         int r;
 
                         if (fd < 0)
-                                return nvh_err_set(err, -errno, "create '%s' in '%s': %s",
-                                                   f->rel_path, what, strerror(errno));
+                                return nvh_err_errno(err, "create '%s' in '%s'", f->rel_path, what);
                         r = f->content ? nvh_fileio_write_all(fd, f->content, strlen(f->content))
                                        : 0;
                         if (r >= 0 && fchmod(fd, perm) < 0)
                                 r = -errno;
                         if (r < 0)
-                                return nvh_err_set(err, r, "write '%s' in '%s': %s", f->rel_path,
-                                                   what, strerror(-r));
+                                return nvh_err_sys(err, r, "write '%s' in '%s'", f->rel_path, what);
                 }
         }
         return 0;
@@ -502,21 +529,19 @@ tmpfs_new_api(int target_fd, const struct nvh_mount_file *files, size_t n, const
         if (fs_fd < 0) {
                 if (api_unavailable(errno)) {
                         if (errno == ENOSYS)
-                                new_api_missing = true;
+                                nvh_kfeatures_set_missing(NVH_KFEATURE_MOUNT_API);
                         return 1;
                 }
-                return nvh_err_set(err, -errno, "fsopen tmpfs for '%s': %s", what, strerror(errno));
+                return nvh_err_errno(err, "fsopen tmpfs for '%s'", what);
         }
         if (nvh_sys_fsconfig(fs_fd, NVH_FSCONFIG_SET_STRING, "mode", "0555", 0) < 0 ||
             nvh_sys_fsconfig(fs_fd, NVH_FSCONFIG_SET_STRING, "size", size_opt, 0) < 0 ||
             nvh_sys_fsconfig(fs_fd, NVH_FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-                return nvh_err_set(err, -errno, "configure tmpfs for '%s': %s", what,
-                                   strerror(errno));
+                return nvh_err_errno(err, "configure tmpfs for '%s'", what);
         mnt_fd = nvh_sys_fsmount(fs_fd, FSMOUNT_CLOEXEC,
                                  MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
         if (mnt_fd < 0)
-                return nvh_err_set(err, -errno, "fsmount tmpfs for '%s': %s", what,
-                                   strerror(errno));
+                return nvh_err_errno(err, "fsmount tmpfs for '%s'", what);
         r = fill(mnt_fd, files, n, what, err);
         if (r < 0)
                 return r;
@@ -540,7 +565,7 @@ tmpfs_fallback(int target_fd, const struct stat *target_st, const struct nvh_mou
         snprintf(dst, sizeof(dst), "/proc/self/fd/%d", target_fd);
         snprintf(opts, sizeof(opts), "mode=0555,size=%s", size_opt);
         if (mount("tmpfs", dst, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
-                return nvh_err_set(err, -errno, "mount tmpfs on '%s': %s", what, strerror(errno));
+                return nvh_err_errno(err, "mount tmpfs on '%s'", what);
         r = open_new_mount(parent_fd, name, target_st, &mnt_fd, what, err);
         if (r < 0)
                 return r;

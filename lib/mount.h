@@ -15,8 +15,10 @@
  * Fallback (open_tree/fsopen answer ENOSYS or EPERM, or forced): the source is an O_PATH fd;
  * mount(2) MS_BIND from /proc/self/fd/<src> onto /proc/self/fd/<target>. A bind from a mount
  * of another namespace is refused by the kernel (EINVAL), so after setns the source is
- * reopened by its host path in the current namespace (a copy of the host's, made by the
- * runtime) and must be the same inode as the fd opened on the host, or -EXDEV. The new mount
+ * looked up again in the current namespace (a copy of the host's, made by the runtime), by
+ * the same walk (last component not followed; no symlink at all for NVH_SOURCE_NO_SYMLINKS),
+ * and must be the inode examined on the host, or -EXDEV: what is mounted is what was
+ * checked. The new mount
  * is then reached through the target's parent directory (found from the target fd and
  * checked to contain the target, by inode) for the read-only remount and MS_PRIVATE. The
  * mount is writable between the bind and the remount; the container's processes are blocked
@@ -27,9 +29,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "err.h"
+#include "macros.h"
 
 enum {
         NVH_MOUNT_RDONLY = 1 << 0,
@@ -43,17 +47,45 @@ enum {
         NVH_MOUNT_DIR = 1 << 5,
 };
 
-/* Open host_path (trusted: discovered on the host; symlinks in it are followed) as a mount
- * source, before entering the container namespace. is_dir must match the object (-ENOTDIR /
- * -EISDIR); directories are cloned recursively. The caller owns the fd (close it after
- * nvh_mount_bind). A detached clone can be attached once: open one source per target. */
-int nvh_mount_open_source(const char *host_path, bool is_dir, int *ret_src_fd, struct nvh_err *err);
+/* How a host source is opened. */
+enum {
+        NVH_SOURCE_DIR = 1 << 0, /* a directory (cloned recursively); else anything but one */
+        /* No symlink in any component (shared host areas such as /tmp, /run: whoever can
+         * write there must not redirect us): every directory opened O_NOFOLLOW from "/". */
+        NVH_SOURCE_NO_SYMLINKS = 1 << 1,
+};
 
-/* Attach src_fd (from nvh_mount_open_source) on target_fd (an O_PATH fd of the in-root
- * target, from nvh_rootfs_create_target) with NVH_MOUNT_* flags (flags the source mount
- * already has are kept), private propagation. what names the object in errors. */
-int nvh_mount_bind(int src_fd, int target_fd, unsigned flags, const char *what,
-                   struct nvh_err *err);
+/* A host object to mount, owned by the caller (nvh_mount_source_done, or the cleanup macro).
+ * fd is a detached clone of the object (new API) or an O_PATH fd of it (fallback); st is the
+ * object as examined on that fd: the caller checks owner and mode there, never by path. */
+struct nvh_mount_source {
+        int fd;
+        bool tree;       /* fd is a detached clone: attach it once */
+        struct stat st;  /* the object, from fstat on the fd it was opened as */
+        char *host_path; /* fallback only: to find the same inode again after setns */
+        unsigned sflags; /* NVH_SOURCE_* it was opened with */
+};
+#define NVH_MOUNT_SOURCE_INIT                                                                      \
+        {                                                                                          \
+                .fd = -1                                                                           \
+        }
+
+void nvh_mount_source_done(struct nvh_mount_source *src);
+#define _cleanup_mount_source_ _cleanup_(nvh_mount_source_done)
+
+/* Open host_path as a mount source, before entering the container namespace: its directory
+ * by path (trusted: discovered on the host) or, with NVH_SOURCE_NO_SYMLINKS, without
+ * following any symlink; the last component with O_PATH|O_NOFOLLOW (a symlink: -ELOOP), its
+ * type checked on that fd (-ENOTDIR / -EISDIR), then cloned from that fd (open_tree with
+ * AT_EMPTY_PATH). Nothing is opened by the path twice on the new mount API. */
+int nvh_mount_open_source(const char *host_path, unsigned sflags, struct nvh_mount_source *ret,
+                          struct nvh_err *err);
+
+/* Attach src (from nvh_mount_open_source) on target_fd (an O_PATH fd of the in-root target,
+ * from nvh_rootfs_create_target) with NVH_MOUNT_* flags (flags the source mount already has
+ * are kept), private propagation. what names the object in errors. */
+int nvh_mount_bind(const struct nvh_mount_source *src, int target_fd, unsigned flags,
+                   const char *what, struct nvh_err *err);
 
 struct nvh_mount_file {
         const char *rel_path; /* relative, no "." or ".." components; parents listed first */
@@ -66,6 +98,3 @@ struct nvh_mount_file {
  * just attached (fallback); then it is made read-only, nosuid, nodev, noexec, private. */
 int nvh_mount_tmpfs_files(int target_fd, const struct nvh_mount_file *files, size_t n,
                           const char *what, struct nvh_err *err);
-
-/* Force the mount(2) fallback (tests). Set it before opening sources. */
-void nvh_mount_set_fallback(bool force);

@@ -11,6 +11,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "kfeatures.h"
 #include "fileio.h"
 #include "macros.h"
 #include "syscalls.h"
@@ -25,22 +26,12 @@
 /* openat2 answers -EAGAIN when a rename raced with ".." resolution. */
 #define OPENAT2_RETRIES 8
 
-static bool force_fallback;
-static bool openat2_missing;
-
-void
-nvh_rootfs_set_fallback(bool force)
-{
-        force_fallback = force;
-}
-
 int
 nvh_rootfs_open(const char *host_rootfs, int *ret_root_fd, struct nvh_err *err)
 {
         int fd = open(host_rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
-                return nvh_err_set(err, -errno, "open container root '%s': %s", host_rootfs,
-                                   strerror(errno));
+                return nvh_err_errno(err, "open container root '%s'", host_rootfs);
         *ret_root_fd = fd;
         return 0;
 }
@@ -51,9 +42,11 @@ enum walk_flags {
         WALK_MKDIR = 1 << 0, /* create missing components as directories */
 };
 
-/* Directories walked so far, root first. stack[0] is the caller's root fd (not ours). */
+/* Directories walked so far, root first. stack[0] is the caller's root fd (not ours). ends[i]
+ * is the length of the resolved path (struct walk's path) at directory i. */
 struct dirstack {
         int *fds;
+        size_t *ends;
         size_t n, cap;
 };
 
@@ -72,21 +65,30 @@ dirstack_done(struct dirstack *s)
         while (s->n > 1)
                 dirstack_pop(s);
         free(s->fds);
+        free(s->ends);
         s->fds = NULL;
+        s->ends = NULL;
 }
 
 static int
-dirstack_push(struct dirstack *s, int fd)
+dirstack_push(struct dirstack *s, int fd, size_t end)
 {
         if (s->n == s->cap) {
                 size_t cap = s->cap ? s->cap * 2 : 16;
                 int *fds = realloc(s->fds, cap * sizeof(*fds));
+                size_t *ends;
+
                 if (!fds)
                         return -ENOMEM;
                 s->fds = fds;
+                ends = realloc(s->ends, cap * sizeof(*ends));
+                if (!ends)
+                        return -ENOMEM;
+                s->ends = ends;
                 s->cap = cap;
         }
-        s->fds[s->n++] = fd;
+        s->fds[s->n] = fd;
+        s->ends[s->n++] = end;
         return 0;
 }
 
@@ -126,6 +128,239 @@ splice_link(char **rest, const char *tail, const char *link)
         return 0;
 }
 
+/* One walk: what is left of the path, the directories reached, the budgets spent. */
+struct walk {
+        int root_fd;
+        const char *ctr_path; /* as asked, for messages */
+        int open_flags;
+        unsigned wflags;
+        mode_t mode;
+        char *rest;    /* the path still to walk, symlink text spliced in (owned) */
+        const char *p; /* position in rest */
+        struct dirstack st;
+        unsigned hops;    /* symlinks followed */
+        unsigned creates; /* directories created */
+        char *path;       /* when asked for: the directories walked, relative to the root */
+};
+
+static void
+walk_done(struct walk *w)
+{
+        dirstack_done(&w->st);
+        free(w->rest);
+        free(w->path);
+        w->rest = NULL;
+        w->path = NULL;
+}
+
+/* The component at w->p: its name, where it ends, whether it is the last one. */
+struct component {
+        char name[NAME_MAX + 1];
+        const char *end;     /* just past the name in w->rest */
+        bool last;           /* nothing but slashes after it */
+        bool trailing_slash; /* last, and followed by a slash: must be a directory */
+};
+
+static int
+next_component(const struct walk *w, struct component *c, struct nvh_err *err)
+{
+        const char *tail;
+
+        c->end = strchrnul(w->p, '/');
+        if ((size_t)(c->end - w->p) > NAME_MAX)
+                return nvh_err_set(err, -ENAMETOOLONG, "resolve '%s': component too long",
+                                   w->ctr_path);
+        memcpy(c->name, w->p, (size_t)(c->end - w->p));
+        c->name[c->end - w->p] = '\0';
+        tail = c->end;
+        while (*tail == '/')
+                tail++;
+        c->last = *tail == '\0';
+        c->trailing_slash = c->last && *c->end == '/';
+        return 0;
+}
+
+/* The walk ended on a directory we hold ("/", "a/..", "a/."). */
+static int
+open_held_dir(struct walk *w, int *ret_fd, struct nvh_err *err)
+{
+        int fl = (w->open_flags | O_CLOEXEC) & ~O_NOFOLLOW;
+        int fd = openat(w->st.fds[w->st.n - 1], ".", fl);
+
+        if (fd < 0)
+                return nvh_err_errno(err, "open '%s' in container root", w->ctr_path);
+        if (w->path)
+                w->path[w->st.ends[w->st.n - 1]] = '\0';
+        *ret_fd = fd;
+        return 0;
+}
+
+/* With a path asked for: name appended to the resolved path of the current directory, or
+ * -ENAMETOOLONG; *ret_end is the new length. */
+static int
+path_append(struct walk *w, const char *name, size_t *ret_end, struct nvh_err *err)
+{
+        size_t end = w->st.ends[w->st.n - 1], len = strlen(name);
+
+        *ret_end = 0;
+        if (!w->path)
+                return 0;
+        if (end + 1 + len + 1 > PATH_MAX)
+                return nvh_err_set(err, -ENAMETOOLONG, "resolve '%s': path too long", w->ctr_path);
+        if (end)
+                w->path[end++] = '/';
+        memcpy(w->path + end, name, len + 1);
+        *ret_end = end + len;
+        return 0;
+}
+
+/* WALK_MKDIR: create the missing name; the caller looks at it again, whatever it is now. */
+static int
+create_missing(struct walk *w, const char *name, struct nvh_err *err)
+{
+        /* Bounded: a name that keeps vanishing is an attack, not a race. */
+        if (++w->creates > 64 * NVH_ROOTFS_MAX_HOPS)
+                return nvh_err_set(err, -EAGAIN, "create '%s': tree keeps changing", w->ctr_path);
+        if (mkdirat(w->st.fds[w->st.n - 1], name, w->mode) < 0 && errno != EEXIST)
+                return nvh_err_errno(err, "create directory '%s' for '%s' in container root", name,
+                                     w->ctr_path);
+        return 0;
+}
+
+/* Splice the text of the symlink link_fd (named c->name) into the rest of the walk: an
+ * absolute one restarts at the root, a relative one in the directory that holds it. */
+static int
+follow_link(struct walk *w, int link_fd, const struct component *c, struct nvh_err *err)
+{
+        char link[PATH_MAX];
+        ssize_t n;
+        int r;
+
+        if (++w->hops > NVH_ROOTFS_MAX_HOPS)
+                return nvh_err_set(err, -ELOOP,
+                                   "resolve '%s' in container root: more than %d symlinks",
+                                   w->ctr_path, NVH_ROOTFS_MAX_HOPS);
+        n = readlinkat(link_fd, "", link, sizeof(link));
+        if (n < 0)
+                return nvh_err_errno(err, "readlink '%s' in '%s'", c->name, w->ctr_path);
+        if ((size_t)n >= sizeof(link))
+                return nvh_err_set(err, -ENAMETOOLONG, "readlink '%s' in '%s': target too long",
+                                   c->name, w->ctr_path);
+        link[n] = '\0';
+        /* After readlinkat, which makes the same access check as the kernel does before it
+         * refuses a magic link: the same error either way. */
+        if (is_magic_link_parent(w->st.fds[w->st.n - 1]))
+                return nvh_err_set(err, -ELOOP,
+                                   "resolve '%s' in container root: '%s' is a magic link",
+                                   w->ctr_path, c->name);
+        if (n == 0)
+                return nvh_err_set(err, -ENOENT,
+                                   "resolve '%s' in container root: '%s' is an empty symlink",
+                                   w->ctr_path, c->name);
+        if (link[0] == '/')
+                while (w->st.n > 1)
+                        dirstack_pop(&w->st);
+        /* c->end is "" or starts with '/': a trailing slash stays. */
+        r = splice_link(&w->rest, c->end, link);
+        if (r < 0)
+                return nvh_err_set(err, r, "resolve '%s': path too long", w->ctr_path);
+        w->p = w->rest;
+        return 0;
+}
+
+/* The last component, reached without following it (fd: its O_PATH fd, sb: its stat). */
+static int
+open_last(struct walk *w, int *fd, const struct stat *sb, const struct component *c, int *ret_fd,
+          struct nvh_err *err)
+{
+        struct stat sb2;
+        int res_fd;
+
+        if ((w->open_flags & O_DIRECTORY) && !S_ISDIR(sb->st_mode))
+                return nvh_err_set(err, -ENOTDIR,
+                                   "resolve '%s' in container root: '%s' is not a directory",
+                                   w->ctr_path, c->name);
+        if (w->open_flags & O_PATH) {
+                size_t end;
+                int r = path_append(w, c->name, &end, err);
+
+                if (r < 0)
+                        return r;
+                *ret_fd = TAKE_FD(*fd);
+                return 0;
+        }
+        res_fd = openat(w->st.fds[w->st.n - 1], c->name, w->open_flags | O_NOFOLLOW | O_CLOEXEC);
+        if (res_fd < 0)
+                return nvh_err_errno(err, "open '%s' in container root", w->ctr_path);
+        /* The name must still be the object we examined. */
+        if (fstat(res_fd, &sb2) < 0 || sb2.st_dev != sb->st_dev || sb2.st_ino != sb->st_ino) {
+                close(res_fd);
+                return nvh_err_set(err, -EAGAIN,
+                                   "open '%s' in container root: changed while opening",
+                                   w->ctr_path);
+        }
+        *ret_fd = res_fd;
+        return 0;
+}
+
+/* One step: 1 to go on, 0 when *ret_fd holds the result, < 0 on error. */
+static int
+walk_step(struct walk *w, int *ret_fd, struct nvh_err *err)
+{
+        _cleanup_close_ int fd = -1;
+        struct component c;
+        struct stat sb;
+        int r;
+
+        while (*w->p == '/')
+                w->p++;
+        if (!*w->p)
+                return open_held_dir(w, ret_fd, err);
+        r = next_component(w, &c, err);
+        if (r < 0)
+                return r;
+        if (streq(c.name, ".") || streq(c.name, "..")) {
+                if (streq(c.name, ".."))
+                        dirstack_pop(&w->st); /* no-op at the root: clamped */
+                w->p = c.end;
+                return 1;
+        }
+
+        fd = openat(w->st.fds[w->st.n - 1], c.name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT && (w->wflags & WALK_MKDIR)) {
+                r = create_missing(w, c.name, err);
+                return r < 0 ? r : 1;
+        }
+        if (fd < 0)
+                return nvh_err_errno(err, "resolve '%s' in container root: '%s'", w->ctr_path,
+                                     c.name);
+        if (fstat(fd, &sb) < 0)
+                return nvh_err_errno(err, "stat '%s' in '%s'", c.name, w->ctr_path);
+
+        if (S_ISLNK(sb.st_mode) && !(c.last && !c.trailing_slash && (w->open_flags & O_NOFOLLOW))) {
+                r = follow_link(w, fd, &c, err);
+                return r < 0 ? r : 1;
+        }
+        if ((!c.last || c.trailing_slash) && !S_ISDIR(sb.st_mode))
+                return nvh_err_set(err, -ENOTDIR,
+                                   "resolve '%s' in container root: '%s' is not a directory",
+                                   w->ctr_path, c.name);
+        if (!c.last) {
+                size_t end;
+
+                r = path_append(w, c.name, &end, err);
+                if (r < 0)
+                        return r;
+                r = dirstack_push(&w->st, fd, end);
+                if (r < 0)
+                        return nvh_err_set(err, r, "resolve '%s': out of memory", w->ctr_path);
+                TAKE_FD(fd);
+                w->p = c.end;
+                return 1;
+        }
+        return open_last(w, &fd, &sb, &c, ret_fd, err);
+}
+
 /*
  * Trusts: root_fd (the container root, opened by us). Verifies: every component is opened
  * with O_NOFOLLOW relative to a directory fd we reached from root_fd; symlink text is
@@ -135,210 +370,30 @@ splice_link(char **rest, const char *tail, const char *link)
  */
 static int
 walk(int root_fd, const char *ctr_path, int open_flags, unsigned wflags, mode_t mode, int *ret_fd,
-     struct nvh_err *err)
+     char **ret_path, struct nvh_err *err)
 {
-        _cleanup_free_ char *rest = NULL;
-        struct dirstack st = {0};
-        const char *p;
-        unsigned hops = 0, creates = 0;
+        _cleanup_(walk_done) struct walk w = {
+            .root_fd = root_fd,
+            .ctr_path = ctr_path,
+            .open_flags = open_flags,
+            .wflags = wflags,
+            .mode = mode,
+        };
         int r;
 
-        rest = strdup(ctr_path);
-        if (!rest)
+        w.rest = strdup(ctr_path);
+        if (ret_path)
+                w.path = calloc(1, PATH_MAX);
+        if (!w.rest || (ret_path && !w.path))
                 return nvh_err_set(err, -ENOMEM, "resolve '%s': out of memory", ctr_path);
-        r = dirstack_push(&st, root_fd);
+        r = dirstack_push(&w.st, root_fd, 0);
         if (r < 0)
                 return nvh_err_set(err, r, "resolve '%s': out of memory", ctr_path);
-
-        p = rest;
-        for (;;) {
-                char name[NAME_MAX + 1];
-                const char *end, *tail;
-                bool last, trailing_slash;
-                _cleanup_close_ int fd = -1;
-                struct stat sb;
-                int cur_fd = st.fds[st.n - 1];
-
-                while (*p == '/')
-                        p++;
-                if (!*p) {
-                        /* Ended on a directory we hold ("/", "a/..", "a/."). */
-                        int fl = (open_flags | O_CLOEXEC) & ~O_NOFOLLOW;
-                        int res_fd = openat(cur_fd, ".", fl);
-                        if (res_fd < 0) {
-                                r = nvh_err_set(err, -errno, "open '%s' in container root: %s",
-                                                ctr_path, strerror(errno));
-                                goto out;
-                        }
-                        *ret_fd = res_fd;
-                        r = 0;
-                        goto out;
-                }
-                end = strchrnul(p, '/');
-                if ((size_t)(end - p) > NAME_MAX) {
-                        r = nvh_err_set(err, -ENAMETOOLONG, "resolve '%s': component too long",
-                                        ctr_path);
-                        goto out;
-                }
-                memcpy(name, p, (size_t)(end - p));
-                name[end - p] = '\0';
-                tail = end;
-                while (*tail == '/')
-                        tail++;
-                last = *tail == '\0';
-                trailing_slash = last && *end == '/';
-
-                if (streq(name, ".")) {
-                        p = end;
-                        continue;
-                }
-                if (streq(name, "..")) {
-                        dirstack_pop(&st); /* no-op at the root: clamped */
-                        p = end;
-                        continue;
-                }
-
-                fd = openat(cur_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-                if (fd < 0 && errno == ENOENT && (wflags & WALK_MKDIR)) {
-                        /* Bounded: a name that keeps vanishing is an attack, not a race. */
-                        if (++creates > 64 * NVH_ROOTFS_MAX_HOPS) {
-                                r = nvh_err_set(err, -EAGAIN, "create '%s': tree keeps changing",
-                                                ctr_path);
-                                goto out;
-                        }
-                        if (mkdirat(cur_fd, name, mode) < 0 && errno != EEXIST) {
-                                r = nvh_err_set(err, -errno,
-                                                "create directory '%s' for '%s' in container "
-                                                "root: %s",
-                                                name, ctr_path, strerror(errno));
-                                goto out;
-                        }
-                        continue; /* look at the same name again, whatever it is now */
-                }
-                if (fd < 0) {
-                        r = nvh_err_set(err, -errno, "resolve '%s' in container root: '%s': %s",
-                                        ctr_path, name, strerror(errno));
-                        goto out;
-                }
-                if (fstat(fd, &sb) < 0) {
-                        r = nvh_err_set(err, -errno, "stat '%s' in '%s': %s", name, ctr_path,
-                                        strerror(errno));
-                        goto out;
-                }
-
-                if (S_ISLNK(sb.st_mode) &&
-                    !(last && !trailing_slash && (open_flags & O_NOFOLLOW))) {
-                        char link[PATH_MAX];
-                        ssize_t n;
-
-                        if (++hops > NVH_ROOTFS_MAX_HOPS) {
-                                r = nvh_err_set(err, -ELOOP,
-                                                "resolve '%s' in container root: more than %d "
-                                                "symlinks",
-                                                ctr_path, NVH_ROOTFS_MAX_HOPS);
-                                goto out;
-                        }
-                        n = readlinkat(fd, "", link, sizeof(link));
-                        if (n < 0) {
-                                r = nvh_err_set(err, -errno, "readlink '%s' in '%s': %s", name,
-                                                ctr_path, strerror(errno));
-                                goto out;
-                        }
-                        if ((size_t)n >= sizeof(link)) {
-                                r = nvh_err_set(err, -ENAMETOOLONG,
-                                                "readlink '%s' in '%s': target too long", name,
-                                                ctr_path);
-                                goto out;
-                        }
-                        link[n] = '\0';
-                        /* After readlinkat, which makes the same access check as the kernel
-                         * does before it refuses a magic link: the same error either way. */
-                        if (is_magic_link_parent(cur_fd)) {
-                                r = nvh_err_set(err, -ELOOP,
-                                                "resolve '%s' in container root: '%s' is a "
-                                                "magic link",
-                                                ctr_path, name);
-                                goto out;
-                        }
-                        if (n == 0) {
-                                r = nvh_err_set(err, -ENOENT,
-                                                "resolve '%s' in container root: '%s' is an "
-                                                "empty symlink",
-                                                ctr_path, name);
-                                goto out;
-                        }
-                        if (link[0] == '/')
-                                while (st.n > 1)
-                                        dirstack_pop(&st);
-                        /* end is "" or starts with '/': a trailing slash stays. */
-                        r = splice_link(&rest, end, link);
-                        if (r < 0) {
-                                r = nvh_err_set(err, r, "resolve '%s': path too long", ctr_path);
-                                goto out;
-                        }
-                        p = rest;
-                        continue;
-                }
-
-                if (!last || trailing_slash) {
-                        if (!S_ISDIR(sb.st_mode)) {
-                                r = nvh_err_set(err, -ENOTDIR,
-                                                "resolve '%s' in container root: '%s' is not a "
-                                                "directory",
-                                                ctr_path, name);
-                                goto out;
-                        }
-                        if (!last) {
-                                r = dirstack_push(&st, fd);
-                                if (r < 0) {
-                                        r = nvh_err_set(err, r, "resolve '%s': out of memory",
-                                                        ctr_path);
-                                        goto out;
-                                }
-                                TAKE_FD(fd);
-                                p = end;
-                                continue;
-                        }
-                }
-
-                /* The last component, reached without following it. */
-                if ((open_flags & O_DIRECTORY) && !S_ISDIR(sb.st_mode)) {
-                        r = nvh_err_set(err, -ENOTDIR,
-                                        "resolve '%s' in container root: '%s' is not a "
-                                        "directory",
-                                        ctr_path, name);
-                        goto out;
-                }
-                if (open_flags & O_PATH) {
-                        *ret_fd = TAKE_FD(fd);
-                        r = 0;
-                        goto out;
-                }
-                {
-                        struct stat sb2;
-                        int res_fd = openat(cur_fd, name, open_flags | O_NOFOLLOW | O_CLOEXEC);
-                        if (res_fd < 0) {
-                                r = nvh_err_set(err, -errno, "open '%s' in container root: %s",
-                                                ctr_path, strerror(errno));
-                                goto out;
-                        }
-                        /* The name must still be the object we examined. */
-                        if (fstat(res_fd, &sb2) < 0 || sb2.st_dev != sb.st_dev ||
-                            sb2.st_ino != sb.st_ino) {
-                                close(res_fd);
-                                r = nvh_err_set(err, -EAGAIN,
-                                                "open '%s' in container root: changed while "
-                                                "opening",
-                                                ctr_path);
-                                goto out;
-                        }
-                        *ret_fd = res_fd;
-                        r = 0;
-                        goto out;
-                }
-        }
-out:
-        dirstack_done(&st);
+        w.p = w.rest;
+        while ((r = walk_step(&w, ret_fd, err)) > 0)
+                ;
+        if (r == 0 && ret_path)
+                *ret_path = TAKE_PTR(w.path);
         return r;
 }
 
@@ -354,7 +409,7 @@ resolve_openat2(int root_fd, const char *ctr_path, int open_flags, int *ret_fd, 
         };
         int fd = -1;
 
-        if (force_fallback || openat2_missing)
+        if (!nvh_kfeatures_have(NVH_KFEATURE_OPENAT2))
                 return 1;
         for (int i = 0; i < OPENAT2_RETRIES; i++) {
                 fd = nvh_sys_openat2(root_fd, ctr_path, &how, sizeof(how));
@@ -367,9 +422,9 @@ resolve_openat2(int root_fd, const char *ctr_path, int open_flags, int *ret_fd, 
         }
         switch (errno) {
         case ENOSYS:
-                openat2_missing = true;
-                return 1;
         case E2BIG:
+                nvh_kfeatures_set_missing(NVH_KFEATURE_OPENAT2);
+                return 1;
         case EPERM: /* a seccomp filter; the walker's answer is authoritative */
                 return 1;
         case ELOOP:
@@ -378,8 +433,7 @@ resolve_openat2(int root_fd, const char *ctr_path, int open_flags, int *ret_fd, 
                                    "magic link",
                                    ctr_path);
         default:
-                return nvh_err_set(err, -errno, "resolve '%s' in container root: %s", ctr_path,
-                                   strerror(errno));
+                return nvh_err_errno(err, "resolve '%s' in container root", ctr_path);
         }
 }
 
@@ -397,7 +451,40 @@ nvh_rootfs_resolve(int root_fd, const char *ctr_path, int open_flags, int *ret_f
         r = resolve_openat2(root_fd, ctr_path, open_flags, ret_fd, err);
         if (r <= 0)
                 return r;
-        return walk(root_fd, ctr_path, open_flags, 0, 0, ret_fd, err);
+        return walk(root_fd, ctr_path, open_flags, 0, 0, ret_fd, NULL, err);
+}
+
+int
+nvh_rootfs_resolve_path(int root_fd, const char *rel_path, char **ret_rel, struct nvh_err *err)
+{
+        _cleanup_close_ int fd = -1;
+
+        if (!rel_path)
+                return nvh_err_set(err, -EINVAL, "resolve: no path");
+        return walk(root_fd, rel_path, O_PATH, 0, 0, &fd, ret_rel, err);
+}
+
+int
+nvh_rootfs_read_file(int root_fd, const char *ctr_path, size_t max_size, char **ret_buf,
+                     size_t *ret_len, struct nvh_err *err)
+{
+        _cleanup_close_ int fd = -1;
+        struct stat sb;
+        int r;
+
+        r = nvh_rootfs_resolve(root_fd, ctr_path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
+                               &fd, err);
+        if (r < 0)
+                return r;
+        if (fstat(fd, &sb) < 0)
+                return nvh_err_errno(err, "stat '%s' in container root", ctr_path);
+        if (!S_ISREG(sb.st_mode))
+                return nvh_err_set(err, -EINVAL, "'%s' in container root is not a regular file",
+                                   ctr_path);
+        if ((uint64_t)sb.st_size > max_size)
+                return nvh_err_set(err, -E2BIG, "read '%s': larger than %zu bytes", ctr_path,
+                                   max_size);
+        return nvh_fileio_read_fd(fd, ctr_path, max_size, ret_buf, ret_len, err);
 }
 
 int
@@ -418,7 +505,8 @@ nvh_rootfs_mkdir_p(int root_fd, const char *ctr_dir, mode_t mode, int *ret_dir_f
                         *err = tmp;
                 return r;
         }
-        return walk(root_fd, ctr_dir, O_PATH | O_DIRECTORY, WALK_MKDIR, mode, ret_dir_fd, err);
+        return walk(root_fd, ctr_dir, O_PATH | O_DIRECTORY, WALK_MKDIR, mode, ret_dir_fd, NULL,
+                    err);
 }
 
 /* Split ctr_path into its parent (a new string) and last name (a pointer into name_buf). The
@@ -482,8 +570,7 @@ nvh_rootfs_create_target_at(int dir_fd, const char *name, const char *what, bool
 
         if (is_dir) {
                 if (mkdirat(dir_fd, name, mode) < 0 && errno != EEXIST)
-                        return nvh_err_set(err, -errno, "create directory '%s': %s", what,
-                                           strerror(errno));
+                        return nvh_err_errno(err, "create directory '%s'", what);
         } else {
                 /* The new file's own fd is the mount target: one syscall for a fresh target.
                  * O_EXCL|O_NOFOLLOW: never an existing object, never through a symlink. */
@@ -496,14 +583,13 @@ nvh_rootfs_create_target_at(int dir_fd, const char *name, const char *what, bool
                         return 0;
                 }
                 if (errno != EEXIST)
-                        return nvh_err_set(err, -errno, "create file '%s': %s", what,
-                                           strerror(errno));
+                        return nvh_err_errno(err, "create file '%s'", what);
         }
         fd = openat(dir_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
-                return nvh_err_set(err, -errno, "open target '%s': %s", what, strerror(errno));
+                return nvh_err_errno(err, "open target '%s'", what);
         if (fstat(fd, &sb) < 0)
-                return nvh_err_set(err, -errno, "stat target '%s': %s", what, strerror(errno));
+                return nvh_err_errno(err, "stat target '%s'", what);
         if (S_ISLNK(sb.st_mode))
                 return nvh_err_set(err, -ELOOP, "target '%s' is a symlink, refusing to use it",
                                    what);
@@ -551,22 +637,19 @@ nvh_rootfs_symlink_at(int dir_fd, const char *name, const char *ctr_path, const 
         if (symlinkat(target, dir_fd, name) == 0)
                 return 0;
         if (errno != EEXIST)
-                return nvh_err_set(err, -errno, "symlink '%s' -> '%s': %s", ctr_path, target,
-                                   strerror(errno));
+                return nvh_err_errno(err, "symlink '%s' -> '%s'", ctr_path, target);
         n = readlinkat(dir_fd, name, old, sizeof(old));
         if (n < 0 && errno == EINVAL)
                 return nvh_err_set(err, -EEXIST, "symlink '%s': exists and is not a symlink",
                                    ctr_path);
         if (n < 0)
-                return nvh_err_set(err, -errno, "readlink '%s': %s", ctr_path, strerror(errno));
+                return nvh_err_errno(err, "readlink '%s'", ctr_path);
         if ((size_t)n == tlen && memcmp(old, target, tlen) == 0)
                 return 0;
         if (unlinkat(dir_fd, name, 0) < 0)
-                return nvh_err_set(err, -errno, "replace symlink '%s': %s", ctr_path,
-                                   strerror(errno));
+                return nvh_err_errno(err, "replace symlink '%s'", ctr_path);
         if (symlinkat(target, dir_fd, name) < 0)
-                return nvh_err_set(err, -errno, "symlink '%s' -> '%s': %s", ctr_path, target,
-                                   strerror(errno));
+                return nvh_err_errno(err, "symlink '%s' -> '%s'", ctr_path, target);
         return 0;
 }
 
@@ -603,8 +686,7 @@ nvh_rootfs_write_atomic(int root_fd, const char *ctr_path, const void *buf, size
                 return nvh_err_set(err, -ENAMETOOLONG, "write '%s': name too long", ctr_path);
         fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
         if (fd < 0)
-                return nvh_err_set(err, -errno, "create temp file for '%s': %s", ctr_path,
-                                   strerror(errno));
+                return nvh_err_errno(err, "create temp file for '%s'", ctr_path);
         if (fchmod(fd, mode) < 0) {
                 r = -errno;
                 goto fail;
@@ -623,5 +705,5 @@ nvh_rootfs_write_atomic(int root_fd, const char *ctr_path, const void *buf, size
         return 0;
 fail:
         (void)unlinkat(dir_fd, tmp, 0);
-        return nvh_err_set(err, r, "write '%s': %s", ctr_path, strerror(-r));
+        return nvh_err_sys(err, r, "write '%s'", ctr_path);
 }

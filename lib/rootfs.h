@@ -9,7 +9,7 @@
  *
  * Mechanism: openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) where the kernel has it
  * (Linux >= 5.6); otherwise (ENOSYS, or EPERM/E2BIG from a filter, or forced by
- * nvh_rootfs_set_fallback) a component-by-component walker: openat(O_PATH|O_NOFOLLOW) per
+ * nvh_kfeatures_force_fallbacks) a component-by-component walker: openat(O_PATH|O_NOFOLLOW) per
  * name, readlinkat on symlinks, ".." popped from the stack of directories already walked
  * (so it is clamped at the root and never looked up), symlinks on procfs below the procfs
  * root refused as magic links. Both give the same results (tests/unit/test_rootfs.c runs
@@ -73,8 +73,22 @@ int nvh_rootfs_symlink(int root_fd, const char *ctr_path, const char *target, st
 int nvh_rootfs_write_atomic(int root_fd, const char *ctr_path, const void *buf, size_t len,
                             mode_t mode, struct nvh_err *err);
 
-/* Force the walker instead of openat2 (tests). */
-void nvh_rootfs_set_fallback(bool force);
+/* The walker's answer as a path: rel_path resolved below root_fd like nvh_rootfs_resolve
+ * (O_PATH, symlinks followed in-root, ".." clamped, at most NVH_ROOTFS_MAX_HOPS links), and the
+ * names of the real directories and final object it reached, relative to the root, without a
+ * leading slash ("" for the root itself). For modules that name files below a root they trust
+ * not to change while they work (driver discovery under the driver root). The caller frees
+ * *ret_rel. */
+int nvh_rootfs_resolve_path(int root_fd, const char *rel_path, char **ret_rel, struct nvh_err *err);
+
+/* Read the image's file ctr_path (at most max_size bytes) into a NUL-terminated buffer.
+ * Trusts nothing in the image: the path is resolved in-root, the last component is not
+ * followed (-ELOOP), the file is opened O_NONBLOCK|O_NOCTTY (a FIFO must not block, a tty
+ * must not become ours) and must be a regular file on that fd (a FIFO, socket or device node
+ * the image ships is never read: -EINVAL naming it); a size over max_size is -E2BIG before
+ * any read. The caller owns *ret_buf. */
+int nvh_rootfs_read_file(int root_fd, const char *ctr_path, size_t max_size, char **ret_buf,
+                         size_t *ret_len, struct nvh_err *err);
 
 /* The in-root parent directory of ctr_path (created when missing, like nvh_rootfs_mkdir_p)
  * and its last component, so that several targets in one directory resolve it once. */

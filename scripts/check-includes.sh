@@ -16,7 +16,7 @@ place() {
 }
 layer_names=(base fd parsers discovery select plan executors cli commands main)
 # base: the toolbox every module may use.
-place 0 err macros log fileio json syscalls features pci
+place 0 err macros log fileio json syscalls kfeatures pci
 # fd: low-level in-root fd modules (beside base), usable by discovery and the executors.
 place 1 rootfs mount nsenter devnode
 # parsers: untrusted or host input into data.

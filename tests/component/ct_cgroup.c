@@ -31,6 +31,7 @@
 #include "cgroup.h"
 #include "devbpf.h"
 #include "err.h"
+#include "kfeatures.h"
 #include "log.h"
 #include "macros.h"
 
@@ -538,6 +539,11 @@ test_v2(void)
         test_v2_case("single", 0, 1);
         test_v2_case("override", BPF_F_ALLOW_OVERRIDE, 1);
         test_v2_case("two", BPF_F_ALLOW_MULTI, 2);
+        /* Without BPF_F_REPLACE: the new program is attached, then the old one detached. */
+        nvh_kfeatures_force_fallbacks(true);
+        test_v2_case("multi-no-replace", BPF_F_ALLOW_MULTI, 1);
+        test_v2_case("two-no-replace", BPF_F_ALLOW_MULTI, 2);
+        nvh_kfeatures_force_fallbacks(false);
         test_v2_case("none", 0, 0);
         /* NONE mode does nothing */
         struct nvh_cgroup *cg = NULL;

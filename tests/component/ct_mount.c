@@ -29,6 +29,7 @@
 
 #include "devnode.h"
 #include "err.h"
+#include "kfeatures.h"
 #include "macros.h"
 #include "mount.h"
 #include "nsenter.h"
@@ -218,7 +219,7 @@ read_in_root(int root_fd, const char *ctr_path, char *buf, size_t size)
 
 /* In a forked child without CAP_MKNOD: mknod fails with EPERM and the bind fallback runs. */
 static void
-devnode_without_mknod(int dev_fd, int host_src_fd, const char *rootfs)
+devnode_without_mknod(int dev_fd, const struct nvh_mount_source *host_src, const char *rootfs)
 {
         pid_t pid = fork();
         int status;
@@ -237,8 +238,7 @@ devnode_without_mknod(int dev_fd, int host_src_fd, const char *rootfs)
                 cap_free(caps);
                 if (mknodat(dev_fd, "probe", S_IFCHR | 0600, makedev(1, 3)) == 0 || errno != EPERM)
                         _exit(4);
-                if (nvh_devnode_create(dev_fd, "nvidia1", 0666, NV_MAJOR, 1, host_src_fd, &err) <
-                    0) {
+                if (nvh_devnode_create(dev_fd, "nvidia1", 0666, NV_MAJOR, 1, host_src, &err) < 0) {
                         fprintf(stderr, "devnode fallback: %s\n", err.msg);
                         _exit(5);
                 }
@@ -252,7 +252,7 @@ devnode_without_mknod(int dev_fd, int host_src_fd, const char *rootfs)
                 if (fd >= 0 || errno != ENXIO)
                         _exit(8);
                 /* Again: already there, fine. */
-                if (nvh_devnode_create(dev_fd, "nvidia1", 0666, NV_MAJOR, 1, host_src_fd, &err) < 0)
+                if (nvh_devnode_create(dev_fd, "nvidia1", 0666, NV_MAJOR, 1, host_src, &err) < 0)
                         _exit(9);
                 _exit(0);
         }
@@ -262,37 +262,53 @@ devnode_without_mknod(int dev_fd, int host_src_fd, const char *rootfs)
 }
 
 static void
-run(bool fallback)
+run(bool fallback, bool no_setattr)
 {
-        const char *mode = fallback ? "fallback" : "new-api";
+        const char *mode = fallback ? "fallback" : no_setattr ? "new-api-no-setattr" : "new-api";
         struct nvh_err err = {0};
         char rootfs[512], p[PATH_MAX], buf[4096], line[4096], mp[PATH_MAX / 2], cmd[PATH_MAX + 64];
-        int hold_fd = -1, host_mnt_fd = -1, root_fd = -1, lib_src = -1, dir_src = -1, dev_src0 = -1,
-            dev_src1 = -1, fd = -1, dev_fd = -1;
+        int hold_fd = -1, host_mnt_fd = -1, root_fd = -1, fd = -1, dev_fd = -1;
+        _cleanup_mount_source_ struct nvh_mount_source lib_src = NVH_MOUNT_SOURCE_INIT,
+                                                       dir_src = NVH_MOUNT_SOURCE_INIT,
+                                                       dev_src0 = NVH_MOUNT_SOURCE_INIT,
+                                                       dev_src1 = NVH_MOUNT_SOURCE_INIT,
+                                                       other = NVH_MOUNT_SOURCE_INIT;
         struct statvfs sv;
         struct statfs sfs;
         struct stat sb;
         pid_t pid;
 
         fprintf(stderr, "== %s\n", mode);
-        nvh_mount_set_fallback(fallback);
-        nvh_rootfs_set_fallback(fallback);
-        nvh_nsenter_set_fallback(fallback);
+        nvh_kfeatures_force_fallbacks(fallback);
+        if (no_setattr) /* Linux 5.2 - 5.11: flags by a remount after the attach */
+                nvh_kfeatures_set_missing(NVH_KFEATURE_MOUNT_SETATTR);
         snprintf(rootfs, sizeof(rootfs), "%s/rootfs", tmp);
         pid = start_container(rootfs, &hold_fd);
 
         /* Host side: sources first. */
         snprintf(p, sizeof(p), "%s/host-lib/libfoo.so.580", tmp);
-        MUST(nvh_mount_open_source(p, false, &lib_src, &err), &err);
-        CHECK(nvh_mount_open_source(p, true, &fd, &err) == -ENOTDIR, "%s: is_dir mismatch", mode);
+        MUST(nvh_mount_open_source(p, 0, &lib_src, &err), &err);
+        CHECK(nvh_mount_open_source(p, NVH_SOURCE_DIR, &other, &err) == -ENOTDIR,
+              "%s: is_dir mismatch", mode);
         snprintf(p, sizeof(p), "%s/host-dir", tmp);
-        MUST(nvh_mount_open_source(p, true, &dir_src, &err), &err);
+        MUST(nvh_mount_open_source(p, NVH_SOURCE_DIR, &dir_src, &err), &err);
+        /* A symlink as the last component is never followed; with NVH_SOURCE_NO_SYMLINKS, no
+         * component may be one. */
+        snprintf(p, sizeof(p), "%s/host-dir-link", tmp);
+        CHECK(symlink("host-dir", p) == 0 || errno == EEXIST, "symlink: %s", strerror(errno));
+        CHECK(nvh_mount_open_source(p, NVH_SOURCE_DIR, &other, &err) == -ELOOP,
+              "%s: symlinked source followed: %s", mode, err.msg);
+        snprintf(p, sizeof(p), "%s/host-dir-link/sub", tmp);
+        CHECK(nvh_mount_open_source(p, NVH_SOURCE_DIR | NVH_SOURCE_NO_SYMLINKS, &other, &err) < 0,
+              "%s: symlinked parent followed", mode);
+        MUST(nvh_mount_open_source(p, NVH_SOURCE_DIR, &other, &err), &err);
+        nvh_mount_source_done(&other);
         snprintf(p, sizeof(p), "%s/host-dev/nvidia0", tmp);
-        MUST(nvh_mount_open_source(p, false, &dev_src0, &err), &err);
+        MUST(nvh_mount_open_source(p, 0, &dev_src0, &err), &err);
         snprintf(p, sizeof(p), "%s/host-dev/nvidia1", tmp);
-        MUST(nvh_mount_open_source(p, false, &dev_src1, &err), &err);
+        MUST(nvh_mount_open_source(p, 0, &dev_src1, &err), &err);
 
-        MUST(nvh_nsenter_mnt(pid, &host_mnt_fd, &err), &err);
+        MUST(nvh_nsenter_mnt(pid, NULL, &host_mnt_fd, &err), &err);
         MUST(nvh_rootfs_open(rootfs, &root_fd, &err), &err);
         CHECK(fstatfs(root_fd, &sfs) == 0 && (unsigned long)sfs.f_type == 0x01021994,
               "%s: not in the container namespace", mode);
@@ -305,7 +321,7 @@ run(bool fallback)
         MUST(nvh_rootfs_create_target(root_fd, "/usr/lib/x86_64-linux-gnu/libfoo.so.580", false,
                                       0644, &fd, &err),
              &err);
-        MUST(nvh_mount_bind(lib_src, fd, NVH_MOUNT_RDONLY | NVH_MOUNT_NOSUID | NVH_MOUNT_NODEV,
+        MUST(nvh_mount_bind(&lib_src, fd, NVH_MOUNT_RDONLY | NVH_MOUNT_NOSUID | NVH_MOUNT_NODEV,
                             "libfoo.so.580", &err),
              &err);
         close(fd);
@@ -325,7 +341,7 @@ run(bool fallback)
         /* A directory, recursively, read-only and noexec. */
         MUST(nvh_rootfs_create_target(root_fd, "/usr/share/nvidia", true, 0755, &fd, &err), &err);
         MUST(
-            nvh_mount_bind(dir_src, fd,
+            nvh_mount_bind(&dir_src, fd,
                            NVH_MOUNT_RDONLY | NVH_MOUNT_NOSUID | NVH_MOUNT_NODEV | NVH_MOUNT_NOEXEC,
                            "share/nvidia", &err),
             &err);
@@ -338,7 +354,7 @@ run(bool fallback)
 
         /* Binding a file on a directory is refused. */
         MUST(nvh_rootfs_create_target(root_fd, "/usr/share/other", true, 0755, &fd, &err), &err);
-        CHECK(nvh_mount_bind(lib_src, fd, NVH_MOUNT_RDONLY, "x", &err) < 0,
+        CHECK(nvh_mount_bind(&lib_src, fd, NVH_MOUNT_RDONLY, "x", &err) < 0,
               "%s: file bound on a directory", mode);
         close(fd);
 
@@ -385,21 +401,21 @@ run(bool fallback)
 
         /* Device nodes. */
         MUST(nvh_rootfs_mkdir_p(root_fd, "/dev", 0755, &dev_fd, &err), &err);
-        MUST(nvh_devnode_create(dev_fd, "nvidia0", 0666, NV_MAJOR, 0, dev_src0, &err), &err);
+        MUST(nvh_devnode_create(dev_fd, "nvidia0", 0666, NV_MAJOR, 0, &dev_src0, &err), &err);
         CHECK(fstatat(dev_fd, "nvidia0", &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISCHR(sb.st_mode) &&
                   sb.st_rdev == makedev(NV_MAJOR, 0) && (sb.st_mode & 07777) == 0666,
               "%s: nvidia0 node", mode);
         fd = openat(dev_fd, "nvidia0", O_RDWR | O_CLOEXEC);
         CHECK(fd < 0 && errno == ENXIO, "%s: open nvidia0: want ENXIO, got %s", mode,
               fd < 0 ? strerror(errno) : "success");
-        MUST(nvh_devnode_create(dev_fd, "nvidia0", 0666, NV_MAJOR, 0, dev_src0, &err), &err);
-        CHECK(nvh_devnode_create(dev_fd, "nvidia0", 0666, NV_MAJOR, 7, -1, &err) == -EEXIST,
+        MUST(nvh_devnode_create(dev_fd, "nvidia0", 0666, NV_MAJOR, 0, &dev_src0, &err), &err);
+        CHECK(nvh_devnode_create(dev_fd, "nvidia0", 0666, NV_MAJOR, 7, NULL, &err) == -EEXIST,
               "%s: other rdev accepted", mode);
-        CHECK(nvh_devnode_create(dev_fd, "nvidia9", 0666, NV_MAJOR, 9, dev_src0, &err) == -ENODEV,
+        CHECK(nvh_devnode_create(dev_fd, "nvidia9", 0666, NV_MAJOR, 9, &dev_src0, &err) == -ENODEV,
               "%s: host node rdev mismatch accepted", mode);
-        CHECK(nvh_devnode_create(dev_fd, "../x", 0666, NV_MAJOR, 0, -1, &err) == -EINVAL,
+        CHECK(nvh_devnode_create(dev_fd, "../x", 0666, NV_MAJOR, 0, NULL, &err) == -EINVAL,
               "%s: bad name accepted", mode);
-        devnode_without_mknod(dev_fd, dev_src1, rootfs);
+        devnode_without_mknod(dev_fd, &dev_src1, rootfs);
         close(dev_fd);
 
         close(root_fd);
@@ -422,10 +438,6 @@ run(bool fallback)
         snprintf(p, sizeof(p), "%s/rootfs", tmp);
         CHECK(stat(p, &sb) == 0 && sb.st_nlink == 2, "%s: host rootfs dir not empty", mode);
 
-        close(lib_src);
-        close(dir_src);
-        close(dev_src0);
-        close(dev_src1);
         stop_container(pid, hold_fd);
 }
 
@@ -439,11 +451,11 @@ dead_pid(bool fallback)
         if (pid == 0)
                 _exit(0);
         waitpid(pid, &status, 0);
-        nvh_nsenter_set_fallback(fallback);
-        CHECK(nvh_nsenter_mnt(pid, &host_fd, &err) == -ESRCH, "dead pid: %s", err.msg);
+        nvh_kfeatures_force_fallbacks(fallback);
+        CHECK(nvh_nsenter_mnt(pid, NULL, &host_fd, &err) == -ESRCH, "dead pid: %s", err.msg);
         CHECK(strstr(err.msg, "is not running") != NULL, "dead pid message '%s'", err.msg);
         CHECK(host_fd == -1, "dead pid: fd returned");
-        nvh_nsenter_set_fallback(false);
+        nvh_kfeatures_force_fallbacks(false);
 }
 
 static void
@@ -488,8 +500,9 @@ main(void)
 
         dead_pid(false);
         dead_pid(true);
-        run(false);
-        run(true);
+        run(false, false);
+        run(false, true);
+        run(true, false);
         if (failures) {
                 fprintf(stderr, "ct_mount: %d check(s) failed\n", failures);
                 return 1;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "kfeatures.h"
 #include "macros.h"
 #include "rootfs.h"
 
@@ -57,9 +58,9 @@ resolve_one(bool fallback, const char *ctr_path, int flags, struct stat *ret_st)
         struct nvh_err err = {0};
         int fd = -1, r;
 
-        nvh_rootfs_set_fallback(fallback);
+        nvh_kfeatures_force_fallbacks(fallback);
         r = nvh_rootfs_resolve(root_fd, ctr_path, flags, &fd, &err);
-        nvh_rootfs_set_fallback(false);
+        nvh_kfeatures_force_fallbacks(false);
         if (r < 0)
                 return r;
         r = fstat(fd, ret_st) < 0 ? -errno : 0;
@@ -100,10 +101,10 @@ check_mkdir_inside(const char *ctr_dir, const char *expect)
                 struct stat a, want;
                 int fd = -1;
 
-                nvh_rootfs_set_fallback(fb);
+                nvh_kfeatures_force_fallbacks(fb);
                 CHECK(nvh_rootfs_mkdir_p(root_fd, ctr_dir, 0755, &fd, &err) == 0, "mkdir '%s': %s",
                       ctr_dir, err.msg);
-                nvh_rootfs_set_fallback(false);
+                nvh_kfeatures_force_fallbacks(false);
                 if (fd < 0)
                         continue;
                 CHECK(fstat(fd, &a) == 0 && lstat(expect, &want) == 0 && a.st_ino == want.st_ino &&

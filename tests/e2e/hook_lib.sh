@@ -4,7 +4,8 @@
 # namespace, a real runtime running nvhook from config.json or hooks.d, and a script inside
 # the container that checks what it sees. Sourced after tests/e2e/lib.sh.
 
-# hook_setup [PROC_TREE]: fake GPU host + hook config; exports HOOK_CONF, HOOK_LOG.
+# hook_setup [PROC_TREE]: fake GPU host + hook config; exports HOOK_CONF, HOOK_LOG. With
+# NVH_FORCE_FALLBACKS=1 the config forces every kernel fallback ("force_fallbacks").
 hook_setup() {
         local tree=${1:-proc-1gpu}
         [ -n "${NVHOOK:-}" ] && [ -x "$NVHOOK" ] || rig_skip "NVHOOK is not set (run under ctest)"
@@ -12,8 +13,12 @@ hook_setup() {
         rig_fake_gpu_host "$NVH_FIXTURES/$tree"
         HOOK_CONF=$RIG_TMP/nvhook.json
         HOOK_LOG=$RIG_TMP/nvhook.log
+        # NVH_FORCE_FALLBACKS=1 (scripts/test.sh's second pass): every kernel feature's
+        # fallback, through the config (the hook ignores its environment).
         jq -n --arg root "$NVH_FIXTURES/driver" --arg log "$HOOK_LOG" \
-                '{driver_root: $root, log_file: $log, log_level: "debug"}' >"$HOOK_CONF"
+                --argjson fb "$([ "${NVH_FORCE_FALLBACKS:-0}" = 1 ] && echo true || echo false)" \
+                '{driver_root: $root, log_file: $log, log_level: "debug"}
+                + if $fb then {force_fallbacks: true} else {} end' >"$HOOK_CONF"
         export HOOK_CONF HOOK_LOG
 }
 

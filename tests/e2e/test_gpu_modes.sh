@@ -108,6 +108,7 @@ mkdir -p "$r"
 root=$(bash "$RIG_SRC/scripts/gpu-rootfs.sh" "$r")
 cp "$RIG_TMP/vecadd" "$root/usr/local/bin/vecadd"
 RIG_STDOUT=$RIG_TMP/user.out RIG_STDERR=$RIG_TMP/user.err RIG_RC=0
+# shellcheck disable=SC2034 # RIG_RC is read by rig_assert_rc
 timeout 120 unshare -U -r -m -p -f --propagation private sh -c "
         mount -t proc proc '$root/proc' &&
         '$bin/nvidia-container-cli' --user configure --no-cgroups --ldconfig=@/sbin/ldconfig.real \

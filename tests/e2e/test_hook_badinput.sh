@@ -58,6 +58,19 @@ expect_fail "log_levle" "$NVHOOK" --config "$RIG_TMP/typo.json" prestart < <(sta
 expect_fail "$RIG_TMP/missing-driver" "$NVHOOK" --root "$RIG_TMP/missing-driver" list
 expect_fail "createContainer" "$NVHOOK" --config "$RIG_TMP/quiet.json" createContainer \
         < <(state "$b" "$live")
+# A state whose pid is not the container's: the hook's own (exec keeps the shell's pid) or init.
+# Nothing is mounted or created through it, in any namespace.
+expect_fail "hook's own mount namespace" bash -c \
+        'exec "$1" --config "$2" prestart < <(jq -nc --arg b "$3" --argjson p $$ \
+                "{ociVersion: \"1.0.2\", id: \"own\", status: \"creating\", pid: \$p, bundle: \$b}")' \
+        _ "$NVHOOK" "$RIG_TMP/quiet.json" "$b"
+# Where init cannot be inspected (a sandbox), the open of its namespace is what fails.
+init_needle="process 1 is in the host's initial mount namespace"
+readlink /proc/1/ns/mnt >/dev/null 2>&1 || init_needle="process 1: open '/proc/1/ns/mnt'"
+expect_fail "$init_needle" hook < <(state "$b" 1)
+grep -q " $b/" /proc/self/mountinfo && rig_die "a bad pid left mounts under '$b'"
+[ ! -e "$b/rootfs/usr/lib64/libcuda.so.1" ] && [ ! -e "$b/rootfs/dev/nvidia0" ] ||
+        rig_die "a bad pid created files in '$b/rootfs'"
 kill "$live"
 
 # A read-only rootfs: the start is refused with the path that could not be created.

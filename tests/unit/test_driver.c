@@ -19,6 +19,7 @@
 #include "components.h"
 #include "driver.h"
 #include "driver_resolve.h"
+#include "kfeatures.h"
 #include "elf.h"
 #include "log.h"
 #include "macros.h"
@@ -550,14 +551,14 @@ test_resolve(void **state)
 static void
 test_fallback_same_result(void **state)
 {
-        nvh_driver_resolve_set_fallback(true);
+        nvh_kfeatures_force_fallbacks(true);
         for (size_t i = 0; i < ARRAY_SIZE(cap_sets); i++) {
                 check_all(OPERATOR, cap_sets[i]);
                 check_all(PREFIX, cap_sets[i]);
         }
         test_corrupt_lib_skipped(state);
         test_symlinks_stay_in_root(state);
-        nvh_driver_resolve_set_fallback(false);
+        nvh_kfeatures_force_fallbacks(false);
 }
 
 /* Cache values whose cheap name (the memoised directory plus one link target) is not the
@@ -609,9 +610,9 @@ test_tricky_links(void **state)
                                root, dir),
                          0);
         check_tricky_links(root);
-        nvh_driver_resolve_set_fallback(true);
+        nvh_kfeatures_force_fallbacks(true);
         check_tricky_links(root);
-        nvh_driver_resolve_set_fallback(false);
+        nvh_kfeatures_force_fallbacks(false);
 }
 
 /* The open refuses a link anywhere in the path when openat2 is there (a directory swapped
@@ -638,7 +639,7 @@ test_resolve_open(void **state)
                 close(fd);
 
         for (int fallback = 0; fallback <= 1; fallback++) {
-                nvh_driver_resolve_set_fallback(fallback);
+                nvh_kfeatures_force_fallbacks(fallback);
                 fd = nvh_driver_resolve_open(root_fd, "a/b/f");
                 assert_true(fd >= 0);
                 close(fd);
@@ -652,7 +653,7 @@ test_resolve_open(void **state)
                         close(fd);
                 }
         }
-        nvh_driver_resolve_set_fallback(false);
+        nvh_kfeatures_force_fallbacks(false);
 
         /* the cheap name: memo miss, plain name, link with a directory in it */
         struct nvh_driver_memo memo = {0};

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "kfeatures.h"
 #include "macros.h"
 #include "rootfs.h"
 
@@ -117,7 +118,7 @@ teardown(void **state __attribute__((unused)))
 
         signature(sentinel, sig, sizeof(sig));
         assert_string_equal(sig, sentinel_sig);
-        nvh_rootfs_set_fallback(false);
+        nvh_kfeatures_force_fallbacks(false);
         close(root_fd);
         root_fd = -1;
         return 0;
@@ -130,9 +131,9 @@ resolve_one(bool fallback, const char *ctr_path, int flags, struct stat *ret_st)
         struct nvh_err err = {0};
         int fd = -1, r;
 
-        nvh_rootfs_set_fallback(fallback);
+        nvh_kfeatures_force_fallbacks(fallback);
         r = nvh_rootfs_resolve(root_fd, ctr_path, flags, &fd, &err);
-        nvh_rootfs_set_fallback(false);
+        nvh_kfeatures_force_fallbacks(false);
         if (r < 0) {
                 assert_true(fd < 0);
                 assert_int_equal(err.code, r);
@@ -294,7 +295,7 @@ mkdir_cases(bool fallback)
         struct nvh_err err = {0};
         int fd = -1;
 
-        nvh_rootfs_set_fallback(fallback);
+        nvh_kfeatures_force_fallbacks(fallback);
         assert_int_equal(nvh_rootfs_mkdir_p(root_fd, "/new/x/y", 0755, &fd, &err), 0);
         check_dir_is(fd, "new/x/y");
         close(fd);
@@ -330,7 +331,7 @@ mkdir_cases(bool fallback)
         assert_non_null(strstr(err.msg, "passwd"));
         assert_int_equal(nvh_rootfs_mkdir_p(root_fd, "/loop1/x", 0755, &fd, &err), -ELOOP);
         assert_int_equal(fd, -1);
-        nvh_rootfs_set_fallback(false);
+        nvh_kfeatures_force_fallbacks(false);
 }
 
 static void
@@ -346,7 +347,7 @@ target_cases(bool fallback)
         struct stat sb;
         int fd = -1;
 
-        nvh_rootfs_set_fallback(fallback);
+        nvh_kfeatures_force_fallbacks(fallback);
         assert_int_equal(
             nvh_rootfs_create_target(root_fd, "/new/lib/libfoo.so.1", false, 0644, &fd, &err), 0);
         assert_int_equal(fstat(fd, &sb), 0);
@@ -402,7 +403,7 @@ target_cases(bool fallback)
                 snprintf(p, sizeof(p), "%s%s/secret", root, sentinel);
                 assert_int_equal(access(p, F_OK), 0);
         }
-        nvh_rootfs_set_fallback(false);
+        nvh_kfeatures_force_fallbacks(false);
         assert_int_equal(tu_sh("cd '%s' && rm -rf new tmp/*", root), 0);
 }
 
@@ -431,7 +432,7 @@ symlink_cases(bool fallback)
         struct nvh_err err = {0};
         char buf[PATH_MAX];
 
-        nvh_rootfs_set_fallback(fallback);
+        nvh_kfeatures_force_fallbacks(fallback);
         assert_int_equal(nvh_rootfs_symlink(root_fd, "/new/libcuda.so.1", "libcuda.so.580", &err),
                          0);
         read_link("new/libcuda.so.1", buf, sizeof(buf));
@@ -461,7 +462,7 @@ symlink_cases(bool fallback)
                 assert_string_equal(buf, "secret");
         }
         assert_int_equal(nvh_rootfs_symlink(root_fd, "/new/x", "", &err), -EINVAL);
-        nvh_rootfs_set_fallback(false);
+        nvh_kfeatures_force_fallbacks(false);
         assert_int_equal(tu_sh("cd '%s' && rm -rf new tmp/* && ln -sfn '%s/secret' tgt_link_host",
                                root, sentinel),
                          0);
@@ -483,7 +484,7 @@ write_cases(bool fallback)
         FILE *f;
         size_t n;
 
-        nvh_rootfs_set_fallback(fallback);
+        nvh_kfeatures_force_fallbacks(fallback);
         /* The image's cache is a symlink to a host file: the link is replaced, the host file
          * is untouched (teardown checks the sentinel). */
         assert_int_equal(nvh_rootfs_symlink(root_fd, "/etc/ld.so.cache", sentinel, &err), 0);
@@ -510,7 +511,7 @@ write_cases(bool fallback)
         assert_int_equal(tu_sh("test -z \"$(ls -A '%s/etc' | grep nvh)\"", root), 0);
         assert_int_equal(nvh_rootfs_write_atomic(root_fd, "/etc", "x", 1, 0644, &err), -EISDIR);
         unlink(p);
-        nvh_rootfs_set_fallback(false);
+        nvh_kfeatures_force_fallbacks(false);
 }
 
 static void
@@ -518,6 +519,62 @@ test_write_atomic(void **state __attribute__((unused)))
 {
         write_cases(false);
         write_cases(true);
+}
+
+static void
+read_cases(bool fallback)
+{
+        struct nvh_err err = {0};
+        char p[PATH_MAX + 32], *buf = NULL;
+        size_t len = 0;
+
+        nvh_kfeatures_force_fallbacks(fallback);
+        assert_int_equal(nvh_rootfs_read_file(root_fd, "/abs_etc/passwd", 64, &buf, &len, &err), 0);
+        assert_int_equal(len, 5);
+        assert_string_equal(buf, "root\n");
+        free(buf);
+        buf = NULL;
+        assert_int_equal(nvh_rootfs_read_file(root_fd, "/etc/passwd", 4, &buf, &len, &err), -E2BIG);
+        /* A symlink as the last component is not followed, even one that stays inside. */
+        assert_int_equal(nvh_rootfs_read_file(root_fd, "/tgt_link", 64, &buf, &len, &err), -ELOOP);
+        /* A FIFO would block a reader forever: refused on the fd, without reading. */
+        snprintf(p, sizeof(p), "%s/etc/fifo", root);
+        assert_int_equal(mkfifo(p, 0644), 0);
+        assert_int_equal(nvh_rootfs_read_file(root_fd, "/etc/fifo", 64, &buf, &len, &err), -EINVAL);
+        assert_non_null(strstr(err.msg, "'/etc/fifo' in container root is not a regular file"));
+        assert_null(buf);
+        unlink(p);
+        nvh_kfeatures_force_fallbacks(false);
+}
+
+/* The walker's answer as a path (driver discovery names files by it). */
+static void
+test_resolve_path(void **state __attribute__((unused)))
+{
+        struct nvh_err err = {0};
+        char *rel = NULL;
+
+        assert_int_equal(nvh_rootfs_resolve_path(root_fd, "/abs_etc/passwd", &rel, &err), 0);
+        assert_string_equal(rel, "etc/passwd");
+        free(rel);
+        assert_int_equal(nvh_rootfs_resolve_path(root_fd, "a/b/c/abs_b/../b/c/up", &rel, &err), 0);
+        assert_string_equal(rel, "");
+        free(rel);
+        assert_int_equal(nvh_rootfs_resolve_path(root_fd, "etc/passwd_rel", &rel, &err), 0);
+        assert_string_equal(rel, "etc/passwd");
+        free(rel);
+        rel = NULL;
+        assert_int_equal(nvh_rootfs_resolve_path(root_fd, "n0", &rel, &err), -ELOOP);
+        assert_int_equal(nvh_rootfs_resolve_path(root_fd, "escape_abs/secret", &rel, &err),
+                         -ENOENT);
+        assert_null(rel);
+}
+
+static void
+test_read_file(void **state __attribute__((unused)))
+{
+        read_cases(false);
+        read_cases(true);
 }
 
 int
@@ -534,6 +591,8 @@ main(void)
             cmocka_unit_test_setup_teardown(test_create_target, setup, teardown),
             cmocka_unit_test_setup_teardown(test_symlink, setup, teardown),
             cmocka_unit_test_setup_teardown(test_write_atomic, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_read_file, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_resolve_path, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
