@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "log.h"
 
+#include "err.h"
+
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -79,12 +81,13 @@ void
 nvh_log(enum nvh_log_level level, const char *fmt, ...)
 {
         static const char *const names[] = {"error", "warning", "info", "debug"};
-        char line[1024];
+        char raw[1024], line[1024];
         va_list ap;
 
         va_start(ap, fmt);
-        vsnprintf(line, sizeof(line), fmt, ap);
+        vsnprintf(raw, sizeof(raw), fmt, ap);
         va_end(ap);
+        nvh_err_escape(raw, line, sizeof(line));
         if (level == NVH_LOG_WARN && sink.n_warnings < NVH_LOG_WARNINGS_MAX) {
                 char *copy = strdup(line);
                 if (copy)
