@@ -464,8 +464,10 @@ devices_from_mounts(const struct nvh_oci_spec *spec, enum nvh_devsel *ret_sel,
                         continue;
                 dev = dst + sizeof(root) - 1;
                 /* CDI devices requested as mounts (cdi/<vendor>/<class>=<name>) are for a CDI
-                 * runtime; nvidia-container-toolkit ignores them in this mode, and so do we. */
-                if (strncmp(dev, "cdi/", 4) == 0)
+                 * runtime, and IMEX channels as mounts (imex/<channel>) for its IMEX handling;
+                 * nvidia-container-toolkit ignores both in this mode, and so do we (erring
+                 * here would keep such pods from starting). */
+                if (strncmp(dev, "cdi/", 4) == 0 || strncmp(dev, "imex/", 5) == 0)
                         continue;
                 if (strchr(dev, '/'))
                         return nvh_err_set(err, -EINVAL, "device mount '%s': unknown device '%s'",
