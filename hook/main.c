@@ -7,9 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "doctor.h"
 #include "log.h"
 #include "macros.h"
+#include "nvh_commit.h"
 #include "nvhook.h"
+#include "setup.h"
 
 #define NVH_DEFAULT_CONFIG "/etc/nvhook/config.json"
 
@@ -21,6 +24,9 @@ usage(FILE *f)
               "       nvhook info [--json]\n"
               "       nvhook list [--json] [--capabilities LIST] [--devices LIST] [--root DIR]\n"
               "       nvhook explain --bundle DIR [--pid PID]\n"
+              "       nvhook doctor [--json]\n"
+              "       nvhook setup [--engine docker|podman|crio|containerd|all] [--dry-run] "
+              "[--undo] [--root DIR]\n"
               "common options: --config FILE, --root DIR (driver root), --proc DIR, --dev DIR,\n"
               "                --debug, --version, --help\n",
               f);
@@ -62,6 +68,7 @@ handle_opt(int c, const char *arg, struct nvh_cli *cli, struct overrides *ov)
                 return 0;
         case 'r':
                 ov->root = arg;
+                cli->root = arg;
                 return 0;
         case 'p':
                 ov->proc = arg;
@@ -71,6 +78,15 @@ handle_opt(int c, const char *arg, struct nvh_cli *cli, struct overrides *ov)
                 return 0;
         case 'b':
                 cli->bundle = arg;
+                return 0;
+        case 'e':
+                cli->engine = arg;
+                return 0;
+        case 'n':
+                cli->dry_run = true;
+                return 0;
+        case 'u':
+                cli->undo = true;
                 return 0;
         case 'P':
                 v = strtol(arg, &end, 10);
@@ -100,6 +116,9 @@ main(int argc, char **argv)
             {"dev", required_argument, NULL, 'v'},
             {"bundle", required_argument, NULL, 'b'},
             {"pid", required_argument, NULL, 'P'},
+            {"engine", required_argument, NULL, 'e'},
+            {"dry-run", no_argument, NULL, 'n'},
+            {"undo", no_argument, NULL, 'u'},
             {"version", no_argument, NULL, 'V'},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
@@ -118,7 +137,7 @@ main(int argc, char **argv)
 
         /* Options may stand before or after the subcommand ("nvhook list --json"). */
         for (;;) {
-                c = getopt_long(argc, argv, "+c:DjC:d:r:p:v:b:P:Vh", opts, NULL);
+                c = getopt_long(argc, argv, "+c:DjC:d:r:p:v:b:P:e:nuVh", opts, NULL);
                 if (c == -1) {
                         if (optind >= argc)
                                 break;
@@ -130,7 +149,13 @@ main(int argc, char **argv)
                         continue;
                 }
                 if (c == 'V') {
-                        printf("nvhook %s\n", NVH_VERSION);
+                        struct nvh_doctor_feature feat[NVH_DOCTOR_N_FEATURES];
+                        char buf[256];
+
+                        nvh_doctor_probe_features(feat);
+                        nvh_doctor_format_features(feat, buf, sizeof(buf));
+                        printf("nvhook %s\ncommit: %s\nkernel features: %s\n", NVH_VERSION,
+                               NVH_COMMIT, buf);
                         return 0;
                 }
                 if (c == 'h') {
@@ -199,6 +224,10 @@ main(int argc, char **argv)
                 r = nvh_cmd_list(&cli);
         } else if (streq(cmd, "explain")) {
                 r = nvh_cmd_explain(&cli);
+        } else if (streq(cmd, "doctor")) {
+                r = nvh_cmd_doctor(&cli);
+        } else if (streq(cmd, "setup")) {
+                r = nvh_cmd_setup(&cli);
         } else if (streq(cmd, "poststart") || streq(cmd, "poststop")) {
                 r = 0; /* nothing to undo: every change lives in the container's namespaces */
         } else {

@@ -15,6 +15,10 @@ struct nvh_cli {
         const char *bundle;      /* explain: --bundle */
         int pid;                 /* explain: --pid (0: host view of the rootfs) */
         const char *stage;       /* hook: prestart | createRuntime | ... */
+        const char *root;        /* --root as given (setup: the root its config files live in) */
+        const char *engine;      /* setup: --engine */
+        bool dry_run;            /* setup: --dry-run */
+        bool undo;               /* setup: --undo */
 };
 
 int nvh_cmd_info(struct nvh_cli *cli);
