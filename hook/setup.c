@@ -128,11 +128,11 @@ edits_make(const struct lines *a, const struct lines *b, size_t *ret_n)
                 while (i < am || j < bm) {
                         if (i < am && j < bm && line_eq(a, pre + i, b, pre + j)) {
                                 e[n++] = (struct edit){' ', pre + i++, pre + j++};
-                        } else if (j < bm &&
-                                   (i == am || t[i * (bm + 1) + j + 1] >= t[(i + 1) * (bm + 1) + j])) {
-                                e[n++] = (struct edit){'+', pre + i, pre + j++};
-                        } else {
+                        } else if (i < am &&
+                                   (j == bm || t[(i + 1) * (bm + 1) + j] >= t[i * (bm + 1) + j + 1])) {
                                 e[n++] = (struct edit){'-', pre + i++, pre + j};
+                        } else {
+                                e[n++] = (struct edit){'+', pre + i, pre + j++};
                         }
                 }
                 free(t);
