@@ -5,6 +5,7 @@ packages=(
         build-essential cmake pkg-config
         libjansson-dev libcap-dev libseccomp-dev libelf-dev libcmocka-dev
         runc crun podman conmon debootstrap busybox-static jq strace util-linux kmod
+        docker.io containerd
         clang-format shellcheck
 )
 missing=()

@@ -50,7 +50,8 @@ case $dep in
 "libc6 (>= "*")") ;;
 *) rig_die "Depends is '$dep', expected libc6 only" ;;
 esac
-dpkg-deb -c "$deb" | grep -q ' ./usr/bin/nvhook-runtime -> nvhook$' || rig_die "no nvhook-runtime link in the .deb"
+contents=$(dpkg-deb -c "$deb")
+grep -q ' ./usr/bin/nvhook-runtime -> nvhook$' <<<"$contents" || rig_die "no nvhook-runtime link in the .deb"
 
 # --- a fresh Debian 12 root ---
 r=$RIG_TMP/debroot
