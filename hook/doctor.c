@@ -85,7 +85,10 @@ nvh_doctor_probe_features(struct nvh_doctor_feature *out)
         fd = nvh_sys_bpf(BPF_PROG_ATTACH, &attr, sizeof(attr));
         e = errno;
         out[3] = (struct nvh_doctor_feature){
-            "bpf-replace", fd >= 0 || e == EBADF ? 1 : e == EPERM ? -1 : 0,
+            "bpf-replace",
+            fd >= 0 || e == EBADF ? 1
+            : e == EPERM          ? -1
+                                  : 0,
             "cgroup v2 device program replaced atomically (BPF_F_REPLACE)"};
 }
 
@@ -97,7 +100,10 @@ nvh_doctor_format_features(const struct nvh_doctor_feature *f, char *buf, size_t
         buf[0] = '\0';
         for (size_t i = 0; i < NVH_DOCTOR_N_FEATURES && off < size; i++) {
                 int n = snprintf(buf + off, size - off, "%s%s%s", i ? " " : "",
-                                 f[i].state > 0 ? "" : f[i].state == 0 ? "-" : "?", f[i].name);
+                                 f[i].state > 0    ? ""
+                                 : f[i].state == 0 ? "-"
+                                                   : "?",
+                                 f[i].name);
                 if (n < 0)
                         break;
                 off += (size_t)n;
@@ -146,10 +152,11 @@ add(struct report *rep, enum status st, const char *check, const char *why, cons
         va_start(ap, fmt);
         vsnprintf(detail, sizeof(detail), fmt, ap);
         va_end(ap);
-        o = json_pack("{s:s,s:s,s:s}", "check", check, "status", st == ST_FAIL ? "fail"
-                                                                 : st == ST_WARN ? "warn"
-                                                                 : st == ST_INFO ? "info"
-                                                                                 : "ok",
+        o = json_pack("{s:s,s:s,s:s}", "check", check, "status",
+                      st == ST_FAIL   ? "fail"
+                      : st == ST_WARN ? "warn"
+                      : st == ST_INFO ? "info"
+                                      : "ok",
                       "detail", detail);
         if (!o)
                 return;
@@ -184,8 +191,8 @@ check_node(const char *host_dev, const char *name, int major, int minor, char *b
                 return -EINVAL;
         }
         if ((int)major(st.st_rdev) != major || (int)minor(st.st_rdev) != minor) {
-                snprintf(buf, size, "'%s' is %u:%u, the driver's is %d:%d", path,
-                         major(st.st_rdev), minor(st.st_rdev), major, minor);
+                snprintf(buf, size, "'%s' is %u:%u, the driver's is %d:%d", path, major(st.st_rdev),
+                         minor(st.st_rdev), major, minor);
                 return -EINVAL;
         }
         snprintf(buf, size, "'%s' %d:%d", path, major, minor);
@@ -201,14 +208,16 @@ check_driver_nodes(const struct nvh_conf *conf, const struct nvh_system *sys, st
         int r;
 
         if (sys->majors.nvidia < 0) {
-                add(rep, ST_FAIL, "nodes", NULL, "reload the driver: modprobe -r nvidia; modprobe nvidia",
+                add(rep, ST_FAIL, "nodes", NULL,
+                    "reload the driver: modprobe -r nvidia; modprobe nvidia",
                     "no 'nvidia' major in '%s/devices'", conf->proc_root);
                 return;
         }
         r = check_node(dev, "nvidiactl", sys->majors.nvidia, NVH_GPUS_MINOR_CTL, d, sizeof(d));
         if (r < 0) {
-                snprintf(fix, sizeof(fix), "nvidia-modprobe -c 0 (or mknod -m 666 %s/nvidiactl c %d 255)",
-                         dev, sys->majors.nvidia);
+                snprintf(fix, sizeof(fix),
+                         "nvidia-modprobe -c 0 (or mknod -m 666 %s/nvidiactl c %d 255)", dev,
+                         sys->majors.nvidia);
                 add(rep, ST_FAIL, "nodes", "every CUDA and NVML call opens nvidiactl first", fix,
                     "%s", d);
                 bad++;
@@ -220,17 +229,20 @@ check_driver_nodes(const struct nvh_conf *conf, const struct nvh_system *sys, st
                 r = check_node(dev, name, sys->majors.nvidia, (int)sys->gpus[i].minor, d,
                                sizeof(d));
                 if (r < 0) {
-                        snprintf(fix, sizeof(fix), "nvidia-modprobe -c %u (or mknod -m 666 %s/%s c %d %u)",
+                        snprintf(fix, sizeof(fix),
+                                 "nvidia-modprobe -c %u (or mknod -m 666 %s/%s c %d %u)",
                                  sys->gpus[i].minor, dev, name, sys->majors.nvidia,
                                  sys->gpus[i].minor);
-                        add(rep, ST_FAIL, "nodes", "a GPU without its node cannot be given to a container",
-                            fix, "%s (GPU %zu, %s)", d, i, sys->gpus[i].bus_id);
+                        add(rep, ST_FAIL, "nodes",
+                            "a GPU without its node cannot be given to a container", fix,
+                            "%s (GPU %zu, %s)", d, i, sys->gpus[i].bus_id);
                         bad++;
                 }
         }
         if (!bad)
-                add(rep, ST_OK, "nodes", NULL, NULL, "nvidiactl and %zu GPU node(s) under '%s', major %d",
-                    sys->n_gpus, dev, sys->majors.nvidia);
+                add(rep, ST_OK, "nodes", NULL, NULL,
+                    "nvidiactl and %zu GPU node(s) under '%s', major %d", sys->n_gpus, dev,
+                    sys->majors.nvidia);
 
         /* The classic: nvidia-uvm is loaded on demand by the first CUDA call on the host, which
          * also creates its nodes; a container started before that (or on a host that never ran
@@ -242,7 +254,8 @@ check_driver_nodes(const struct nvh_conf *conf, const struct nvh_system *sys, st
             "CUDA-capable device is detected'";
         if (sys->majors.nvidia_uvm < 0) {
                 add(rep, ST_FAIL, "uvm", uvm_why,
-                    "load the module at boot: echo nvidia-uvm > /etc/modules-load.d/nvidia-uvm.conf; "
+                    "load the module at boot: echo nvidia-uvm > "
+                    "/etc/modules-load.d/nvidia-uvm.conf; "
                     "modprobe nvidia-uvm; nvidia-modprobe -u -c 0",
                     "nvidia-uvm is not loaded (no 'nvidia-uvm' major in '%s/devices')",
                     conf->proc_root);
@@ -262,8 +275,8 @@ check_driver_nodes(const struct nvh_conf *conf, const struct nvh_system *sys, st
                         }
                 }
                 if (!bad)
-                        add(rep, ST_OK, "uvm", NULL, NULL, "nvidia-uvm and nvidia-uvm-tools, major %d",
-                            sys->majors.nvidia_uvm);
+                        add(rep, ST_OK, "uvm", NULL, NULL,
+                            "nvidia-uvm and nvidia-uvm-tools, major %d", sys->majors.nvidia_uvm);
         }
 
         if (sys->majors.nvidia_caps < 0) {
@@ -308,8 +321,7 @@ check_persistence(struct report *rep)
 }
 
 static void
-check_cgroup(const struct nvh_conf *conf, const struct nvh_doctor_feature *feat,
-             struct report *rep)
+check_cgroup(const struct nvh_conf *conf, const struct nvh_doctor_feature *feat, struct report *rep)
 {
         struct nvh_err err = {0};
         struct nvh_cgroup *cg = NULL;
@@ -317,7 +329,8 @@ check_cgroup(const struct nvh_conf *conf, const struct nvh_doctor_feature *feat,
 
         r = nvh_cgroup_find(getpid(), (enum nvh_cgroup_mode)conf->cgroup_mode, &cg, &err);
         if (r < 0) {
-                add(rep, ST_FAIL, "cgroup", "device rules are how a container is kept off the GPUs it did not ask for",
+                add(rep, ST_FAIL, "cgroup",
+                    "device rules are how a container is kept off the GPUs it did not ask for",
                     "mount the cgroup hierarchy (cgroup2 on /sys/fs/cgroup, or v1 with the devices "
                     "controller)",
                     "%s", err.msg);
@@ -330,16 +343,20 @@ check_cgroup(const struct nvh_conf *conf, const struct nvh_doctor_feature *feat,
                 break;
         case NVH_CGROUP_V2:
                 if (feat[3].state == 0)
-                        add(rep, ST_WARN, "cgroup", "without BPF_F_REPLACE the runtime's program and ours are both attached",
-                            "use a kernel >= 5.6", "v2 at '%s', eBPF device programs (no BPF_F_REPLACE)",
-                            cg->host_path);
+                        add(rep, ST_WARN, "cgroup",
+                            "without BPF_F_REPLACE the runtime's program and ours are both "
+                            "attached",
+                            "use a kernel >= 5.6",
+                            "v2 at '%s', eBPF device programs (no BPF_F_REPLACE)", cg->host_path);
                 else
                         add(rep, ST_OK, "cgroup", NULL, NULL, "v2 at '%s': eBPF device programs",
                             cg->host_path);
                 break;
         default:
-                add(rep, ST_WARN, "cgroup", "the runtime's rules alone decide which devices a container opens",
-                    "set \"cgroup\": \"auto\" in the config", "\"cgroup\": \"none\": nvhook writes no device rules");
+                add(rep, ST_WARN, "cgroup",
+                    "the runtime's rules alone decide which devices a container opens",
+                    "set \"cgroup\": \"auto\" in the config",
+                    "\"cgroup\": \"none\": nvhook writes no device rules");
                 break;
         }
         nvh_cgroup_free(cg);
@@ -367,7 +384,8 @@ check_probe(const char *self_dir, struct report *rep)
         }
         if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022) ||
             stat(self_dir, &dst) < 0 || dst.st_uid != 0 || (dst.st_mode & 022)) {
-                add(rep, ST_FAIL, "probe", "the probe runs with the hook's privileges until it drops them",
+                add(rep, ST_FAIL, "probe",
+                    "the probe runs with the hook's privileges until it drops them",
                     "chown root:root the file and its directory; chmod go-w both",
                     "'%s' is not trusted (must be root-owned, not writable by group or others, "
                     "in such a directory)",
@@ -418,7 +436,7 @@ check_cache(const struct nvh_conf *conf, const struct nvh_system *sys, struct re
 /* ---- engines ------------------------------------------------------------------------------ */
 
 static const char *const bin_dirs[] = {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
-                                       "/usr/bin", "/sbin", "/bin"};
+                                       "/usr/bin",        "/sbin",          "/bin"};
 
 static char *
 which(const char *name)
@@ -495,8 +513,8 @@ scan_hooksd(const char *const *dirs, size_t n_dirs, json_t *ours, json_t *theirs
 }
 
 static void
-report_engine(struct report *rep, const char *engine, const char *bin, json_t *ours,
-              json_t *theirs, const char *fix)
+report_engine(struct report *rep, const char *engine, const char *bin, json_t *ours, json_t *theirs,
+              const char *fix)
 {
         char check[32];
         size_t n = json_array_size(ours) + json_array_size(theirs);
@@ -538,8 +556,7 @@ check_engines(struct report *rep)
                         else if (hook)
                                 json_array_append_new(theirs, json_string(hook));
                         if (file_has("/etc/docker/daemon.json", "nvhook-runtime"))
-                                json_array_append_new(ours,
-                                                      json_string("/etc/docker/daemon.json"));
+                                json_array_append_new(ours, json_string("/etc/docker/daemon.json"));
                         /* --gpus (the PATH hook) and a runtime entry are two ways in, not
                          * two hooks on one container. */
                         if (json_array_size(ours) == 2)
@@ -584,8 +601,8 @@ check_engines(struct report *rep)
                 if (bin) {
                         any = true;
                         if (file_has("/etc/containerd/config.toml", "runtimes.nvhook]"))
-                                json_array_append_new(
-                                    ours, json_string("/etc/containerd/config.toml"));
+                                json_array_append_new(ours,
+                                                      json_string("/etc/containerd/config.toml"));
                         report_engine(rep, "containerd", bin, ours, theirs,
                                       "nvhook setup --engine containerd; restart containerd");
                 }
@@ -593,7 +610,8 @@ check_engines(struct report *rep)
                 json_decref(theirs);
         }
         if (!any)
-                add(rep, ST_WARN, "engines", NULL, "install one: podman, docker.io, containerd or cri-o",
+                add(rep, ST_WARN, "engines", NULL,
+                    "install one: podman, docker.io, containerd or cri-o",
                     "no container engine found in %s", "/usr/{local/,}{s,}bin, /{s,}bin");
 }
 
@@ -608,8 +626,9 @@ check_features(const struct nvh_doctor_feature *f, struct report *rep)
                         add(rep, ST_OK, check, NULL, NULL, "present: %s", f[i].use);
                 else
                         add(rep, ST_WARN, check, NULL,
-                            f[i].state < 0 ? "allow the syscall in the seccomp profile that runs nvhook"
-                                           : "a newer kernel (>= 5.12) has it",
+                            f[i].state < 0
+                                ? "allow the syscall in the seccomp profile that runs nvhook"
+                                : "a newer kernel (>= 5.12) has it",
                             "%s: %s (nvhook uses its fallback)",
                             f[i].state < 0 ? "unknown (EPERM)" : "absent", f[i].use);
         }
@@ -671,7 +690,8 @@ nvh_cmd_doctor(struct nvh_cli *cli)
                             sys->n_excluded ? " (all excluded by the driver)" : "");
                 else
                         add(&rep, ST_OK, "gpus", NULL, NULL, "%zu GPU(s): %s %s%s", sys->n_gpus,
-                            sys->gpus[0].bus_id, sys->gpus[0].model, sys->n_gpus > 1 ? ", ..." : "");
+                            sys->gpus[0].bus_id, sys->gpus[0].model,
+                            sys->n_gpus > 1 ? ", ..." : "");
                 check_driver_nodes(&cli->conf, sys, &rep);
                 check_persistence(&rep);
         }

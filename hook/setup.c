@@ -123,13 +123,14 @@ edits_make(const struct lines *a, const struct lines *b, size_t *ret_n)
                                 t[i * (bm + 1) + j] =
                                     line_eq(a, pre + i, b, pre + j)
                                         ? t[(i + 1) * (bm + 1) + j + 1] + 1
-                                        : (unsigned)max_sz(t[(i + 1) * (bm + 1) + j], t[i * (bm + 1) + j + 1]);
+                                        : (unsigned)max_sz(t[(i + 1) * (bm + 1) + j],
+                                                           t[i * (bm + 1) + j + 1]);
                 size_t i = 0, j = 0;
                 while (i < am || j < bm) {
                         if (i < am && j < bm && line_eq(a, pre + i, b, pre + j)) {
                                 e[n++] = (struct edit){' ', pre + i++, pre + j++};
-                        } else if (i < am &&
-                                   (j == bm || t[(i + 1) * (bm + 1) + j] >= t[i * (bm + 1) + j + 1])) {
+                        } else if (i < am && (j == bm || t[(i + 1) * (bm + 1) + j] >=
+                                                             t[i * (bm + 1) + j + 1])) {
                                 e[n++] = (struct edit){'-', pre + i++, pre + j};
                         } else {
                                 e[n++] = (struct edit){'+', pre + i, pre + j++};
@@ -507,7 +508,7 @@ static bool
 installed(const char *daemon)
 {
         static const char *const dirs[] = {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
-                                           "/usr/bin", "/sbin", "/bin"};
+                                           "/usr/bin",        "/sbin",          "/bin"};
 
         for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
                 _cleanup_free_ char *p = nvh_fileio_path_join(dirs[i], daemon);
@@ -554,8 +555,12 @@ setup_one(const struct engine *eng, const struct nvh_cli *cli, const char *root,
         if (r >= 0)
                 r = eng->edit(old_text, bin_dir, cli->undo, &new_text, &err);
         if (r < 0) {
-                fprintf(stderr, "nvhook: setup %s: %s\n", eng->name,
-                        err.msg[0] ? err.msg : strerror(-r));
+                char what[64];
+
+                snprintf(what, sizeof(what), "setup %s", eng->name);
+                if (!err.msg[0])
+                        nvh_err_sys(&err, r, "'%s'", host_path);
+                nvh_cli_fail(what, &err);
                 return r;
         }
         if (streq(old_text, new_text)) {
@@ -573,7 +578,10 @@ setup_one(const struct engine *eng, const struct nvh_cli *cli, const char *root,
         }
         r = write_text(host_path, new_text, &err);
         if (r < 0) {
-                fprintf(stderr, "nvhook: setup %s: %s\n", eng->name, err.msg);
+                char what[64];
+
+                snprintf(what, sizeof(what), "setup %s", eng->name);
+                nvh_cli_fail(what, &err);
                 return r;
         }
         printf("%s: %s '%s'; %s\n", eng->name, *new_text ? "wrote" : "removed", host_path,

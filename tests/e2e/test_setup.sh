@@ -32,6 +32,8 @@ echo '{"version": "1.0.0", "hook": {"path": "/bin/true"}, "when": {"always": tru
 cp -a "$root" "$RIG_TMP/orig"
 snap() { (cd "$root" && find . -type f -exec sha256sum {} + | sort); }
 
+# Sets the rig's result variables, so rig_assert_* check this run.
+# shellcheck disable=SC2034
 run_setup() {
         RIG_RC=0
         "$NVHOOK" setup --root "$root" "$@" >"$RIG_TMP/setup.out" 2>"$RIG_TMP/setup.err" || RIG_RC=$?
