@@ -435,12 +435,12 @@ check_cache(const struct nvh_conf *conf, const struct nvh_system *sys, struct re
 
 /* ---- engines ------------------------------------------------------------------------------ */
 
-static const char *const bin_dirs[] = {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
-                                       "/usr/bin",        "/sbin",          "/bin"};
-
-static char *
-which(const char *name)
+char *
+nvh_doctor_which(const char *name)
 {
+        static const char *const bin_dirs[] = {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
+                                               "/usr/bin",        "/sbin",          "/bin"};
+
         for (size_t i = 0; i < ARRAY_SIZE(bin_dirs); i++) {
                 char *p = nvh_fileio_path_join(bin_dirs[i], name);
                 if (p && access(p, X_OK) == 0)
@@ -537,6 +537,26 @@ report_engine(struct report *rep, const char *engine, const char *bin, json_t *o
                 add(rep, ST_OK, check, NULL, NULL, "%s: nvhook registered (%s)", bin, list);
 }
 
+/* An engine that reads hooks.d (Podman, CRI-O): true when it is installed. */
+static bool
+check_hooksd_engine(struct report *rep, const char *engine, const char *const *dirs, size_t n_dirs)
+{
+        _cleanup_free_ char *bin = nvh_doctor_which(engine);
+        _cleanup_free_ char *fix = NULL;
+        json_t *ours, *theirs;
+
+        if (!bin)
+                return false;
+        ours = json_array();
+        theirs = json_array();
+        scan_hooksd(dirs, n_dirs, ours, theirs);
+        if (asprintf(&fix, "nvhook setup --engine %s", engine) >= 0)
+                report_engine(rep, engine, bin, ours, theirs, fix);
+        json_decref(ours);
+        json_decref(theirs);
+        return true;
+}
+
 static void
 check_engines(struct report *rep)
 {
@@ -545,8 +565,8 @@ check_engines(struct report *rep)
         bool any = false;
 
         {
-                _cleanup_free_ char *bin = which("dockerd");
-                _cleanup_free_ char *hook = which("nvidia-container-runtime-hook");
+                _cleanup_free_ char *bin = nvh_doctor_which("dockerd");
+                _cleanup_free_ char *hook = nvh_doctor_which("nvidia-container-runtime-hook");
                 json_t *ours = json_array(), *theirs = json_array();
 
                 if (bin) {
@@ -569,33 +589,11 @@ check_engines(struct report *rep)
                 json_decref(ours);
                 json_decref(theirs);
         }
+        any |= check_hooksd_engine(rep, "podman", hooks_dirs, ARRAY_SIZE(hooks_dirs));
+        /* CRI-O reads only /usr/share/containers/oci/hooks.d by default. */
+        any |= check_hooksd_engine(rep, "crio", hooks_dirs + 1, 1);
         {
-                _cleanup_free_ char *podman = which("podman");
-                _cleanup_free_ char *crio = which("crio");
-                json_t *ours = json_array(), *theirs = json_array();
-
-                scan_hooksd(hooks_dirs, ARRAY_SIZE(hooks_dirs), ours, theirs);
-                if (podman) {
-                        any = true;
-                        report_engine(rep, "podman", podman, ours, theirs,
-                                      "nvhook setup --engine podman");
-                }
-                json_decref(ours);
-                json_decref(theirs);
-                /* CRI-O reads only /usr/share/containers/oci/hooks.d by default. */
-                ours = json_array();
-                theirs = json_array();
-                scan_hooksd(hooks_dirs + 1, 1, ours, theirs);
-                if (crio) {
-                        any = true;
-                        report_engine(rep, "crio", crio, ours, theirs,
-                                      "nvhook setup --engine crio");
-                }
-                json_decref(ours);
-                json_decref(theirs);
-        }
-        {
-                _cleanup_free_ char *bin = which("containerd");
+                _cleanup_free_ char *bin = nvh_doctor_which("containerd");
                 json_t *ours = json_array(), *theirs = json_array();
 
                 if (bin) {

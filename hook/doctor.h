@@ -25,4 +25,8 @@ void nvh_doctor_format_features(const struct nvh_doctor_feature *f, char *buf, s
 /* The directory of our own executable (/proc/self/exe), malloc'ed; NULL with errno set. */
 char *nvh_doctor_self_dir(void);
 
+/* The first executable name in the system's binary directories (nvhook clears its PATH):
+ * /usr/local/sbin, /usr/local/bin, /usr/sbin, /usr/bin, /sbin, /bin. malloc'ed, or NULL. */
+char *nvh_doctor_which(const char *name);
+
 int nvh_cmd_doctor(struct nvh_cli *cli);

@@ -507,15 +507,9 @@ static const struct engine {
 static bool
 installed(const char *daemon)
 {
-        static const char *const dirs[] = {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
-                                           "/usr/bin",        "/sbin",          "/bin"};
+        _cleanup_free_ char *p = nvh_doctor_which(daemon);
 
-        for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
-                _cleanup_free_ char *p = nvh_fileio_path_join(dirs[i], daemon);
-                if (p && access(p, X_OK) == 0)
-                        return true;
-        }
-        return false;
+        return p != NULL;
 }
 
 /* A file the nvhook package installed: dpkg removes it, setup leaves it alone. */
