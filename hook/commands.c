@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* nvhook info / list / explain: read-only views of discovery and the plan. */
-#include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@
 #include "layout.h"
 #include "log.h"
 #include "macros.h"
+#include "cli.h"
 #include "nvhook.h"
 #include "oci.h"
 #include "plan.h"
@@ -102,35 +102,106 @@ discover(const struct nvh_conf *conf, unsigned caps, struct nvh_system **ret_sys
         return r;
 }
 
-int
-nvh_cmd_list(struct nvh_cli *cli)
+/* nvh_plan_free for _cleanup_: plan.h exports no cleanup macro yet. */
+static void
+plan_freep(struct nvh_plan **plan)
+{
+        nvh_plan_free(*plan);
+}
+
+static void
+list_json(const struct nvh_cli *cli, const struct nvh_system *sys, const struct nvh_driver *drv,
+          const struct nvh_plan *plan, unsigned long long dt)
+{
+        json_t *files = json_array(), *nodes = json_array();
+
+        for (size_t i = 0; i < drv->n_files; i++) {
+                const struct nvh_driver_file *f = &drv->files[i];
+                char cbuf[128];
+                if (!nvh_driver_file_selected(f, plan->caps))
+                        continue;
+                json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "path", f->host_path, "kind",
+                                      nvh_driver_file_kind_name(f->kind), "capabilities",
+                                      nvh_caps_format(f->caps, cbuf, sizeof(cbuf)), "why", f->why);
+                if (f->soname)
+                        json_object_set_new(o, "soname", json_string(f->soname));
+                if (f->kind == NVH_FILE_LIB)
+                        json_object_set_new(o, "class", json_integer(f->elf_class));
+                if (f->ctr_path)
+                        json_object_set_new(o, "target", json_string(f->ctr_path));
+                json_array_append_new(files, o);
+        }
+        for (size_t i = 0; i < plan->n_ops; i++) {
+                const struct nvh_op *op = &plan->ops[i];
+                char dev[32];
+                if (op->kind != NVH_OP_MKNOD)
+                        continue;
+                snprintf(dev, sizeof(dev), "%u:%u", op->major, op->minor);
+                json_array_append_new(nodes, json_pack("{s:s,s:s,s:s}", "path", op->ctr_path,
+                                                       "device", dev, "why", op->why));
+        }
+        json_print(json_pack("{s:s,s:s,s:o,s:o,s:f}", "driver_version", sys->driver_version,
+                             "driver_root", cli->conf.driver_root, "files", files, "devices", nodes,
+                             "elapsed_ms", (double)dt / 1e6));
+}
+
+static void
+list_text(const struct nvh_driver *drv, const struct nvh_plan *plan)
+{
+        for (size_t i = 0; i < drv->n_files; i++) {
+                const struct nvh_driver_file *f = &drv->files[i];
+                if (!nvh_driver_file_selected(f, plan->caps))
+                        continue;
+                printf("%-9s %s  (%s)\n", nvh_driver_file_kind_name(f->kind), f->host_path, f->why);
+        }
+        for (size_t i = 0; i < plan->n_ops; i++) {
+                const struct nvh_op *op = &plan->ops[i];
+                if (op->kind == NVH_OP_MKNOD)
+                        printf("%-9s %s %u:%u  (%s)\n", "device", op->ctr_path, op->major,
+                               op->minor, op->why);
+        }
+}
+
+/* The request list shows: --capabilities (default set) and --devices (default all). 0 or the
+ * exit code, the error printed. */
+static int
+list_request(const struct nvh_cli *cli, struct nvh_request *req, char ***ret_devices)
 {
         struct nvh_err err = {0};
-        struct nvh_system *sys = NULL;
-        struct nvh_driver *drv = NULL;
-        struct nvh_request req = {0};
-        struct nvh_layout layout = {0};
-        struct nvh_plan *plan = NULL;
-        _cleanup_strv_ char **devices = NULL;
         unsigned caps = NVH_CAP_DEFAULT;
-        unsigned long long t0 = nvh_log_now_ns();
-        int r;
 
         if (cli->caps && nvh_caps_parse(cli->caps, &caps, &err) < 0) {
                 nvh_cli_fail("--capabilities", &err);
                 return 2;
         }
-        req.gpu_container = true;
-        req.caps = caps;
-        req.sel = NVH_DEVSEL_ALL;
-        if (cli->devices) {
-                r = nvh_request_parse_devices(cli->devices, &req.sel, &devices, &err);
-                if (r < 0) {
-                        nvh_cli_fail("--devices", &err);
-                        return 2;
-                }
-                req.devices = devices;
+        req->gpu_container = true;
+        req->caps = caps;
+        req->sel = NVH_DEVSEL_ALL;
+        if (cli->devices &&
+            nvh_request_parse_devices(cli->devices, &req->sel, ret_devices, &err) < 0) {
+                nvh_cli_fail("--devices", &err);
+                return 2;
         }
+        req->devices = *ret_devices;
+        return 0;
+}
+
+int
+nvh_cmd_list(struct nvh_cli *cli)
+{
+        struct nvh_err err = {0};
+        _cleanup_gpus_ struct nvh_system *sys = NULL;
+        _cleanup_driver_ struct nvh_driver *drv = NULL;
+        _cleanup_(plan_freep) struct nvh_plan *plan = NULL;
+        _cleanup_strv_ char **devices = NULL;
+        struct nvh_request req = {0};
+        struct nvh_layout layout = {0};
+        unsigned long long t0 = nvh_log_now_ns();
+        int r;
+
+        r = list_request(cli, &req, &devices);
+        if (r != 0)
+                return r;
         r = discover(&cli->conf, NVH_CAP_ALL, &sys, &drv, &err);
         if (r < 0) {
                 nvh_cli_fail(NULL, &err);
@@ -148,60 +219,11 @@ nvh_cmd_list(struct nvh_cli *cli)
         r = nvh_plan_build(&in, &plan, &err);
         if (r < 0) {
                 nvh_cli_fail(NULL, &err);
-                goto out;
+                return 1;
         }
-        unsigned long long dt = nvh_log_now_ns() - t0;
-        if (cli->json) {
-                json_t *files = json_array(), *nodes = json_array();
-                for (size_t i = 0; i < drv->n_files; i++) {
-                        const struct nvh_driver_file *f = &drv->files[i];
-                        char cbuf[128];
-                        if (!nvh_driver_file_selected(f, plan->caps))
-                                continue;
-                        json_t *o =
-                            json_pack("{s:s,s:s,s:s,s:s}", "path", f->host_path, "kind",
-                                      nvh_driver_file_kind_name(f->kind), "capabilities",
-                                      nvh_caps_format(f->caps, cbuf, sizeof(cbuf)), "why", f->why);
-                        if (f->soname)
-                                json_object_set_new(o, "soname", json_string(f->soname));
-                        if (f->kind == NVH_FILE_LIB)
-                                json_object_set_new(o, "class", json_integer(f->elf_class));
-                        if (f->ctr_path)
-                                json_object_set_new(o, "target", json_string(f->ctr_path));
-                        json_array_append_new(files, o);
-                }
-                for (size_t i = 0; i < plan->n_ops; i++) {
-                        const struct nvh_op *op = &plan->ops[i];
-                        char dev[32];
-                        if (op->kind != NVH_OP_MKNOD)
-                                continue;
-                        snprintf(dev, sizeof(dev), "%u:%u", op->major, op->minor);
-                        json_array_append_new(nodes,
-                                              json_pack("{s:s,s:s,s:s}", "path", op->ctr_path,
-                                                        "device", dev, "why", op->why));
-                }
-                json_print(json_pack("{s:s,s:s,s:o,s:o,s:f}", "driver_version", sys->driver_version,
-                                     "driver_root", cli->conf.driver_root, "files", files,
-                                     "devices", nodes, "elapsed_ms", (double)dt / 1e6));
-        } else {
-                for (size_t i = 0; i < drv->n_files; i++) {
-                        const struct nvh_driver_file *f = &drv->files[i];
-                        if (!nvh_driver_file_selected(f, plan->caps))
-                                continue;
-                        printf("%-9s %s  (%s)\n", nvh_driver_file_kind_name(f->kind), f->host_path,
-                               f->why);
-                }
-                for (size_t i = 0; i < plan->n_ops; i++) {
-                        const struct nvh_op *op = &plan->ops[i];
-                        if (op->kind == NVH_OP_MKNOD)
-                                printf("%-9s %s %u:%u  (%s)\n", "device", op->ctr_path, op->major,
-                                       op->minor, op->why);
-                }
-        }
-        r = 0;
-out:
-        nvh_plan_free(plan);
-        nvh_driver_free(drv);
-        nvh_gpus_free(sys);
-        return r < 0 ? 1 : 0;
+        if (cli->json)
+                list_json(cli, sys, drv, plan, nvh_log_now_ns() - t0);
+        else
+                list_text(drv, plan);
+        return 0;
 }

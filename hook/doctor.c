@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -24,13 +25,6 @@
 #include "gpus.h"
 #include "macros.h"
 #include "syscalls.h"
-
-static inline void
-closedirp(DIR **d)
-{
-        if (*d)
-                closedir(*d);
-}
 
 /* ---- kernel feature probe ------------------------------------------------------------------
  * PROVISIONAL: a minimal probe until lib/features.{c,h} lands (another branch); the lead swaps
@@ -82,7 +76,8 @@ nvh_doctor_probe_features(struct nvh_doctor_feature *out)
         attr.attach_bpf_fd = (__u32)-1;
         attr.attach_type = BPF_CGROUP_DEVICE;
         attr.attach_flags = BPF_F_ALLOW_MULTI | BPF_F_REPLACE;
-        fd = nvh_sys_bpf(BPF_PROG_ATTACH, &attr, sizeof(attr));
+        /* Raw bpf(2): lib/syscalls has no wrapper; lib/features will own this probe. */
+        fd = (int)syscall(__NR_bpf, BPF_PROG_ATTACH, &attr, sizeof(attr));
         e = errno;
         out[3] = (struct nvh_doctor_feature){
             "bpf-replace",
@@ -479,7 +474,7 @@ static void
 scan_hooksd(const char *const *dirs, size_t n_dirs, json_t *ours, json_t *theirs)
 {
         for (size_t i = 0; i < n_dirs; i++) {
-                _cleanup_(closedirp) DIR *d = opendir(dirs[i]);
+                _cleanup_closedir_ DIR *d = opendir(dirs[i]);
                 struct dirent *de;
 
                 if (!d)

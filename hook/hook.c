@@ -27,8 +27,8 @@
 #include "request.h"
 #include "require.h"
 
-#define STATE_MAX (1u << 20)
-#define SPEC_MAX (8u << 20)
+#define STATE_MAX NVH_OCI_STATE_MAX
+#define SPEC_MAX NVH_OCI_SPEC_MAX
 
 enum phase {
         PH_STATE,

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* nvhook: argv, config, dispatch. The only place that exits. */
+/* nvhook: argv, config, dispatch through the command table. The only place that exits. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "cli.h"
 #include "doctor.h"
 #include "log.h"
 #include "macros.h"
@@ -14,48 +14,81 @@
 #include "nvhook.h"
 #include "setup.h"
 
-#define NVH_DEFAULT_CONFIG "/etc/nvhook/config.json"
+static int
+cmd_nothing(struct nvh_cli *cli)
+{
+        (void)cli;
+        return 0; /* nothing to undo: every change lives in the container's namespaces */
+}
+
+static int
+cmd_wrong_stage(struct nvh_cli *cli)
+{
+        /* Those stages run in the container's namespaces, after pivot_root: the host's driver
+         * is not reachable there, and the image's environment may be. */
+        fprintf(stderr,
+                "nvhook: stage '%s' is not supported: run nvhook as a prestart or createRuntime "
+                "hook\n",
+                cli->stage);
+        return 2;
+}
+
+/* One row per subcommand. An OCI hook stage row gets its name in cli->stage; the first row is
+ * what runs without a command (a hook entry that passes no argument). */
+static const struct command {
+        const char *name;
+        int (*run)(struct nvh_cli *cli);
+        bool stage;
+        const char *help;
+} commands[] = {
+    {"prestart", nvh_cmd_hook, true, "OCI hook (the default): reads the container state on stdin"},
+    {"createRuntime", nvh_cmd_hook, true, "OCI hook, the same at the createRuntime stage"},
+    {"poststart", cmd_nothing, true, "OCI hook: nothing to do"},
+    {"poststop", cmd_nothing, true, "OCI hook: nothing to do"},
+    {"createContainer", cmd_wrong_stage, true, "OCI hook: refused (runs in the container)"},
+    {"startContainer", cmd_wrong_stage, true, "OCI hook: refused (runs in the container)"},
+    {"info", nvh_cmd_info, false, "[--json]: driver and GPUs of this host"},
+    {"list", nvh_cmd_list, false,
+     "[--json] [--capabilities LIST] [--devices LIST]: files and devices a container gets"},
+    {"explain", nvh_cmd_explain, false, "--bundle DIR [--pid PID]: the plan for a bundle"},
+    {"doctor", nvh_cmd_doctor, false, "[--json]: check this node, say what to fix"},
+    {"setup", nvh_cmd_setup, false,
+     "[--engine docker|podman|crio|containerd|all] [--dry-run] [--undo] [--root DIR]: register "
+     "nvhook with the container engines"},
+};
 
 static void
 usage(FILE *f)
 {
-        fputs("usage: nvhook [--config FILE] [--debug] [prestart|createRuntime]\n"
-              "           OCI hook: reads the container state on stdin\n"
-              "       nvhook info [--json]\n"
-              "       nvhook list [--json] [--capabilities LIST] [--devices LIST] [--root DIR]\n"
-              "       nvhook explain --bundle DIR [--pid PID]\n"
-              "       nvhook doctor [--json]\n"
-              "       nvhook setup [--engine docker|podman|crio|containerd|all] [--dry-run] "
-              "[--undo] [--root DIR]\n"
-              "common options: --config FILE, --root DIR (driver root), --proc DIR, --dev DIR,\n"
-              "                --debug, --version, --help\n",
+        fputs("usage: nvhook [OPTIONS] [COMMAND]\n", f);
+        for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+                fprintf(f, "  %-16s %s\n", commands[i].name, commands[i].help);
+        fputs("options: --config FILE, --root DIR (driver root), --proc DIR, --dev DIR,\n"
+              "         --debug, --version, --help\n",
               f);
 }
 
-void
-nvh_cli_fail(const char *what, const struct nvh_err *err)
+static const struct command *
+find_command(const char *name)
 {
-        fprintf(stderr, "nvhook: %s%s%s\n", what ? what : "", what ? ": " : "",
-                err->msg[0] ? err->msg : strerror(-err->code));
+        for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+                if (streq(commands[i].name, name))
+                        return &commands[i];
+        return NULL;
 }
 
-struct overrides {
-        const char *root, *proc, *dev;
-        bool debug;
-};
-
+/* One option into cli: 0, or the exit code of a bad one. */
 static int
-handle_opt(int c, const char *arg, struct nvh_cli *cli, struct overrides *ov)
+handle_opt(int c, const char *arg, struct nvh_cli *cli)
 {
-        char *end = NULL;
-        long v;
+        struct nvh_err err = {0};
 
         switch (c) {
         case 'c':
                 cli->config_path = arg;
                 return 0;
         case 'D':
-                ov->debug = true;
+                cli->debug = true;
                 return 0;
         case 'j':
                 cli->json = true;
@@ -67,14 +100,13 @@ handle_opt(int c, const char *arg, struct nvh_cli *cli, struct overrides *ov)
                 cli->devices = arg;
                 return 0;
         case 'r':
-                ov->root = arg;
-                cli->root = arg;
+                cli->root_arg = arg;
                 return 0;
         case 'p':
-                ov->proc = arg;
+                cli->proc_arg = arg;
                 return 0;
         case 'v':
-                ov->dev = arg;
+                cli->dev_arg = arg;
                 return 0;
         case 'b':
                 cli->bundle = arg;
@@ -89,12 +121,10 @@ handle_opt(int c, const char *arg, struct nvh_cli *cli, struct overrides *ov)
                 cli->undo = true;
                 return 0;
         case 'P':
-                v = strtol(arg, &end, 10);
-                if (!*arg || *end || v <= 0 || v > 0x7fffffff) {
-                        fprintf(stderr, "nvhook: bad pid '%s'\n", arg);
+                if (nvh_cli_parse_pid(arg, &cli->pid, &err) < 0) {
+                        nvh_cli_fail(NULL, &err);
                         return 2;
                 }
-                cli->pid = (int)v;
                 return 0;
         default:
                 usage(stderr);
@@ -102,8 +132,10 @@ handle_opt(int c, const char *arg, struct nvh_cli *cli, struct overrides *ov)
         }
 }
 
-int
-main(int argc, char **argv)
+/* Options may stand before or after the subcommand ("nvhook list --json"). -1 to go on, or
+ * the exit code (--help, --version, a bad argument). */
+static int
+parse_argv(int argc, char **argv, struct nvh_cli *cli, const char **ret_cmd)
 {
         static const struct option opts[] = {
             {"config", required_argument, NULL, 'c'},
@@ -123,29 +155,18 @@ main(int argc, char **argv)
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
-        struct nvh_cli cli = {0};
-        struct nvh_err err = {0};
-        struct overrides ov = {0};
-        const char *cmd = NULL;
         int c, r;
 
-        /* The hook ignores its environment: some runtimes pass the image's environment to
-         * hooks, which is how LD_PRELOAD reached NVIDIA's hook (CVE-2025-23266). Only argv
-         * and the config file configure nvhook. */
-        if (clearenv() != 0)
-                return 1;
-
-        /* Options may stand before or after the subcommand ("nvhook list --json"). */
         for (;;) {
                 c = getopt_long(argc, argv, "+c:DjC:d:r:p:v:b:P:e:nuVh", opts, NULL);
                 if (c == -1) {
                         if (optind >= argc)
-                                break;
-                        if (cmd) {
+                                return -1;
+                        if (*ret_cmd) {
                                 fprintf(stderr, "nvhook: unexpected argument '%s'\n", argv[optind]);
                                 return 2;
                         }
-                        cmd = argv[optind++];
+                        *ret_cmd = argv[optind++];
                         continue;
                 }
                 if (c == 'V') {
@@ -162,78 +183,61 @@ main(int argc, char **argv)
                         usage(stdout);
                         return 0;
                 }
-                r = handle_opt(c, optarg, &cli, &ov);
+                r = handle_opt(c, optarg, cli);
                 if (r != 0)
                         return r;
         }
+}
 
-        nvh_conf_defaults(&cli.conf);
-        {
-                const char *path = cli.config_path;
-                bool explicit_path = path != NULL;
+/* The config file, then argv over it. 0 or the exit code. */
+static int
+configure(struct nvh_cli *cli)
+{
+        struct nvh_err err = {0};
+        int r;
 
-                if (!path && access(NVH_DEFAULT_CONFIG, F_OK) == 0)
-                        path = NVH_DEFAULT_CONFIG;
-                if (path) {
-                        struct nvh_conf *loaded = NULL;
-                        r = nvh_conf_load(path, &loaded, &err);
-                        if (r < 0) {
-                                nvh_cli_fail(explicit_path ? NULL : "config", &err);
-                                return 1;
-                        }
-                        nvh_conf_free_contents(&cli.conf);
-                        cli.conf = *loaded;
-                        free(loaded);
-                }
+        r = nvh_cli_load_config(cli, &err);
+        if (r < 0) {
+                nvh_cli_fail(NULL, &err);
+                return 1;
         }
-        {
-                const char *names[] = {"--root", "--proc", "--dev"};
-                const char *vals[] = {ov.root, ov.proc, ov.dev};
-                char **fields[] = {&cli.conf.driver_root, &cli.conf.proc_root, &cli.conf.dev_root};
-
-                for (size_t i = 0; i < ARRAY_SIZE(vals); i++) {
-                        _cleanup_free_ char *abs = NULL;
-                        if (!vals[i])
-                                continue;
-                        abs = realpath(vals[i], NULL);
-                        if (!abs) {
-                                fprintf(stderr, "nvhook: %s '%s': %s\n", names[i], vals[i],
-                                        strerror(errno));
-                                return 2;
-                        }
-                        if (nvh_conf_set_str(fields[i], abs) < 0)
-                                return 1;
-                }
+        r = nvh_cli_apply_paths(cli, &err);
+        if (r < 0) {
+                nvh_cli_fail(NULL, &err);
+                return r == -ENOMEM ? 1 : 2;
         }
-        nvh_log_set_level(ov.debug ? NVH_LOG_DEBUG : (enum nvh_log_level)cli.conf.log_level);
+        nvh_log_set_level(cli->debug ? NVH_LOG_DEBUG : (enum nvh_log_level)cli->conf.log_level);
+        return 0;
+}
 
-        if (cmd && (streq(cmd, "createContainer") || streq(cmd, "startContainer"))) {
-                /* Those stages run in the container's namespaces, after pivot_root: the host's
-                 * driver is not reachable there, and the image's environment may be. */
-                fprintf(stderr,
-                        "nvhook: stage '%s' is not supported: run nvhook as a prestart or "
-                        "createRuntime hook\n",
-                        cmd);
-                r = 2;
-        } else if (!cmd || streq(cmd, "prestart") || streq(cmd, "createRuntime")) {
-                cli.stage = cmd ? cmd : "prestart";
-                r = nvh_cmd_hook(&cli);
-        } else if (streq(cmd, "info")) {
-                r = nvh_cmd_info(&cli);
-        } else if (streq(cmd, "list")) {
-                r = nvh_cmd_list(&cli);
-        } else if (streq(cmd, "explain")) {
-                r = nvh_cmd_explain(&cli);
-        } else if (streq(cmd, "doctor")) {
-                r = nvh_cmd_doctor(&cli);
-        } else if (streq(cmd, "setup")) {
-                r = nvh_cmd_setup(&cli);
-        } else if (streq(cmd, "poststart") || streq(cmd, "poststop")) {
-                r = 0; /* nothing to undo: every change lives in the container's namespaces */
-        } else {
-                fprintf(stderr, "nvhook: unknown command '%s'\n", cmd);
-                usage(stderr);
-                r = 2;
+int
+main(int argc, char **argv)
+{
+        struct nvh_cli cli = {0};
+        const struct command *cmd;
+        const char *name = NULL;
+        int r;
+
+        /* The hook ignores its environment: some runtimes pass the image's environment to
+         * hooks, which is how LD_PRELOAD reached NVIDIA's hook (CVE-2025-23266). Only argv
+         * and the config file configure nvhook. */
+        if (clearenv() != 0)
+                return 1;
+
+        r = parse_argv(argc, argv, &cli, &name);
+        if (r >= 0)
+                return r;
+        r = configure(&cli);
+        if (r == 0) {
+                cmd = name ? find_command(name) : &commands[0];
+                if (!cmd) {
+                        fprintf(stderr, "nvhook: unknown command '%s'\n", name);
+                        usage(stderr);
+                        r = 2;
+                } else {
+                        cli.stage = cmd->stage ? cmd->name : NULL;
+                        r = cmd->run(&cli);
+                }
         }
         nvh_conf_free_contents(&cli.conf);
         exit(r);

@@ -589,7 +589,8 @@ nvh_cmd_setup(struct nvh_cli *cli)
 {
         _cleanup_free_ char *bin_dir = nvh_doctor_self_dir();
         const char *want = cli->engine ? cli->engine : "all";
-        const char *root = cli->root ? cli->root : "/";
+        /* --root, made absolute by main (realpath) into conf.driver_root. */
+        const char *root = cli->root_arg ? cli->conf.driver_root : "/";
         bool any = false, changed = false, failed = false;
 
         if (!bin_dir) {

@@ -72,12 +72,3 @@ nvh_caps_format(unsigned caps, char *buf, unsigned size)
         }
         return buf;
 }
-
-const char *
-nvh_caps_name(unsigned bit)
-{
-        for (size_t i = 0; i < sizeof(cap_names) / sizeof(cap_names[0]); i++)
-                if (cap_names[i].bit == bit)
-                        return cap_names[i].name;
-        return NULL;
-}

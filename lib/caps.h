@@ -23,6 +23,3 @@ int nvh_caps_parse(const char *list, unsigned *ret_caps, struct nvh_err *err);
 
 /* Format as a comma list in canonical order into buf; returns buf. */
 char *nvh_caps_format(unsigned caps, char *buf, unsigned size);
-
-/* The name of a single capability bit, or NULL. */
-const char *nvh_caps_name(unsigned bit);

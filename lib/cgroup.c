@@ -255,9 +255,7 @@ open_mode(const char *proc_cgroup, const char *mountinfo, enum nvh_cgroup_mode m
 
                 dir_fd = open(cands[i].host_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
                 if (dir_fd < 0) {
-                        int e = errno;
-                        nvh_err_set(err, -e, "open cgroup '%s': %s", cands[i].host_path,
-                                    strerror(e));
+                        nvh_err_errno(err, "open cgroup '%s'", cands[i].host_path);
                         continue;
                 }
                 if (fstat(dir_fd, &st) < 0 || fstatfs(dir_fd, &sfs) < 0 ||
@@ -311,16 +309,14 @@ nvh_cgroup_find(pid_t pid, enum nvh_cgroup_mode want, struct nvh_cgroup **ret, s
                                err);
         if (r < 0)
                 return r;
-        if (want == NVH_CGROUP_AUTO || want == NVH_CGROUP_V1) {
-                r = open_mode(proc_cgroup, mountinfo, NVH_CGROUP_V1, ret, err);
-                if (r >= 0 || want == NVH_CGROUP_V1)
-                        goto out;
+        r = open_mode(proc_cgroup, mountinfo, want == NVH_CGROUP_V2 ? NVH_CGROUP_V2 : NVH_CGROUP_V1,
+                      ret, err);
+        if (r < 0 && want == NVH_CGROUP_AUTO) {
                 nvh_log_debug("pid %d: no usable devices cgroup v1 (%s), trying cgroup2", (int)pid,
                               err ? err->msg : "");
                 nvh_err_clear(err);
+                r = open_mode(proc_cgroup, mountinfo, NVH_CGROUP_V2, ret, err);
         }
-        r = open_mode(proc_cgroup, mountinfo, NVH_CGROUP_V2, ret, err);
-out:
         if (r < 0)
                 return nvh_err_prefix(err, "find cgroup of pid %d", (int)pid);
         nvh_log_debug("pid %d: cgroup %s '%s'", (int)pid,
@@ -374,11 +370,8 @@ grant_v1(const struct nvh_cgroup *cg, const struct nvh_devbpf_rule *rules,
         _cleanup_close_ int fd = -1;
 
         fd = openat(cg->dir_fd, "devices.allow", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0) {
-                int e = errno;
-                return nvh_err_set(err, -e, "open '%s/devices.allow': %s", cg->host_path,
-                                   strerror(e));
-        }
+        if (fd < 0)
+                return nvh_err_errno(err, "open '%s/devices.allow'", cg->host_path);
         for (size_t i = 0; i < n; i++) {
                 char lines[2][64], maj[16], min[16];
                 int nlines = 1, r;
@@ -405,8 +398,8 @@ grant_v1(const struct nvh_cgroup *cg, const struct nvh_devbpf_rule *rules,
                         /* The kernel takes exactly one rule per write. */
                         r = nvh_fileio_write_all(fd, lines[l], strlen(lines[l]));
                         if (r < 0)
-                                return nvh_err_set(err, r, "write '%s' to '%s/devices.allow': %s",
-                                                   lines[l], cg->host_path, strerror(-r));
+                                return nvh_err_sys(err, r, "write '%s' to '%s/devices.allow'",
+                                                   lines[l], cg->host_path);
                         nvh_log_debug("cgroup v1 '%s': allowed '%s'", cg->host_path, lines[l]);
                 }
         }

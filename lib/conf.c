@@ -60,12 +60,6 @@ nvh_conf_free(struct nvh_conf *c)
         free(c);
 }
 
-static inline void
-conf_freep(struct nvh_conf **c)
-{
-        nvh_conf_free(*c);
-}
-
 int
 nvh_conf_defaults(struct nvh_conf *c)
 {
@@ -217,7 +211,7 @@ nvh_conf_parse(const char *buf, size_t len, const char *what, struct nvh_conf **
                struct nvh_err *err)
 {
         _cleanup_json_ json_t *root = NULL;
-        _cleanup_(conf_freep) struct nvh_conf *c = NULL;
+        _cleanup_conf_ struct nvh_conf *c = NULL;
         const char *key;
         json_t *v;
         int r;

@@ -45,6 +45,13 @@ void nvh_conf_free_contents(struct nvh_conf *c);
 /* Free the members and c. */
 void nvh_conf_free(struct nvh_conf *c);
 
+static inline void
+nvh_conf_freep(struct nvh_conf **c)
+{
+        nvh_conf_free(*c);
+}
+#define _cleanup_conf_ __attribute__((cleanup(nvh_conf_freep)))
+
 /* Trusts nothing in buf; what names the source in messages (a path). Every path must be
  * absolute and is kept as written. Rejects duplicate keys. */
 int nvh_conf_parse(const char *buf, size_t len, const char *what, struct nvh_conf **ret,

@@ -456,20 +456,20 @@ nvh_devbpf_load(const struct bpf_insn *insns, size_t n, struct nvh_err *err)
         fd = sys_bpf(BPF_PROG_LOAD, &attr, sizeof(attr));
         if (fd >= 0)
                 return fd;
-        e = errno;
-        if (e != EINVAL && e != EACCES)
-                return nvh_err_set(err, -e, "load device program (%zu insns): %s", n, strerror(e));
+        if (errno != EINVAL && errno != EACCES)
+                return nvh_err_errno(err, "load device program (%zu insns)", n);
+        e = -errno; /* the second load below may change errno */
         /* Load again with a log only to explain the failure. */
         log = calloc(1, LOG_BUF_SIZE);
         if (!log)
-                return nvh_err_set(err, -e, "load device program (%zu insns): %s", n, strerror(e));
+                return nvh_err_sys(err, e, "load device program (%zu insns)", n);
         attr.log_buf = (uint64_t)(uintptr_t)log;
         attr.log_size = LOG_BUF_SIZE;
         attr.log_level = 1;
         fd = sys_bpf(BPF_PROG_LOAD, &attr, sizeof(attr));
         if (fd >= 0)
                 return fd;
-        return nvh_err_set(err, -e, "load device program (%zu insns): %s: %s", n, strerror(e),
+        return nvh_err_sys(err, e, "load device program (%zu insns), verifier log '%s'", n,
                            log_tail(log));
 }
 
@@ -478,7 +478,6 @@ nvh_devbpf_query(int cgroup_fd, bool effective, unsigned *ids, size_t max, unsig
                  struct nvh_err *err)
 {
         union bpf_attr attr;
-        int e;
 
         memset(&attr, 0, sizeof(attr));
         attr.query.target_fd = (uint32_t)cgroup_fd;
@@ -487,11 +486,10 @@ nvh_devbpf_query(int cgroup_fd, bool effective, unsigned *ids, size_t max, unsig
         attr.query.prog_ids = (uint64_t)(uintptr_t)ids;
         attr.query.prog_cnt = (uint32_t)max;
         if (sys_bpf(BPF_PROG_QUERY, &attr, sizeof(attr)) < 0) {
-                e = errno;
-                if (e == ENOSPC)
+                if (errno == ENOSPC)
                         return nvh_err_set(err, -E2BIG,
                                            "query device programs: more than %zu attached", max);
-                return nvh_err_set(err, -e, "query device programs: %s", strerror(e));
+                return nvh_err_errno(err, "query device programs");
         }
         if (ret_flags)
                 *ret_flags = attr.query.attach_flags;
@@ -502,15 +500,13 @@ int
 nvh_devbpf_prog_fd(unsigned id, struct nvh_err *err)
 {
         union bpf_attr attr;
-        int fd, e;
+        int fd;
 
         memset(&attr, 0, sizeof(attr));
         attr.prog_id = id;
         fd = sys_bpf(BPF_PROG_GET_FD_BY_ID, &attr, sizeof(attr));
-        if (fd < 0) {
-                e = errno;
-                return nvh_err_set(err, -e, "open bpf program id '%u': %s", id, strerror(e));
-        }
+        if (fd < 0)
+                return nvh_err_errno(err, "open bpf program id '%u'", id);
         return fd;
 }
 
@@ -538,7 +534,7 @@ nvh_devbpf_prog_xlated(int prog_fd, struct bpf_insn **ret_insns, size_t *ret_len
         memset(&info, 0, sizeof(info));
         r = prog_info(prog_fd, &info);
         if (r < 0)
-                return nvh_err_set(err, r, "get bpf program info: %s", strerror(-r));
+                return nvh_err_sys(err, r, "get bpf program info");
         len = info.xlated_prog_len;
         if (len == 0)
                 return nvh_err_set(err, -EPERM,
@@ -555,7 +551,7 @@ nvh_devbpf_prog_xlated(int prog_fd, struct bpf_insn **ret_insns, size_t *ret_len
         info.xlated_prog_insns = (uint64_t)(uintptr_t)insns;
         r = prog_info(prog_fd, &info);
         if (r < 0)
-                return nvh_err_set(err, r, "get bpf program instructions: %s", strerror(-r));
+                return nvh_err_sys(err, r, "get bpf program instructions");
         /* The kernel reports the full length even when it copied less. */
         if (info.xlated_prog_len != len)
                 return nvh_err_set(err, -EAGAIN, "bpf program id '%u' changed length", info.id);
@@ -570,7 +566,6 @@ int
 nvh_devbpf_attach(int cgroup_fd, int prog_fd, unsigned flags, int replace_fd, struct nvh_err *err)
 {
         union bpf_attr attr;
-        int e;
 
         memset(&attr, 0, sizeof(attr));
         attr.target_fd = (uint32_t)cgroup_fd;
@@ -579,27 +574,7 @@ nvh_devbpf_attach(int cgroup_fd, int prog_fd, unsigned flags, int replace_fd, st
         attr.attach_flags = flags | (replace_fd >= 0 ? BPF_F_REPLACE : 0);
         if (replace_fd >= 0)
                 attr.replace_bpf_fd = (uint32_t)replace_fd;
-        if (sys_bpf(BPF_PROG_ATTACH, &attr, sizeof(attr)) < 0) {
-                e = errno;
-                return nvh_err_set(err, -e, "attach device program (flags %#x): %s",
-                                   attr.attach_flags, strerror(e));
-        }
-        return 0;
-}
-
-int
-nvh_devbpf_detach(int cgroup_fd, int prog_fd, struct nvh_err *err)
-{
-        union bpf_attr attr;
-        int e;
-
-        memset(&attr, 0, sizeof(attr));
-        attr.target_fd = (uint32_t)cgroup_fd;
-        attr.attach_bpf_fd = (uint32_t)prog_fd;
-        attr.attach_type = BPF_CGROUP_DEVICE;
-        if (sys_bpf(BPF_PROG_DETACH, &attr, sizeof(attr)) < 0) {
-                e = errno;
-                return nvh_err_set(err, -e, "detach device program: %s", strerror(e));
-        }
+        if (sys_bpf(BPF_PROG_ATTACH, &attr, sizeof(attr)) < 0)
+                return nvh_err_errno(err, "attach device program (flags %#x)", attr.attach_flags);
         return 0;
 }

@@ -98,6 +98,3 @@ int nvh_devbpf_prog_xlated(int prog_fd, struct bpf_insn **ret_insns, size_t *ret
 /* BPF_PROG_ATTACH at cgroup_fd for BPF_CGROUP_DEVICE; replace_fd >= 0 adds BPF_F_REPLACE. */
 int nvh_devbpf_attach(int cgroup_fd, int prog_fd, unsigned flags, int replace_fd,
                       struct nvh_err *err);
-
-/* BPF_PROG_DETACH (tests and cleanup). */
-int nvh_devbpf_detach(int cgroup_fd, int prog_fd, struct nvh_err *err);

@@ -54,12 +54,6 @@ ctx_done(struct ctx *c)
         nvh_driver_resolve_memo_clear(&c->memo);
 }
 
-static void
-driver_freep(struct nvh_driver **drv)
-{
-        nvh_driver_free(*drv);
-}
-
 static bool
 valid_version(const char *v)
 {
@@ -195,41 +189,100 @@ note_prefix(struct ctx *c, const char *value)
 /* consider_lib's answer when the short path cannot decide: take the walker's path. */
 #define SLOW_PATH 1
 
-/* One cache entry: trusts the cache only to name candidates. The file is resolved inside
- * the root, opened without following links and its ELF header must agree with the cache
- * (class), the host (machine) and the table (soname). fast: name the file from the memo and
- * one readlink (nvh_driver_resolve_guess); whatever that cannot prove exactly, including
- * every failure, returns SLOW_PATH so that the walker decides and words the warning. */
-static int
-consider_lib(struct ctx *c, const struct nvh_ldcache_entry *e, bool fast, struct nvh_err *err)
+/* The table entry of an ld.so.cache entry this run wants, with the ELF class and machine its
+ * file must have; NULL when the entry names no driver library of the requested capabilities. */
+static const struct nvh_component_lib *
+wanted_lib(const struct ctx *c, const struct nvh_ldcache_entry *e, int *ret_cls, int *ret_machine)
 {
         const char *so = strstr(e->key, ".so");
         const struct nvh_component_lib *comp;
-        _cleanup_free_ char *rel = NULL, *host_path = NULL;
-        _cleanup_close_ int fd = -1;
-        _cleanup_(nvh_elf_info_clear) struct nvh_elf_info info = {0};
-        struct nvh_err lerr = {0};
-        struct stat st;
-        bool verified = true;
-        int cls, machine, r;
+        int cls, machine;
 
         if (!so || (so[3] != '\0' && so[3] != '.'))
-                return 0;
+                return NULL;
         comp = nvh_components_find_lib(e->key, (size_t)(so - e->key));
         if (!comp)
-                return 0;
+                return NULL;
         cls = nvh_ldcache_flags_class(e->flags);
         if (!(comp->caps & c->caps))
-                return 0;
+                return NULL;
         if (cls == 64)
                 machine = MACHINE64;
         else if (cls == 32 && (c->caps & NVH_CAP_COMPAT32))
                 machine = MACHINE32;
         else
-                return 0;
+                return NULL;
         if (machine < 0)
-                return 0;
+                return NULL;
+        *ret_cls = cls;
+        *ret_machine = machine;
+        return comp;
+}
 
+/* Open the candidate rel without following links and check that its ELF header agrees with
+ * the cache (cls), the host (machine) and the table (comp's soname). 0 and *info filled when
+ * usable; SLOW_PATH when fast and it cannot be opened; otherwise negative with why set to the
+ * warning. */
+static int
+check_lib(const struct ctx *c, const char *rel, const char *host_path,
+          const struct nvh_component_lib *comp, int cls, int machine, bool fast,
+          struct nvh_elf_info *info, struct nvh_err *why)
+{
+        _cleanup_close_ int fd = -1;
+        struct nvh_err lerr = {0};
+        struct stat st;
+        int r;
+
+        fd = nvh_driver_resolve_open(c->root_fd, rel);
+        if (fd < 0 && fast)
+                return SLOW_PATH;
+        if (fd < 0)
+                return nvh_err_sys(why, fd, "open driver library '%s'", host_path);
+        if (fstat(fd, &st) < 0)
+                return nvh_err_errno(why, "open driver library '%s'", host_path);
+        if (!S_ISREG(st.st_mode))
+                return nvh_err_set(why, -EINVAL, "driver library '%s' is %s", host_path,
+                                   "not a regular file");
+        r = nvh_elf_read_fd_size(fd, (uint64_t)st.st_size, host_path, info, &lerr);
+        if (r < 0)
+                return nvh_err_set(why, r, "driver library %s", lerr.msg);
+        if (info->elf_class != cls)
+                return nvh_err_set(why, -ENOEXEC,
+                                   "driver library '%s': ELF class does not match %s", host_path,
+                                   "its ld.so.cache entry");
+        if (info->machine != machine)
+                return nvh_err_set(why, -ENOEXEC, "driver library '%s': %s", host_path,
+                                   "ELF machine is not this host's");
+        if (info->type != ET_DYN)
+                return nvh_err_set(why, -ENOEXEC, "driver library '%s': %s", host_path,
+                                   "not a shared object");
+        if (!info->soname)
+                return nvh_err_set(why, -ENOEXEC, "driver library '%s': %s", host_path,
+                                   "no DT_SONAME");
+        if (strncmp(info->soname, comp->name, strlen(comp->name)) != 0 ||
+            strncmp(info->soname + strlen(comp->name), ".so", 3) != 0)
+                return nvh_err_set(why, -ENOEXEC, "driver library '%s': unexpected soname '%s'",
+                                   host_path, info->soname);
+        return 0;
+}
+
+/* One cache entry: trusts the cache only to name candidates. The file is resolved inside
+ * the root, then checked by check_lib. fast: name the file from the memo and one readlink
+ * (nvh_driver_resolve_guess); whatever that cannot prove exactly, including every failure,
+ * returns SLOW_PATH so that the walker decides and words the warning. */
+static int
+consider_lib(struct ctx *c, const struct nvh_ldcache_entry *e, bool fast, struct nvh_err *err)
+{
+        const struct nvh_component_lib *comp;
+        _cleanup_free_ char *rel = NULL, *host_path = NULL;
+        _cleanup_elf_info_ struct nvh_elf_info info = {0};
+        struct nvh_err lerr = {0};
+        bool verified = true;
+        int cls, machine, r;
+
+        comp = wanted_lib(c, e, &cls, &machine);
+        if (!comp)
+                return 0;
         if (fast) {
                 r = nvh_driver_resolve_guess(c->root_fd, e->value, &c->memo, &rel, &verified);
                 if (r < 0)
@@ -257,36 +310,11 @@ consider_lib(struct ctx *c, const struct nvh_ldcache_entry *e, bool fast, struct
                 }
         }
 
-        fd = nvh_driver_resolve_open(c->root_fd, rel);
-        if (fd < 0 && fast)
-                return SLOW_PATH;
-        if (fd < 0)
-                return skip(c, "open driver library '%s': %s, skipping", host_path, strerror(-fd));
-        if (fstat(fd, &st) < 0) {
-                int e2 = errno;
-                return skip(c, "open driver library '%s': %s, skipping", host_path, strerror(e2));
-        }
-        if (!S_ISREG(st.st_mode))
-                return skip(c, "driver library '%s' is %s, skipping", host_path,
-                            "not a regular file");
-        r = nvh_elf_read_fd_size(fd, (uint64_t)st.st_size, host_path, &info, &lerr);
+        r = check_lib(c, rel, host_path, comp, cls, machine, fast, &info, &lerr);
         if (r < 0)
-                return skip(c, "driver library %s, skipping", lerr.msg);
-        if (info.elf_class != cls)
-                return skip(c, "driver library '%s': ELF class does not match %s, skipping",
-                            host_path, "its ld.so.cache entry");
-        if (info.machine != machine)
-                return skip(c, "driver library '%s': %s, skipping", host_path,
-                            "ELF machine is not this host's");
-        if (info.type != ET_DYN)
-                return skip(c, "driver library '%s': %s, skipping", host_path,
-                            "not a shared object");
-        if (!info.soname)
-                return skip(c, "driver library '%s': %s, skipping", host_path, "no DT_SONAME");
-        if (strncmp(info.soname, comp->name, strlen(comp->name)) != 0 ||
-            strncmp(info.soname + strlen(comp->name), ".so", 3) != 0)
-                return skip(c, "driver library '%s': unexpected soname '%s', skipping", host_path,
-                            info.soname);
+                return skip(c, "%s, skipping", lerr.msg);
+        if (r == SLOW_PATH)
+                return SLOW_PATH;
         if (have_soname(c, info.soname, cls))
                 return 0; /* ld.so would use the first one too */
 
@@ -464,8 +492,8 @@ list_matches(const struct ctx *c, const char *dir_rel, const char *pattern, char
 {
         _cleanup_close_ int dir_fd = -1;
         _cleanup_strv_ char **names = NULL;
+        _cleanup_closedir_ DIR *d = NULL;
         size_t n = 0;
-        DIR *d;
         struct dirent *de;
 
         dir_fd = openat(c->root_fd, dir_rel[0] ? dir_rel : ".",
@@ -477,30 +505,23 @@ list_matches(const struct ctx *c, const char *dir_rel, const char *pattern, char
                 return -ENOENT;
         TAKE_FD(dir_fd);
         names = calloc(1, sizeof(char *));
-        if (!names) {
-                closedir(d);
+        if (!names)
                 return nvh_err_set(err, -ENOMEM, "driver discovery: out of memory");
-        }
         while ((de = readdir(d))) {
                 if (de->d_name[0] == '.' || fnmatch(pattern, de->d_name, 0) != 0)
                         continue;
                 if (n == MAX_DIR_ENTRIES)
                         break;
                 char **nn = realloc(names, (n + 2) * sizeof(char *));
-                if (!nn) {
-                        closedir(d);
+                if (!nn)
                         return nvh_err_set(err, -ENOMEM, "driver discovery: out of memory");
-                }
                 names = nn;
                 names[n] = strdup(de->d_name);
                 names[n + 1] = NULL;
-                if (!names[n]) {
-                        closedir(d);
+                if (!names[n])
                         return nvh_err_set(err, -ENOMEM, "driver discovery: out of memory");
-                }
                 n++;
         }
-        closedir(d);
         qsort(names, n, sizeof(char *), cmp_str);
         *ret_names = TAKE_PTR(names);
         *ret_n = n;
@@ -683,7 +704,7 @@ nvh_driver_discover(const struct nvh_driver_opts *opts, struct nvh_driver **ret,
         const char *host_root = opts->host_root ? opts->host_root : "/";
         const char *rel_ldcache = opts->rel_ldcache ? opts->rel_ldcache : "etc/ld.so.cache";
         const char *ipc_root = opts->host_ipc_root ? opts->host_ipc_root : "/";
-        _cleanup_(driver_freep) struct nvh_driver *drv = NULL;
+        _cleanup_driver_ struct nvh_driver *drv = NULL;
         _cleanup_(ctx_done) struct ctx c = {.root_fd = -1};
         int r;
 
@@ -707,11 +728,8 @@ nvh_driver_discover(const struct nvh_driver_opts *opts, struct nvh_driver **ret,
         c.caps = opts->caps;
         c.drv = drv;
         c.root_fd = open(drv->host_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (c.root_fd < 0) {
-                int e = errno;
-                return nvh_err_set(err, -e, "open driver root '%s': %s", drv->host_root,
-                                   strerror(e));
-        }
+        if (c.root_fd < 0)
+                return nvh_err_errno(err, "open driver root '%s'", drv->host_root);
 
         r = discover_libs(&c, rel_ldcache, err);
         if (r < 0)

@@ -64,16 +64,18 @@ int nvh_driver_discover(const struct nvh_driver_opts *opts, struct nvh_driver **
 
 void nvh_driver_free(struct nvh_driver *drv);
 
+static inline void
+nvh_driver_freep(struct nvh_driver **drv)
+{
+        nvh_driver_free(*drv);
+}
+#define _cleanup_driver_ __attribute__((cleanup(nvh_driver_freep)))
+
 /* Whether a discovered file is wanted for caps (what the plan injects for a request). */
 bool nvh_driver_file_selected(const struct nvh_driver_file *f, unsigned caps);
 
 /* "lib", "bin", "firmware", "config", "socket", "dir". */
 const char *nvh_driver_file_kind_name(enum nvh_file_kind kind);
-
-/* Resolve rel (relative to root_fd; a leading '/' means the root) inside the root: ".." stops
- * at the root and absolute symlink targets restart at the root, at most 40 links. Returns
- * the resolved relative path without symlinks ("" for the root itself). Exposed for tests. */
-int nvh_driver_resolve(int root_fd, const char *rel, char **ret_rel, struct nvh_err *err);
 
 struct nvh_component_ipc;
 

@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "driver.h"
 #include "macros.h"
 #include "syscalls.h"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Path resolution inside a driver root, for lib/driver.c: the component walker (authoritative),
  * a memo of library directories, and a short path for ld.so.cache values (one readlink, then
- * an open that proves the name). nvh_driver_resolve itself is declared in driver.h. */
+ * an open that proves the name). */
 #pragma once
 
 #include <stdbool.h>
@@ -17,6 +17,11 @@ struct nvh_driver_memo {
         } dirs[NVH_DRIVER_RESOLVE_MEMO];
         size_t n;
 };
+
+/* Resolve rel (relative to root_fd; a leading '/' means the root) inside the root: ".." stops
+ * at the root and absolute symlink targets restart at the root, at most 40 links. Returns
+ * the resolved relative path without symlinks ("" for the root itself). */
+int nvh_driver_resolve(int root_fd, const char *rel, char **ret_rel, struct nvh_err *err);
 
 void nvh_driver_resolve_memo_clear(struct nvh_driver_memo *memo);
 

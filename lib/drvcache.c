@@ -37,12 +37,6 @@ key_done(struct key *k)
         free(k->host_root);
 }
 
-static void
-driver_freep(struct nvh_driver **drv)
-{
-        nvh_driver_free(*drv);
-}
-
 static bool
 is_ipc(enum nvh_file_kind kind)
 {
@@ -364,7 +358,7 @@ static int
 load_hit(char *buf, const struct key *k, const struct nvh_driver_opts *opts,
          struct nvh_driver **ret)
 {
-        _cleanup_(driver_freep) struct nvh_driver *drv = NULL;
+        _cleanup_driver_ struct nvh_driver *drv = NULL;
         char *cur = buf, *line, caps[16];
         const char *v;
         unsigned n, skipped;
@@ -510,6 +504,24 @@ build_cache(const struct key *k, const struct nvh_driver *drv)
         return TAKE_PTR(buf);
 }
 
+/* Debug line "driver cache '<dir>/<name>': <why r>, <then>" for a cache not used or written. */
+static void
+log_miss(const char *host_cache_dir, const char *name, int r, const char *then)
+{
+        struct nvh_err e = {0};
+
+        if (r == -EPERM)
+                nvh_err_set(&e, r, "driver cache '%s/%s': not owned by us or writable by others",
+                            host_cache_dir, name);
+        else if (r == -ESTALE)
+                nvh_err_set(&e, r, "driver cache '%s/%s': stale", host_cache_dir, name);
+        else if (r == -EBADMSG)
+                nvh_err_set(&e, r, "driver cache '%s/%s': corrupt", host_cache_dir, name);
+        else
+                nvh_err_sys(&e, r, "driver cache '%s/%s'", host_cache_dir, name);
+        nvh_log_debug("%s, %s", e.msg, then);
+}
+
 /* Best effort: a cache that cannot be written only costs the next start a discovery. */
 static void
 write_cache(const char *host_cache_dir, const char *name, const struct key *k,
@@ -519,8 +531,7 @@ write_cache(const char *host_cache_dir, const char *name, const struct key *k,
         int r = buf ? nvh_drvcache_write_file(host_cache_dir, name, buf) : -ENOMEM;
 
         if (r < 0)
-                nvh_log_debug("driver cache '%s/%s': %s, skipping", host_cache_dir, name,
-                              r == -EPERM ? "not owned by us or writable by others" : strerror(-r));
+                log_miss(host_cache_dir, name, r, "skipping");
 }
 
 /* Trusts the cache file only when it and its directory belong to us and nobody else can write
@@ -561,11 +572,7 @@ nvh_drvcache_discover(const char *host_cache_dir, const struct nvh_driver_opts *
                 *ret = drv;
                 return 0;
         }
-        nvh_log_debug("driver cache '%s/%s': %s, discovering", host_cache_dir, name,
-                      r == -EPERM     ? "not owned by us or writable by others"
-                      : r == -ESTALE  ? "stale"
-                      : r == -EBADMSG ? "corrupt"
-                                      : strerror(-r));
+        log_miss(host_cache_dir, name, r, "discovering");
 
         r = nvh_driver_discover(opts, &drv, err);
         if (r < 0)

@@ -23,7 +23,7 @@ elf_endp(Elf **e)
         if (*e)
                 elf_end(*e);
 }
-#define _cleanup_elf_end_ _cleanup_(elf_endp)
+#define _cleanup_elf_ _cleanup_(elf_endp) /* libelf stays inside this file */
 
 static int
 elf_init(struct nvh_err *err)
@@ -158,7 +158,7 @@ read_notes(Elf_Scn *scn, const char *what, struct nvh_elf_info *info, struct nvh
 static int
 parse(Elf *e, uint64_t size, const char *what, struct nvh_elf_info *ret, struct nvh_err *err)
 {
-        _cleanup_(nvh_elf_info_clear) struct nvh_elf_info info = {0};
+        _cleanup_elf_info_ struct nvh_elf_info info = {0};
         size_t n_needed = 0, shnum = 0;
         GElf_Ehdr ehdr;
         Elf_Scn *scn = NULL;
@@ -230,7 +230,7 @@ int
 nvh_elf_read_mem(const void *buf, size_t len, const char *what, struct nvh_elf_info *ret,
                  struct nvh_err *err)
 {
-        _cleanup_elf_end_ Elf *e = NULL;
+        _cleanup_elf_ Elf *e = NULL;
         int r;
 
         r = elf_init(err);
@@ -253,7 +253,7 @@ int
 nvh_elf_read_fd_size(int fd, uint64_t size, const char *what, struct nvh_elf_info *ret,
                      struct nvh_err *err)
 {
-        _cleanup_elf_end_ Elf *e = NULL;
+        _cleanup_elf_ Elf *e = NULL;
         int r;
 
         r = elf_init(err);
@@ -270,10 +270,8 @@ nvh_elf_read_fd(int fd, const char *what, struct nvh_elf_info *ret, struct nvh_e
 {
         struct stat st;
 
-        if (fstat(fd, &st) < 0) {
-                int e = errno;
-                return nvh_err_set(err, -e, "stat '%s': %s", what, strerror(e));
-        }
+        if (fstat(fd, &st) < 0)
+                return nvh_err_errno(err, "stat '%s'", what);
         if (!S_ISREG(st.st_mode)) {
                 /* a pipe or device has no size to check the layout against */
                 return nvh_err_set(err, -ENOEXEC, "'%s': not a regular file", what);

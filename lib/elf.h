@@ -38,5 +38,6 @@ int nvh_elf_read_mem(const void *buf, size_t len, const char *what, struct nvh_e
                      struct nvh_err *err);
 
 void nvh_elf_info_clear(struct nvh_elf_info *info);
+#define _cleanup_elf_info_ __attribute__((cleanup(nvh_elf_info_clear)))
 
 #endif /* NVH_ELF_H */

@@ -35,10 +35,9 @@ nvh_fileio_read_fd(int fd, const char *what, size_t max_size, char **ret_buf, si
                 }
                 ssize_t n = read(fd, buf + len, cap - len - 1);
                 if (n < 0) {
-                        int e = errno;
-                        if (e == EINTR)
+                        if (errno == EINTR)
                                 continue;
-                        return nvh_err_set(err, -e, "read '%s': %s", what, strerror(e));
+                        return nvh_err_errno(err, "read '%s'", what);
                 }
                 if (n == 0)
                         break;
@@ -67,10 +66,8 @@ nvh_fileio_read_at(int dir_fd, const char *rel_path, size_t max_size, int nofoll
 
         fd =
             openat(dir_fd, rel_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (nofollow ? O_NOFOLLOW : 0));
-        if (fd < 0) {
-                int e = errno;
-                return nvh_err_set(err, -e, "open '%s': %s", rel_path, strerror(e));
-        }
+        if (fd < 0)
+                return nvh_err_errno(err, "open '%s'", rel_path);
         return nvh_fileio_read_fd(fd, rel_path, max_size, ret_buf, ret_len, err);
 }
 

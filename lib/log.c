@@ -13,12 +13,6 @@ nvh_log_set_level(enum nvh_log_level level)
         current_level = level;
 }
 
-enum nvh_log_level
-nvh_log_get_level(void)
-{
-        return current_level;
-}
-
 void
 nvh_log(enum nvh_log_level level, const char *fmt, ...)
 {

@@ -10,7 +10,6 @@ enum nvh_log_level {
 };
 
 void nvh_log_set_level(enum nvh_log_level level);
-enum nvh_log_level nvh_log_get_level(void);
 void nvh_log(enum nvh_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define nvh_log_debug(...) nvh_log(NVH_LOG_DEBUG, __VA_ARGS__)

@@ -2,9 +2,12 @@
 /* Cleanup attributes and ownership helpers (systemd style). */
 #pragma once
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -33,6 +36,26 @@ fclosep(FILE **f)
 }
 
 static inline void
+closedirp(DIR **d)
+{
+        if (*d)
+                closedir(*d);
+}
+
+/* A child that must not outlive its owner: killed and reaped unless handed out (TAKE_PID). */
+static inline void
+killwaitp(pid_t *pid)
+{
+        if (*pid > 0) {
+                int saved = errno;
+                kill(*pid, SIGKILL);
+                while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+                errno = saved;
+        }
+}
+
+static inline void
 strv_free(char **v)
 {
         if (!v)
@@ -52,6 +75,8 @@ strv_freep(char ***v)
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_closedir_ _cleanup_(closedirp)
+#define _cleanup_pid_ _cleanup_(killwaitp)
 #define _cleanup_strv_ _cleanup_(strv_freep)
 
 /* Hand a pointer out of a _cleanup_ variable. */
@@ -68,6 +93,14 @@ strv_freep(char ***v)
                 int _tf = (fd);                                                                    \
                 (fd) = -1;                                                                         \
                 _tf;                                                                               \
+        })
+
+/* Hand a child out of a _cleanup_pid_ variable (after it was reaped, or to keep it). */
+#define TAKE_PID(pid)                                                                              \
+        ({                                                                                         \
+                pid_t _tp = (pid);                                                                 \
+                (pid) = 0;                                                                         \
+                _tp;                                                                               \
         })
 
 #define streq(a, b) (strcmp((a), (b)) == 0)

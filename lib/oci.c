@@ -207,19 +207,13 @@ nvh_oci_state_free(struct nvh_oci_state *s)
         free(s);
 }
 
-static inline void
-oci_state_freep(struct nvh_oci_state **s)
-{
-        nvh_oci_state_free(*s);
-}
-
 /* Trust boundary: buf is whatever the runtime wrote on stdin; see oci.h for what is checked. */
 int
 nvh_oci_state_parse(const char *buf, size_t len, struct nvh_oci_state **ret, struct nvh_err *err)
 {
         static const char what[] = "state";
         _cleanup_json_ json_t *root = NULL;
-        _cleanup_(oci_state_freep) struct nvh_oci_state *s = NULL;
+        _cleanup_state_ struct nvh_oci_state *s = NULL;
         const char *str = NULL;
         json_t *v = NULL;
         int r;
@@ -304,12 +298,6 @@ nvh_oci_spec_free(struct nvh_oci_spec *s)
         free(s->gid_mappings);
         free(s->cgroups_path);
         free(s);
-}
-
-static inline void
-oci_spec_freep(struct nvh_oci_spec **s)
-{
-        nvh_oci_spec_free(*s);
 }
 
 static int
@@ -576,7 +564,7 @@ nvh_oci_spec_parse(const char *buf, size_t len, const char *host_bundle, struct 
 {
         static const char what[] = "config.json";
         _cleanup_json_ json_t *root = NULL;
-        _cleanup_(oci_spec_freep) struct nvh_oci_spec *s = NULL;
+        _cleanup_spec_ struct nvh_oci_spec *s = NULL;
         int r;
 
         r = nvh_json_load_object(buf, len, NVH_OCI_SPEC_MAX, what, &root, err);

@@ -9,9 +9,12 @@
 
 #include "err.h"
 
-/* Size limits of the inputs; the parsers refuse larger buffers with -E2BIG. */
-#define NVH_OCI_STATE_MAX (1u << 20)
-#define NVH_OCI_SPEC_MAX (4u << 20)
+/* Size limits of the inputs, the one value every reader and parser uses; larger input is
+ * -E2BIG. Runtimes copy annotations into config.json and the state, so both can legitimately
+ * run to megabytes: the limits sit far above what a runtime writes and only bound memory
+ * (jansson holds a parsed document in a small multiple of its size). */
+#define NVH_OCI_STATE_MAX (16u << 20)
+#define NVH_OCI_SPEC_MAX (64u << 20)
 
 struct nvh_oci_state {
         char *oci_version;  /* NULL when absent */
@@ -27,6 +30,13 @@ struct nvh_oci_state {
 int nvh_oci_state_parse(const char *buf, size_t len, struct nvh_oci_state **ret,
                         struct nvh_err *err);
 void nvh_oci_state_free(struct nvh_oci_state *s);
+
+static inline void
+nvh_oci_state_freep(struct nvh_oci_state **s)
+{
+        nvh_oci_state_free(*s);
+}
+#define _cleanup_state_ __attribute__((cleanup(nvh_oci_state_freep)))
 
 struct nvh_oci_mount {
         char *destination; /* non-empty */
@@ -64,6 +74,13 @@ struct nvh_oci_spec {
 int nvh_oci_spec_parse(const char *buf, size_t len, const char *host_bundle,
                        struct nvh_oci_spec **ret, struct nvh_err *err);
 void nvh_oci_spec_free(struct nvh_oci_spec *s);
+
+static inline void
+nvh_oci_spec_freep(struct nvh_oci_spec **s)
+{
+        nvh_oci_spec_free(*s);
+}
+#define _cleanup_spec_ __attribute__((cleanup(nvh_oci_spec_freep)))
 
 /* The value of name in process.env, NULL when unset. The last occurrence wins, as in
  * nvidia-container-toolkit (which builds a map from the list). */

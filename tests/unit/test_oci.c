@@ -157,7 +157,7 @@ test_state_size_limit(void **state)
         assert_non_null(buf);
         memset(buf, ' ', len);
         assert_int_equal(nvh_oci_state_parse(buf, len, &s, &err), -E2BIG);
-        assert_contains(err.msg, "larger than 1048576 bytes");
+        assert_contains(err.msg, "larger than 16777216 bytes");
         /* Exactly at the limit is parsed (and fails only as JSON). */
         assert_int_equal(nvh_oci_state_parse(buf, len - 1, &s, &err), -EINVAL);
         free(buf);
@@ -402,7 +402,7 @@ test_spec_size_limit(void **state)
         assert_non_null(buf);
         memset(buf, ' ', len);
         assert_int_equal(nvh_oci_spec_parse(buf, len, "/b", &s, &err), -E2BIG);
-        assert_contains(err.msg, "config.json: larger than");
+        assert_contains(err.msg, "config.json: larger than 67108864 bytes");
         assert_null(s);
         free(buf);
 }
