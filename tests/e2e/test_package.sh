@@ -50,6 +50,8 @@ case $dep in
 "libc6 (>= "*")") ;;
 *) rig_die "Depends is '$dep', expected libc6 only" ;;
 esac
+[ "$(dpkg-deb -f "$deb" Conflicts)" = nvidia-container-toolkit ] ||
+        rig_die "the .deb does not conflict with the package that owns nvidia-container-runtime-hook"
 contents=$(dpkg-deb -c "$deb")
 grep -q ' ./usr/bin/nvhook-runtime -> nvhook$' <<<"$contents" || rig_die "no nvhook-runtime link in the .deb"
 
