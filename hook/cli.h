@@ -26,6 +26,13 @@ struct nvh_cli {
         const char *engine;      /* setup: --engine */
         bool dry_run;            /* setup: --dry-run */
         bool undo;               /* setup: --undo */
+        const char *cdi_device;  /* hook: the first --cdi-device (hook/cdi_cmd.c) */
+        const char *output;      /* cdi generate: --output */
+        const char *kind;        /* cdi generate, list: --kind */
+        char *args[4];           /* operands after the subcommand ("cdi check FILE"), NULL-ended */
+        size_t n_args;
+        int argc;    /* a command that takes the rest of argv (cli): its argv, */
+        char **argv; /* argv[0] being the command's own name */
 };
 
 /* Print the one-line error of a failed command to stderr: "nvhook: [what: ]<message>". */

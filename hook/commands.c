@@ -11,6 +11,7 @@
 #include "drvcache.h"
 #include "fileio.h"
 #include "gpus.h"
+#include "host.h"
 #include "layout.h"
 #include "log.h"
 #include "macros.h"
@@ -19,6 +20,7 @@
 #include "oci.h"
 #include "plan.h"
 #include "request.h"
+#include "select.h"
 
 static void
 json_print(json_t *j)
@@ -100,13 +102,6 @@ discover(const struct nvh_conf *conf, unsigned caps, struct nvh_system **ret_sys
                 *ret_sys = NULL;
         }
         return r;
-}
-
-/* nvh_plan_free for _cleanup_: plan.h exports no cleanup macro yet. */
-static void
-plan_freep(struct nvh_plan **plan)
-{
-        nvh_plan_free(*plan);
 }
 
 static void
@@ -192,7 +187,9 @@ nvh_cmd_list(struct nvh_cli *cli)
         struct nvh_err err = {0};
         _cleanup_gpus_ struct nvh_system *sys = NULL;
         _cleanup_driver_ struct nvh_driver *drv = NULL;
-        _cleanup_(plan_freep) struct nvh_plan *plan = NULL;
+        _cleanup_plan_ struct nvh_plan *plan = NULL;
+        _cleanup_host_ struct nvh_host *host = NULL;
+        _cleanup_selection_ struct nvh_selection *sel = NULL;
         _cleanup_strv_ char **devices = NULL;
         struct nvh_request req = {0};
         struct nvh_layout layout = {0};
@@ -210,13 +207,14 @@ nvh_cmd_list(struct nvh_cli *cli)
         /* list shows the host side: libraries keep their host directory. */
         snprintf(layout.libdir, sizeof(layout.libdir), "/usr/lib64");
         snprintf(layout.libdir32, sizeof(layout.libdir32), "/usr/lib");
-        struct nvh_plan_input in = {.req = &req,
-                                    .sys = sys,
-                                    .drv = drv,
-                                    .layout = &layout,
-                                    .host_dev = cli->conf.dev_root,
-                                    .host_proc = cli->conf.proc_root};
-        r = nvh_plan_build(&in, &plan, &err);
+        struct nvh_plan_input in = {.req = &req, .sys = sys, .drv = drv, .layout = &layout};
+        r = nvh_host_scan(cli->conf.dev_root, &host, &err);
+        if (r >= 0)
+                r = nvh_select_resolve(&req, sys, host, &sel, &err);
+        in.host = host;
+        in.sel = sel;
+        if (r >= 0)
+                r = nvh_plan_build(&in, &plan, &err);
         if (r < 0) {
                 nvh_cli_fail(NULL, &err);
                 return 1;

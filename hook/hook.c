@@ -12,11 +12,13 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "cdi.h"
 #include "driver.h"
 #include "drvcache.h"
 #include "facts.h"
 #include "fileio.h"
 #include "gpus.h"
+#include "host.h"
 #include "inject.h"
 #include "layout.h"
 #include "log.h"
@@ -26,6 +28,7 @@
 #include "plan.h"
 #include "request.h"
 #include "require.h"
+#include "select.h"
 
 #define STATE_MAX NVH_OCI_STATE_MAX
 #define SPEC_MAX NVH_OCI_SPEC_MAX
@@ -53,6 +56,8 @@ struct run {
         struct nvh_oci_spec *spec;
         struct nvh_request *req;
         struct nvh_system *sys;
+        struct nvh_host *host;
+        struct nvh_selection *sel;
         struct nvh_driver *drv;
         struct nvh_plan *plan;
         struct nvh_layout layout;
@@ -76,6 +81,8 @@ run_free(struct run *run)
 {
         nvh_plan_free(run->plan);
         nvh_driver_free(run->drv);
+        nvh_select_free(run->sel); /* points into sys */
+        nvh_host_free(run->host);
         nvh_gpus_free(run->sys);
         nvh_request_free(run->req);
         nvh_oci_spec_free(run->spec);
@@ -119,20 +126,16 @@ eval_requirement(struct run *run, const char *expr, struct nvh_err *err)
 static int
 check_requirements(struct run *run, struct nvh_err *err)
 {
-        _cleanup_free_ const struct nvh_gpu **gpus = NULL;
-        size_t n_gpus = 0;
+        const struct nvh_selection *sel = run->sel;
         int r;
 
         if (run->req->disable_require || run->cli->conf.disable_require || !run->req->requires[0])
                 return 0;
-        r = nvh_plan_select_gpus(run->req, run->sys, &gpus, &n_gpus, err);
-        if (r < 0)
-                return r;
         for (char **e = run->req->requires; e && *e; e++) {
-                bool per_gpu = n_gpus > 0 && (strstr(*e, "arch") || strstr(*e, "brand"));
+                bool per_gpu = sel->n_gpus > 0 && (strstr(*e, "arch") || strstr(*e, "brand"));
 
-                for (size_t i = 0; i < (per_gpu ? n_gpus : 1); i++) {
-                        run->fact_bus_id = per_gpu ? gpus[i]->bus_id : NULL;
+                for (size_t i = 0; i < (per_gpu ? sel->n_gpus : 1); i++) {
+                        run->fact_bus_id = per_gpu ? sel->gpus[i]->bus_id : NULL;
                         r = eval_requirement(run, *e, err);
                         run->fact_bus_id = NULL;
                         if (r < 0)
@@ -142,66 +145,12 @@ check_requirements(struct run *run, struct nvh_err *err)
         return 0;
 }
 
-/* A MIG device token ("<gpu>:<mig>", "<gpu>:<gi>:<ci>"): load its parent GPU, whose MIG
- * devices are read with it. Tokens that name no GPU fail here, quoted whole. */
-static int
-load_mig_parent(struct nvh_system *sys, const char *token, struct nvh_err *err)
-{
-        const char *colon = strchr(token, ':');
-        const struct nvh_gpu *g = NULL;
-        const struct nvh_mig *m = NULL;
-        char index[16];
-        int r = -EINVAL;
-
-        nvh_err_clear(err);
-        if (colon && (size_t)(colon - token) < sizeof(index)) {
-                snprintf(index, sizeof(index), "%.*s", (int)(colon - token), token);
-                r = nvh_gpus_find(sys, index, &g, err);
-                nvh_err_clear(err);
-        }
-        if (r < 0) { /* the reason, naming the token (MIG UUIDs, unknown GPU index) */
-                r = nvh_gpus_find_mig(sys, token, &g, &m, err);
-                return r < 0 ? r : nvh_err_set(err, -EINVAL, "bad mig device '%s'", token);
-        }
-        return nvh_gpus_load(sys, (size_t)(g - sys->gpus), err);
-}
-
-/* The driver takes ~0.2 ms to produce each GPU's information file: read only those of the
- * GPUs the request selects (index and bus id tokens resolve from the directory listing; "all"
- * and UUIDs need every file). */
-static int
-load_selected_gpus(const struct nvh_request *req, struct nvh_system *sys, struct nvh_err *err)
-{
-        if (req->sel == NVH_DEVSEL_ALL)
-                return nvh_gpus_load_all(sys, err);
-        for (char **d = req->devices; d && *d; d++) {
-                const struct nvh_gpu *g = NULL;
-                int r = nvh_gpus_find(sys, *d, &g, err);
-
-                if (r == -ENODATA) {
-                        nvh_err_clear(err);
-                        return nvh_gpus_load_all(sys, err);
-                }
-                if (r == -EOPNOTSUPP) {
-                        r = load_mig_parent(sys, *d, err);
-                        if (r < 0)
-                                return r;
-                        continue;
-                }
-                if (r < 0)
-                        return r;
-                r = nvh_gpus_load(sys, (size_t)(g - sys->gpus), err);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
 /* Everything up to the plan; shared by the hook and explain. */
 static int
 prepare(struct run *run, const char *bundle, int pid, struct nvh_err *err)
 {
         _cleanup_free_ char *spec_path = NULL, *spec_buf = NULL;
+        _cleanup_strv_ char **cdi_devices = NULL;
         struct nvh_request_policy policy = {0};
         size_t spec_len = 0;
         int r;
@@ -220,6 +169,12 @@ prepare(struct run *run, const char *bundle, int pid, struct nvh_err *err)
         policy.accept_env_unprivileged = run->cli->conf.accept_env_unprivileged;
         policy.accept_device_mounts = run->cli->conf.accept_device_mounts;
         policy.allowed_caps = run->cli->conf.allowed_caps;
+        r = nvh_cdi_hook_devices(spec_buf, spec_len, &cdi_devices, err);
+        if (r < 0)
+                return r;
+        policy.cdi_devices = cdi_devices;
+        policy.cdi_self =
+            run->cli->stage ? (run->cli->cdi_device ? run->cli->cdi_device : "") : NULL;
         r = nvh_request_parse(run->spec, &policy, &run->req, err);
         if (r < 0)
                 return r;
@@ -232,7 +187,10 @@ prepare(struct run *run, const char *bundle, int pid, struct nvh_err *err)
         r = nvh_gpus_open(run->cli->conf.proc_root, &run->sys, err);
         if (r < 0)
                 return r;
-        r = load_selected_gpus(run->req, run->sys, err);
+        r = nvh_host_scan(run->cli->conf.dev_root, &run->host, err);
+        if (r < 0)
+                return r;
+        r = nvh_select_resolve(run->req, run->sys, run->host, &run->sel, err);
         if (r < 0)
                 return r;
         {
@@ -263,10 +221,10 @@ prepare(struct run *run, const char *bundle, int pid, struct nvh_err *err)
 
         struct nvh_plan_input in = {.req = run->req,
                                     .sys = run->sys,
+                                    .host = run->host,
+                                    .sel = run->sel,
                                     .drv = run->drv,
-                                    .layout = &run->layout,
-                                    .host_dev = run->cli->conf.dev_root,
-                                    .host_proc = run->cli->conf.proc_root};
+                                    .layout = &run->layout};
         r = nvh_plan_build(&in, &run->plan, err);
         if (r < 0)
                 return r;
@@ -387,7 +345,8 @@ nvh_cmd_explain(struct nvh_cli *cli)
         }
         abs = realpath(cli->bundle, NULL);
         if (!abs) {
-                fprintf(stderr, "nvhook: bundle '%s': %s\n", cli->bundle, strerror(errno));
+                nvh_err_errno(&err, "bundle '%s'", cli->bundle);
+                nvh_cli_fail(NULL, &err);
                 return 1;
         }
         run.t0 = run.tlast = nvh_log_now_ns();

@@ -38,24 +38,35 @@ cmd_wrong_stage(struct nvh_cli *cli)
 static const struct command {
         const char *name;
         int (*run)(struct nvh_cli *cli);
-        bool stage;
+        bool stage;      /* an OCI hook stage: its name goes into cli->stage */
+        size_t max_args; /* operands after the name, into cli->args */
+        bool rest;       /* the rest of argv is the command's own (cli->argc, cli->argv) */
         const char *help;
 } commands[] = {
-    {"prestart", nvh_cmd_hook, true, "OCI hook (the default): reads the container state on stdin"},
-    {"createRuntime", nvh_cmd_hook, true, "OCI hook, the same at the createRuntime stage"},
-    {"poststart", cmd_nothing, true, "OCI hook: nothing to do"},
-    {"poststop", cmd_nothing, true, "OCI hook: nothing to do"},
-    {"createContainer", cmd_wrong_stage, true, "OCI hook: refused (runs in the container)"},
-    {"startContainer", cmd_wrong_stage, true, "OCI hook: refused (runs in the container)"},
-    {"info", nvh_cmd_info, false, "[--json]: driver and GPUs of this host"},
-    {"list", nvh_cmd_list, false,
+    {"prestart", nvh_cmd_hook, true, 0, false,
+     "OCI hook (the default): reads the container state on stdin"},
+    {"createRuntime", nvh_cmd_hook, true, 0, false,
+     "OCI hook, the same at the createRuntime stage [--cdi-device NAME]"},
+    {"poststart", cmd_nothing, true, 0, false, "OCI hook: nothing to do"},
+    {"poststop", cmd_nothing, true, 0, false, "OCI hook: nothing to do"},
+    {"createContainer", cmd_wrong_stage, true, 0, false,
+     "OCI hook: refused (runs in the container)"},
+    {"startContainer", cmd_wrong_stage, true, 0, false,
+     "OCI hook: refused (runs in the container)"},
+    {"info", nvh_cmd_info, false, 0, false, "[--json]: driver and GPUs of this host"},
+    {"list", nvh_cmd_list, false, 0, false,
      "[--json] [--capabilities LIST] [--devices LIST]: files and devices a container gets"},
-    {"explain", nvh_cmd_explain, false, "--bundle DIR [--pid PID]: the plan for a bundle"},
-    {"doctor", nvh_cmd_doctor, false, "[--json]: check this node, say what to fix"},
-    {"setup", nvh_cmd_setup, false,
+    {"explain", nvh_cmd_explain, false, 0, false,
+     "--bundle DIR [--pid PID]: the plan for a bundle"},
+    {"cdi", nvh_cmd_cdi, false, 3, false,
+     "generate [--output FILE] [--kind KIND] | list [--kind KIND] | check FILE: CDI specs"},
+    {"doctor", nvh_cmd_doctor, false, 0, false, "[--json]: check this node, say what to fix"},
+    {"setup", nvh_cmd_setup, false, 0, false,
      "[--engine docker|podman|crio|containerd|all] [--dry-run] [--undo] [--root DIR]: register "
      "nvhook with the container engines"},
 };
+
+static const struct command *find_command(const char *name);
 
 static void
 usage(FILE *f)
@@ -64,7 +75,9 @@ usage(FILE *f)
         for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
                 fprintf(f, "  %-16s %s\n", commands[i].name, commands[i].help);
         fputs("options: --config FILE, --root DIR (driver root), --proc DIR, --dev DIR,\n"
-              "         --debug, --version, --help\n",
+              "         --debug, --version, --help\n"
+              "also: nvhook-runtime RUNC-ARGS... (runtime shim), nvidia-container-cli ARGS...\n"
+              "      (the same binary under those names; see nvhook(1))\n",
               f);
 }
 
@@ -111,6 +124,16 @@ handle_opt(int c, const char *arg, struct nvh_cli *cli)
         case 'b':
                 cli->bundle = arg;
                 return 0;
+        case 'X':
+                if (!cli->cdi_device)
+                        cli->cdi_device = arg;
+                return 0;
+        case 'o':
+                cli->output = arg;
+                return 0;
+        case 'K':
+                cli->kind = arg;
+                return 0;
         case 'e':
                 cli->engine = arg;
                 return 0;
@@ -135,7 +158,7 @@ handle_opt(int c, const char *arg, struct nvh_cli *cli)
 /* Options may stand before or after the subcommand ("nvhook list --json"). -1 to go on, or
  * the exit code (--help, --version, a bad argument). */
 static int
-parse_argv(int argc, char **argv, struct nvh_cli *cli, const char **ret_cmd)
+parse_argv(int argc, char **argv, struct nvh_cli *cli, const struct command **ret_cmd)
 {
         static const struct option opts[] = {
             {"config", required_argument, NULL, 'c'},
@@ -148,6 +171,9 @@ parse_argv(int argc, char **argv, struct nvh_cli *cli, const char **ret_cmd)
             {"dev", required_argument, NULL, 'v'},
             {"bundle", required_argument, NULL, 'b'},
             {"pid", required_argument, NULL, 'P'},
+            {"cdi-device", required_argument, NULL, 'X'},
+            {"output", required_argument, NULL, 'o'},
+            {"kind", required_argument, NULL, 'K'},
             {"engine", required_argument, NULL, 'e'},
             {"dry-run", no_argument, NULL, 'n'},
             {"undo", no_argument, NULL, 'u'},
@@ -158,15 +184,31 @@ parse_argv(int argc, char **argv, struct nvh_cli *cli, const char **ret_cmd)
         int c, r;
 
         for (;;) {
-                c = getopt_long(argc, argv, "+c:DjC:d:r:p:v:b:P:e:nuVh", opts, NULL);
+                c = getopt_long(argc, argv, "+c:DjC:d:r:p:v:b:P:X:o:K:e:nuVh", opts, NULL);
                 if (c == -1) {
                         if (optind >= argc)
                                 return -1;
-                        if (*ret_cmd) {
+                        if (!*ret_cmd) {
+                                *ret_cmd = find_command(argv[optind]);
+                                if (!*ret_cmd) {
+                                        fprintf(stderr, "nvhook: unknown command '%s'\n",
+                                                argv[optind]);
+                                        usage(stderr);
+                                        return 2;
+                                }
+                                optind++;
+                                if ((*ret_cmd)->rest) { /* the rest of argv is its own */
+                                        cli->argv = &argv[optind - 1];
+                                        cli->argc = argc - optind + 1;
+                                        return -1;
+                                }
+                                continue;
+                        }
+                        if (cli->n_args >= (*ret_cmd)->max_args) {
                                 fprintf(stderr, "nvhook: unexpected argument '%s'\n", argv[optind]);
                                 return 2;
                         }
-                        *ret_cmd = argv[optind++];
+                        cli->args[cli->n_args++] = argv[optind++];
                         continue;
                 }
                 if (c == 'V') {
@@ -210,13 +252,29 @@ configure(struct nvh_cli *cli)
         return 0;
 }
 
+/* The program's name (argv[0]'s last component). */
+static const char *
+program_name(int argc, char **argv)
+{
+        const char *base;
+
+        if (argc < 1 || !argv[0])
+                return "";
+        base = strrchr(argv[0], '/');
+        return base ? base + 1 : argv[0];
+}
+
 int
 main(int argc, char **argv)
 {
         struct nvh_cli cli = {0};
-        const struct command *cmd;
-        const char *name = NULL;
+        const struct command *cmd = NULL;
+        const char *prog = program_name(argc, argv);
         int r;
+
+        /* The runtime shim keeps its environment for the runtime it execs. */
+        if (streq(prog, "nvhook-runtime"))
+                return nvh_runtime_main(argc, argv);
 
         /* The hook ignores its environment: some runtimes pass the image's environment to
          * hooks, which is how LD_PRELOAD reached NVIDIA's hook (CVE-2025-23266). Only argv
@@ -224,20 +282,21 @@ main(int argc, char **argv)
         if (clearenv() != 0)
                 return 1;
 
-        r = parse_argv(argc, argv, &cli, &name);
-        if (r >= 0)
-                return r;
+        if (streq(prog, "nvidia-container-cli")) { /* that command line, whole */
+                cmd = find_command("cli");
+                cli.argc = argc;
+                cli.argv = argv;
+        } else {
+                r = parse_argv(argc, argv, &cli, &cmd);
+                if (r >= 0)
+                        return r;
+        }
+        if (!cmd)
+                cmd = &commands[0];
         r = configure(&cli);
         if (r == 0) {
-                cmd = name ? find_command(name) : &commands[0];
-                if (!cmd) {
-                        fprintf(stderr, "nvhook: unknown command '%s'\n", name);
-                        usage(stderr);
-                        r = 2;
-                } else {
-                        cli.stage = cmd->stage ? cmd->name : NULL;
-                        r = cmd->run(&cli);
-                }
+                cli.stage = cmd->stage ? cmd->name : NULL;
+                r = cmd->run(&cli);
         }
         nvh_conf_free_contents(&cli.conf);
         exit(r);

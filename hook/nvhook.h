@@ -9,3 +9,8 @@ int nvh_cmd_info(struct nvh_cli *cli);
 int nvh_cmd_list(struct nvh_cli *cli);
 int nvh_cmd_explain(struct nvh_cli *cli);
 int nvh_cmd_hook(struct nvh_cli *cli);
+int nvh_cmd_cdi(struct nvh_cli *cli);
+
+/* The runc command line: adds nvhook's hook to GPU containers, then execs the real runtime.
+ * Returns only on failure (exit status). */
+int nvh_runtime_main(int argc, char **argv);

@@ -50,6 +50,7 @@ nvh_conf_free_contents(struct nvh_conf *c)
         free(c->dev_root);
         free(c->log_file);
         free(c->cache_dir);
+        free(c->runtime);
         memset(c, 0, sizeof(*c));
 }
 
@@ -103,6 +104,7 @@ static const struct field {
     {"cache_dir", K_PATH, offsetof(struct nvh_conf, cache_dir)},
     {"disable_require", K_BOOL, offsetof(struct nvh_conf, disable_require)},
     {"cgroup", K_CGROUP, offsetof(struct nvh_conf, cgroup_mode)},
+    {"runtime", K_PATH_OR_NULL, offsetof(struct nvh_conf, runtime)},
 };
 
 static int

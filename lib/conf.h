@@ -34,6 +34,8 @@ struct nvh_conf {
         char *cache_dir;                  /* "cache_dir" ("/run/nvhook") */
         bool disable_require;             /* "disable_require" (false) */
         enum nvh_conf_cgroup cgroup_mode; /* "cgroup": auto|v1|v2|none ("auto") */
+        char *runtime;                    /* "runtime": the real runtime nvhook-runtime execs
+                                             (null: "runc" from PATH) */
 };
 
 /* Fill c with the defaults (c's previous contents are not freed). 0 or -ENOMEM. */

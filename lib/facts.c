@@ -45,7 +45,7 @@ probe_path(char **ret, struct nvh_err *err)
         struct stat st;
 
         if (n <= 0)
-                return nvh_err_set(err, -errno, "readlink '/proc/self/exe': %s", strerror(errno));
+                return nvh_err_errno(err, "readlink '/proc/self/exe'");
         self[n] = '\0';
         slash = strrchr(self, '/');
         if (!slash)
@@ -81,12 +81,12 @@ probe(const char *host_lib, const char *key, const char *bus_id, char *ret_value
         if (r < 0)
                 return r;
         if (pipe2(fds, O_CLOEXEC) < 0)
-                return nvh_err_set(err, -errno, "probe '%s': pipe: %s", key, strerror(errno));
+                return nvh_err_errno(err, "probe '%s': pipe", key);
         rd_fd = fds[0];
         wr_fd = fds[1];
         pid = fork();
         if (pid < 0)
-                return nvh_err_set(err, -errno, "probe '%s': fork: %s", key, strerror(errno));
+                return nvh_err_errno(err, "probe '%s': fork", key);
         if (pid == 0) {
                 char *const argv[] = {(char *)"nvhook-probe", (char *)host_lib, (char *)key,
                                       (char *)bus_id, NULL};
@@ -155,7 +155,7 @@ nvh_facts_get(const char *host_cache_dir, const struct nvh_driver *drv,
                                    "requirement on '%s' needs '%s', not found in the driver", key,
                                    soname);
         if (stat(f->host_path, &st) < 0)
-                return nvh_err_set(err, -errno, "stat '%s': %s", f->host_path, strerror(errno));
+                return nvh_err_errno(err, "stat '%s'", f->host_path);
         if (host_cache_dir && *host_cache_dir) {
                 cname = cache_name(sys->driver_version, key, bus_id, &st);
                 if (cname &&

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "fileio.h"
-#include "gpus_internal.h"
 #include "macros.h"
+#include "pci.h"
 
 #define SMALL_FILE_MAX 4096      /* information, version, capability files */
 #define DEVICES_MAX (256 * 1024) /* /proc/devices */
@@ -26,6 +26,8 @@
 #define REL_VERSION "driver/nvidia/version"
 #define REL_GPUS "driver/nvidia/gpus"
 #define REL_CAPS "driver/nvidia/capabilities"
+#define REL_PARAMS "driver/nvidia/params"
+#define PARAMS_MAX (64 * 1024)
 
 struct ctx {
         const char *proc; /* for messages only */
@@ -60,19 +62,16 @@ read_small(struct ctx *c, int dir_fd, const char *rel, const char *what_rel, cha
 
         fd = openat(dir_fd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
         if (fd < 0) {
-                int e = errno;
-                if (e == ENOENT && quiet_enoent)
+                if (errno == ENOENT && quiet_enoent)
                         return -ENOENT;
-                return nvh_err_set(c->err, -e, "open '%s/%s': %s", c->proc, what_rel, strerror(e));
+                return nvh_err_errno(c->err, "open '%s/%s'", c->proc, what_rel);
         }
         for (;;) {
                 ssize_t n = read(fd, buf + len, size - len - 1);
                 if (n < 0) {
-                        int e = errno;
-                        if (e == EINTR)
+                        if (errno == EINTR)
                                 continue;
-                        return nvh_err_set(c->err, -e, "read '%s/%s': %s", c->proc, what_rel,
-                                           strerror(e));
+                        return nvh_err_errno(c->err, "read '%s/%s'", c->proc, what_rel);
                 }
                 if (n == 0)
                         break;
@@ -133,7 +132,6 @@ is_printable(const char *s)
         return true;
 }
 
-/* Strict unsigned decimal: digits only, no sign, no spaces, value <= max. */
 bool
 nvh_gpus_parse_uint(const char *s, unsigned long max, unsigned long *ret)
 {
@@ -150,79 +148,6 @@ nvh_gpus_parse_uint(const char *s, unsigned long max, unsigned long *ret)
         }
         *ret = v;
         return true;
-}
-
-/* Hex digits only, 1..max_digits of them. */
-static bool
-parse_hex(const char *s, size_t len, size_t max_digits, unsigned long *ret)
-{
-        unsigned long v = 0;
-
-        if (len == 0 || len > max_digits)
-                return false;
-        for (size_t i = 0; i < len; i++) {
-                int d;
-                char ch = s[i];
-                if (ch >= '0' && ch <= '9')
-                        d = ch - '0';
-                else if (ch >= 'a' && ch <= 'f')
-                        d = ch - 'a' + 10;
-                else if (ch >= 'A' && ch <= 'F')
-                        d = ch - 'A' + 10;
-                else
-                        return false;
-                v = (v << 4) | (unsigned long)d;
-        }
-        *ret = v;
-        return true;
-}
-
-/* "[domain:]bus:device.function", hex, any case. Returns a sort key (domain, bus, dev, fn). */
-int
-nvh_gpus_bus_id_key(const char *s, uint64_t *ret_key)
-{
-        const char *c1, *c2, *dot, *bus;
-        unsigned long domain = 0, b, d, f;
-
-        c1 = strchr(s, ':');
-        if (!c1)
-                return -EINVAL;
-        c2 = strchr(c1 + 1, ':');
-        if (c2) {
-                if (strchr(c2 + 1, ':') || !parse_hex(s, (size_t)(c1 - s), 8, &domain))
-                        return -EINVAL;
-                bus = c1 + 1;
-        } else {
-                c2 = c1;
-                bus = s;
-        }
-        dot = strchr(c2 + 1, '.');
-        if (!dot || !parse_hex(bus, (size_t)(c2 - bus), 2, &b) ||
-            !parse_hex(c2 + 1, (size_t)(dot - c2 - 1), 2, &d) || d > 0x1f ||
-            !parse_hex(dot + 1, strlen(dot + 1), 1, &f) || f > 7)
-                return -EINVAL;
-        *ret_key = ((uint64_t)domain << 16) | (b << 8) | (d << 3) | f;
-        return 0;
-}
-
-void
-nvh_gpus_key_to_bus_id(uint64_t key, char *buf, size_t size)
-{
-        snprintf(buf, size, "%04x:%02x:%02x.%x", (unsigned)(key >> 16), (unsigned)(key >> 8) & 0xff,
-                 (unsigned)(key >> 3) & 0x1f, (unsigned)key & 7);
-}
-
-int
-nvh_gpus_parse_bus_id(const char *s, char *ret_buf, size_t size)
-{
-        uint64_t key;
-        int r;
-
-        r = nvh_gpus_bus_id_key(s, &key);
-        if (r < 0)
-                return r;
-        nvh_gpus_key_to_bus_id(key, ret_buf, size);
-        return 0;
 }
 
 /* "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  Release Build  (...)"
@@ -370,7 +295,7 @@ parse_information(struct ctx *c, const char *rel, char *buf, struct nvh_gpu *gpu
                 } else if (streq(key, "Bus Location")) {
                         if (have_bus)
                                 return bad(c, rel, "two 'Bus Location' lines");
-                        if (nvh_gpus_bus_id_key(v, ret_key) < 0)
+                        if (nvh_pci_parse(v, strlen(v), ret_key) < 0)
                                 return bad(c, rel, "bad 'Bus Location' '%.32s'", v);
                         have_bus = true;
                 } else if (streq(key, "Model")) {
@@ -548,9 +473,7 @@ scan_gi(struct ctx *c, struct nvh_gpu *gpu, int mig_fd, const char *rel_mig, uns
         snprintf(name_gi, sizeof(name_gi), "gi%u", gi);
         gi_fd = openat(mig_fd, name_gi, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (gi_fd < 0) {
-                int e = errno;
-                return nvh_err_set(c->err, -e, "open '%s/%s/%s': %s", c->proc, rel_mig, name_gi,
-                                   strerror(e));
+                return nvh_err_errno(c->err, "open '%s/%s/%s'", c->proc, rel_mig, name_gi);
         }
         snprintf(rel, sizeof(rel), "%s/%s/access", rel_mig, name_gi);
         r = read_cap(c, gi_fd, "access", rel, &gi_cap);
@@ -589,8 +512,8 @@ scan_gi(struct ctx *c, struct nvh_gpu *gpu, int mig_fd, const char *rel_mig, uns
                     (struct nvh_mig){.gi = gi, .ci = ci, .gi_access = gi_cap, .ci_access = ci_cap};
         }
         if (r < 0)
-                return nvh_err_set(c->err, r, "read directory '%s/%s/%s': %s", c->proc, rel_mig,
-                                   name_gi, strerror(-r));
+                return nvh_err_sys(c->err, r, "read directory '%s/%s/%s'", c->proc, rel_mig,
+                                   name_gi);
         return 0;
 }
 
@@ -611,11 +534,9 @@ scan_migs(struct ctx *c, int caps_fd, struct nvh_gpu *gpu)
                 return 0;
         snprintf(rel_mig, sizeof(rel_mig), "gpu%u/mig", gpu->minor);
         if (fstatat(caps_fd, rel_mig, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                int e = errno;
-                if (e == ENOENT)
+                if (errno == ENOENT)
                         return 0;
-                return nvh_err_set(c->err, -e, "stat '%s/" REL_CAPS "/%s': %s", c->proc, rel_mig,
-                                   strerror(e));
+                return nvh_err_errno(c->err, "stat '%s/" REL_CAPS "/%s'", c->proc, rel_mig);
         }
         if (!S_ISDIR(st.st_mode))
                 return bad(c, REL_CAPS, "'%s' is not a directory", rel_mig);
@@ -628,9 +549,7 @@ scan_migs(struct ctx *c, int caps_fd, struct nvh_gpu *gpu)
 
         mig_fd = openat(caps_fd, rel_mig, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (mig_fd < 0) {
-                int e = errno;
-                return nvh_err_set(c->err, -e, "open '%s/" REL_CAPS "/%s': %s", c->proc, rel_mig,
-                                   strerror(e));
+                return nvh_err_errno(c->err, "open '%s/" REL_CAPS "/%s'", c->proc, rel_mig);
         }
         snprintf(rel_mig, sizeof(rel_mig), REL_CAPS "/gpu%u/mig", gpu->minor);
 
@@ -644,8 +563,7 @@ scan_migs(struct ctx *c, int caps_fd, struct nvh_gpu *gpu)
                         return r;
         }
         if (r < 0)
-                return nvh_err_set(c->err, r, "read directory '%s/%s': %s", c->proc, rel_mig,
-                                   strerror(-r));
+                return nvh_err_sys(c->err, r, "read directory '%s/%s'", c->proc, rel_mig);
         qsort(gpu->migs, gpu->n_migs, sizeof(*gpu->migs), cmp_mig);
         for (size_t i = 0; i < gpu->n_migs; i++)
                 gpu->migs[i].index = (unsigned)i;
@@ -678,17 +596,17 @@ list_gpus(struct ctx *c, struct nvh_system *sys)
         sys->gpus_fd =
             openat(c->proc_fd, REL_GPUS, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (sys->gpus_fd < 0) {
-                int e = errno;
-                if (e == ENOENT)
+                if (errno == ENOENT)
                         return 0; /* driver loaded, no GPU bound */
-                return nvh_err_set(c->err, -e, "open '%s/%s': %s", c->proc, REL_GPUS, strerror(e));
+                return nvh_err_errno(c->err, "open '%s/%s'", c->proc, REL_GPUS);
         }
         it.fd = sys->gpus_fd;
         while ((r = dir_next(&it, &name, &type)) > 0) {
                 struct nvh_gpu *g;
                 uint64_t key;
 
-                if (strlen(name) >= sizeof(g->proc_name) || nvh_gpus_bus_id_key(name, &key) < 0) {
+                if (strlen(name) >= sizeof(g->proc_name) ||
+                    nvh_pci_parse(name, strlen(name), &key) < 0) {
                         char rel[128];
                         snprintf(rel, sizeof(rel), REL_GPUS "/%.64s", name);
                         return bad(c, rel, "not a pci bus id");
@@ -707,11 +625,10 @@ list_gpus(struct ctx *c, struct nvh_system *sys)
                 g = &sys->gpus[sys->n_gpus++];
                 memset(g, 0, sizeof(*g));
                 strcpy(g->proc_name, name);
-                nvh_gpus_key_to_bus_id(key, g->bus_id, sizeof(g->bus_id));
+                nvh_pci_format(key, g->bus_id, sizeof(g->bus_id));
         }
         if (r < 0)
-                return nvh_err_set(c->err, r, "read directory '%s/%s': %s", c->proc, REL_GPUS,
-                                   strerror(-r));
+                return nvh_err_sys(c->err, r, "read directory '%s/%s'", c->proc, REL_GPUS);
         if (sys->n_gpus > 0)
                 qsort(sys->gpus, sys->n_gpus, sizeof(*sys->gpus), cmp_gpu);
         for (size_t i = 0; i < sys->n_gpus; i++) {
@@ -741,7 +658,7 @@ load_gpu(struct nvh_system *sys, struct nvh_gpu *gpu, bool *ret_excluded, struct
         r = parse_information(&c, rel, buf, &g, &key, ret_excluded);
         if (r < 0)
                 return r;
-        (void)nvh_gpus_bus_id_key(gpu->bus_id, &dir_key);
+        (void)nvh_pci_parse(gpu->bus_id, strlen(gpu->bus_id), &dir_key);
         if (key != dir_key)
                 return bad(&c, rel, "'Bus Location' does not match the directory name");
         for (size_t j = 0; j < sys->n_gpus; j++) {
@@ -822,27 +739,39 @@ nvh_gpus_load_all(struct nvh_system *sys, struct nvh_err *err)
 
 /* Whether the driver's parameters exclude no GPU ("ExcludedGpus: \"\"", and the older
  * "GpuBlacklist: \"\"" empty or absent). False when the file is missing or unclear. */
-static int
-excludes_none(struct ctx *c, bool *ret)
+static bool
+excludes_none(const char *params)
 {
-        char buf[SMALL_FILE_MAX], *cursor = buf, *line;
+        _cleanup_free_ char *buf = strdup(params);
+        char *cursor = buf, *line;
         bool excluded_empty = false, blacklist_set = false;
-        int r;
 
-        *ret = false;
-        r = read_small(c, c->proc_fd, "driver/nvidia/params", "driver/nvidia/params", buf,
-                       sizeof(buf), true);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return r;
+        if (!buf)
+                return false;
         while (next_line(&cursor, &line)) {
                 if (strncmp(line, "ExcludedGpus:", 13) == 0)
                         excluded_empty = streq(trim(line + 13), "\"\"");
                 else if (strncmp(line, "GpuBlacklist:", 13) == 0)
                         blacklist_set = !streq(trim(line + 13), "\"\"");
         }
-        *ret = excluded_empty && !blacklist_set;
+        return excluded_empty && !blacklist_set;
+}
+
+/* driver/nvidia/params, kept whole for the plan (the container gets a copy); "" when the
+ * file is missing. ret_ok: whether it could be read. */
+static int
+read_params(struct ctx *c, struct nvh_system *sys, bool *ret_ok)
+{
+        char buf[PARAMS_MAX];
+        int r;
+
+        r = read_small(c, c->proc_fd, REL_PARAMS, REL_PARAMS, buf, sizeof(buf), true);
+        *ret_ok = r >= 0;
+        if (r < 0 && r != -ENOENT)
+                return r;
+        sys->params = strdup(r >= 0 ? buf : "");
+        if (!sys->params)
+                return nvh_err_set(c->err, -ENOMEM, "out of memory");
         return 0;
 }
 
@@ -869,8 +798,7 @@ open_system(const char *host_proc, bool lazy, struct nvh_system **ret_sys, struc
         c.proc = sys->host_proc;
         sys->proc_fd = open(host_proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (sys->proc_fd < 0) {
-                int e = errno;
-                return nvh_err_set(err, -e, "open '%s': %s", host_proc, strerror(e));
+                return nvh_err_errno(err, "open '%s'", host_proc);
         }
         c.proc_fd = sys->proc_fd;
 
@@ -886,8 +814,9 @@ open_system(const char *host_proc, bool lazy, struct nvh_system **ret_sys, struc
 
         r = nvh_fileio_read_at(sys->proc_fd, "devices", DEVICES_MAX, 1, &devices, NULL, &ierr);
         if (r < 0)
-                return nvh_err_set(err, r, "read '%s/devices': %s", host_proc,
-                                   r == -E2BIG ? "file too large" : strerror(-r));
+                return r == -E2BIG
+                           ? nvh_err_set(err, r, "read '%s/devices': file too large", host_proc)
+                           : nvh_err_sys(err, r, "read '%s/devices'", host_proc);
         r = parse_devices(&c, devices, &sys->majors);
         if (r < 0)
                 return r;
@@ -907,19 +836,25 @@ open_system(const char *host_proc, bool lazy, struct nvh_system **ret_sys, struc
         sys->caps_fd =
             openat(sys->proc_fd, REL_CAPS, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (sys->caps_fd < 0 && errno != ENOENT) {
-                int e = errno;
-                return nvh_err_set(err, -e, "open '%s/%s': %s", host_proc, REL_CAPS, strerror(e));
+                return nvh_err_errno(err, "open '%s/%s'", host_proc, REL_CAPS);
         }
 
         r = list_gpus(&c, sys);
         if (r < 0)
                 return r;
-        if (lazy) {
-                bool none;
-                r = excludes_none(&c, &none);
-                if (r < 0)
+        {
+                bool params_ok = false;
+                struct nvh_err perr = {0};
+
+                /* Only the lazy index depends on it: without it, everything is loaded. */
+                c.err = lazy ? err : &perr;
+                r = read_params(&c, sys, &params_ok);
+                c.err = err;
+                if (r < 0 && (lazy || r == -ENOMEM))
                         return r;
-                lazy = none;
+                if (!sys->params && !(sys->params = strdup("")))
+                        return nvh_err_set(err, -ENOMEM, "out of memory");
+                lazy = lazy && params_ok && excludes_none(sys->params);
         }
         if (!lazy) {
                 r = nvh_gpus_load_all(sys, err);
@@ -958,5 +893,6 @@ nvh_gpus_free(struct nvh_system *sys)
         if (sys->gpus_fd >= 0)
                 close(sys->gpus_fd);
         free(sys->host_proc);
+        free(sys->params);
         free(sys);
 }

@@ -98,6 +98,8 @@ struct nvh_system {
         struct nvh_capdev mig_monitor; /* capabilities/mig/monitor */
         struct nvh_capdev imex_mgmt;   /* capabilities/fabric-imex-mgmt */
 
+        char *params; /* driver/nvidia/params as read ("" when missing), for the plan */
+
         /* Private, for nvh_gpus_load: the proc root, held open (O_CLOEXEC). */
         char *host_proc;
         int proc_fd;
@@ -129,32 +131,13 @@ int nvh_gpus_load_all(struct nvh_system *sys, struct nvh_err *err);
 
 void nvh_gpus_free(struct nvh_system *sys);
 
+/* A number as the driver's files and device names write it: decimal digits only (no sign,
+ * no spaces), at most max. */
+bool nvh_gpus_parse_uint(const char *s, unsigned long max, unsigned long *ret);
+
 static inline void
 nvh_gpus_freep(struct nvh_system **sys)
 {
         nvh_gpus_free(*sys);
 }
 #define _cleanup_gpus_ __attribute__((cleanup(nvh_gpus_freep)))
-
-/* Find a GPU by a token, in the forms NVIDIA_VISIBLE_DEVICES uses:
- *   index           "0" (decimal, position in PCI order)
- *   UUID            "GPU-9221d5d1-b60b-a624-bf14-0a1819cfda3b", full, any case (no prefixes:
- *                   nvidia-container-toolkit and libnvidia-container match whole UUIDs only)
- *   PCI bus id      "0000:3B:00.0", "00000000:3B:00.0" (nvidia-smi), "3b:00.0", any case
- * Errors: -EINVAL when the token has none of these forms, -ENOENT when no GPU matches,
- * -EOPNOTSUPP for MIG tokens (use nvh_gpus_find_mig); the message quotes the token.
- * Index and bus id tokens resolve on unloaded GPUs (load the result before using its minor);
- * a UUID needs every GPU loaded and fails with -ENODATA otherwise. */
-int nvh_gpus_find(const struct nvh_system *sys, const char *token, const struct nvh_gpu **ret_gpu,
-                  struct nvh_err *err);
-
-/* Find a MIG device by "<gpu index>:<mig index>" (nvidia-container-toolkit's form) or by
- * "<gpu index>:<gi>:<ci>" (GI and CI ids as nvidia-smi shows them; exact, no ordering
- * assumption). "MIG-<uuid>" tokens fail with -EOPNOTSUPP: procfs has no MIG UUIDs. */
-int nvh_gpus_find_mig(const struct nvh_system *sys, const char *token,
-                      const struct nvh_gpu **ret_gpu, const struct nvh_mig **ret_mig,
-                      struct nvh_err *err);
-
-/* Normalize a PCI bus id in any accepted form to "dddd:bb:dd.f" (lower case). Returns 0, or
- * -EINVAL when s is not a bus id. */
-int nvh_gpus_parse_bus_id(const char *s, char *ret_buf, size_t size);

@@ -344,12 +344,28 @@ act_as_container_root(const struct inject *in, bool on)
         return (uid_t)setfsuid((uid_t)-1) == uid;
 }
 
+/* The end of the run of ops of one kind starting at i. */
+static size_t
+run_end(const struct nvh_plan *plan, size_t i)
+{
+        size_t end = i + 1;
+
+        while (end < plan->n_ops && plan->ops[end].kind == plan->ops[i].kind)
+                end++;
+        return end;
+}
+
+/* One walk over the plan, in its order (the order `nvhook explain` prints), one case per
+ * kind. Kinds applied as one unit take their whole run of consecutive ops: proc files fill one
+ * tmpfs, cache entries one rewrite of the cache; the plan emits each as a single run, and a
+ * second run is refused rather than hiding the first. Cgroup grants are collected into rules,
+ * applied by the caller after leaving the namespace (the plan puts them last). */
 static int
-apply_in_container(struct inject *in, struct nvh_inject_stats *stats, struct nvh_err *err)
+apply_in_container(struct inject *in, struct nvh_cgroup_rule *rules, size_t *n_rules,
+                   struct nvh_inject_stats *stats, struct nvh_err *err)
 {
         const struct nvh_plan *plan = in->plan;
-        unsigned long long t = nvh_log_now_ns();
-        bool any_proc = false;
+        bool proc_done = false, ldcache_done = false;
         int r;
 
         r = nvh_rootfs_open(in->t->host_rootfs, &in->root_fd, err);
@@ -358,9 +374,11 @@ apply_in_container(struct inject *in, struct nvh_inject_stats *stats, struct nvh
         if (!act_as_container_root(in, true))
                 return nvh_err_set(err, -EPERM, "cannot act as the container's root (%d)",
                                    in->t->root_uid);
-        for (size_t i = 0; i < plan->n_ops; i++) {
+        for (size_t i = 0, end; i < plan->n_ops; i = end) {
                 const struct nvh_op *op = &plan->ops[i];
+                unsigned long long t = nvh_log_now_ns(), *slot = &stats->ns_mounts;
 
+                end = i + 1;
                 switch (op->kind) {
                 case NVH_OP_BIND:
                         r = do_bind(in, i, err);
@@ -370,36 +388,44 @@ apply_in_container(struct inject *in, struct nvh_inject_stats *stats, struct nvh
                         r = do_symlink(in, op, err);
                         stats->n_symlinks++;
                         break;
-                default:
+                case NVH_OP_MKNOD:
+                        r = do_mknod(in, i, err);
+                        stats->n_nodes++;
+                        slot = &stats->ns_nodes;
+                        break;
+                case NVH_OP_PROC_FILE:
+                        if (proc_done)
+                                return nvh_err_set(err, -EINVAL, "plan: proc files not in one run");
+                        proc_done = true;
+                        end = run_end(plan, i);
+                        /* The tmpfs is our own fresh mount: fill it as ourselves. */
+                        act_as_container_root(in, false);
+                        r = do_proc(in, err);
+                        act_as_container_root(in, true);
+                        slot = &stats->ns_nodes;
+                        break;
+                case NVH_OP_LDCACHE:
+                        if (ldcache_done)
+                                return nvh_err_set(err, -EINVAL,
+                                                   "plan: cache entries not in one run");
+                        ldcache_done = true;
+                        end = run_end(plan, i);
+                        r = nvh_inject_ldcache(plan, in->root_fd, err);
+                        stats->n_ldcache += end - i;
+                        slot = &stats->ns_ldcache;
+                        break;
+                case NVH_OP_CGROUP_ALLOW:
+                        rules[(*n_rules)++] =
+                            (struct nvh_cgroup_rule){'c', op->major, op->minor, "rw"};
+                        r = 0;
+                        slot = &stats->ns_cgroup;
                         break;
                 }
                 if (r < 0)
                         return r;
+                *slot += nvh_log_now_ns() - t;
         }
-        stats->ns_mounts = nvh_log_now_ns() - t;
-        t = nvh_log_now_ns();
-        for (size_t i = 0; i < plan->n_ops; i++) {
-                if (plan->ops[i].kind == NVH_OP_MKNOD) {
-                        r = do_mknod(in, i, err);
-                        if (r < 0)
-                                return r;
-                        stats->n_nodes++;
-                }
-                any_proc |= plan->ops[i].kind == NVH_OP_PROC_FILE;
-        }
-        if (any_proc) {
-                /* The tmpfs is our own fresh mount: fill it as ourselves. */
-                act_as_container_root(in, false);
-                r = do_proc(in, err);
-                act_as_container_root(in, true);
-                if (r < 0)
-                        return r;
-        }
-        stats->ns_nodes = nvh_log_now_ns() - t;
-        t = nvh_log_now_ns();
-        r = nvh_inject_ldcache(plan, in->root_fd, err);
-        stats->ns_ldcache = nvh_log_now_ns() - t;
-        return r;
+        return 0;
 }
 
 int
@@ -413,6 +439,9 @@ nvh_inject_run(const struct nvh_plan *plan, const struct nvh_inject_target *t,
         unsigned long long t0 = nvh_log_now_ns();
         int r, r2;
 
+        rules = calloc(plan->n_ops + 1, sizeof(*rules));
+        if (!rules)
+                return nvh_err_set(err, -ENOMEM, "out of memory");
         /* Host side first: every source is opened in our own namespace, so nothing the
          * container's mounts could redirect is ever walked by path. */
         r = open_sources(&in, err);
@@ -426,7 +455,7 @@ nvh_inject_run(const struct nvh_plan *plan, const struct nvh_inject_target *t,
         r = nvh_nsenter_mnt(t->pid, &in.host_mnt_fd, err);
         if (r < 0)
                 goto out;
-        r = apply_in_container(&in, stats, err);
+        r = apply_in_container(&in, rules, &n_rules, stats, err);
         act_as_container_root(&in, false);
         {
                 struct nvh_err err2 = {0};
@@ -439,21 +468,11 @@ nvh_inject_run(const struct nvh_plan *plan, const struct nvh_inject_target *t,
         if (r < 0)
                 goto out;
 
-        /* Last, and atomically: the only change outside the container's namespaces. */
+        /* Last, and atomically: the only change outside the container's namespaces (the
+         * plan's cgroup-allow ops, its last run). */
         t0 = nvh_log_now_ns();
-        rules = calloc(plan->n_ops + 1, sizeof(*rules));
-        if (!rules) {
-                r = nvh_err_set(err, -ENOMEM, "out of memory");
-                goto out;
-        }
-        for (size_t i = 0; i < plan->n_ops; i++) {
-                if (plan->ops[i].kind != NVH_OP_CGROUP_ALLOW)
-                        continue;
-                rules[n_rules++] =
-                    (struct nvh_cgroup_rule){'c', plan->ops[i].major, plan->ops[i].minor, "rw"};
-        }
         r = nvh_cgroup_grant(in.cg, rules, n_rules, err);
-        stats->ns_cgroup = nvh_log_now_ns() - t0;
+        stats->ns_cgroup += nvh_log_now_ns() - t0;
 out:
         inject_release(&in);
         return r;

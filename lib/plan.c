@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "plan.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -9,15 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include "caps.h"
 #include "driver.h"
 #include "fileio.h"
 #include "gpus.h"
+#include "host.h"
 #include "ldcache.h"
 #include "macros.h"
 #include "request.h"
+#include "select.h"
 
 #define PLAN_MAX_OPS 65536
 
@@ -115,25 +115,24 @@ has_op(const struct nvh_plan *plan, enum nvh_op_kind kind, const char *ctr_path)
 /* mode < 0: the host node's permission bits. A node already in the plan is not added again
  * (MIG devices of one GPU instance share its access capability). */
 static int
-add_node_mode(struct nvh_plan *plan, const char *host_dev, const char *name, unsigned major,
+add_node_mode(struct nvh_plan *plan, const struct nvh_host *host, const char *name, unsigned major,
               unsigned minor, bool required, int mode, const char *why, struct nvh_err *err)
 {
-        _cleanup_free_ char *host_path = nvh_fileio_path_join(host_dev, name);
+        _cleanup_free_ char *host_path = nvh_fileio_path_join(host->host_dev, name);
         _cleanup_free_ char *ctr_path = nvh_fileio_path_join("/dev", name);
-        struct stat st;
+        const struct nvh_host_node *node = nvh_host_find(host, name);
         struct nvh_op *op;
 
         if (!host_path || !ctr_path)
                 return nvh_err_set(err, -ENOMEM, "plan: out of memory");
         if (has_op(plan, NVH_OP_MKNOD, ctr_path))
                 return 0;
-        if (stat(host_path, &st) < 0) {
-                int e = errno;
-                if (!required && e == ENOENT)
-                        return 0;
-                return nvh_err_set(err, -e, "device node '%s': %s", host_path, strerror(e));
-        }
-        if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != major || minor(st.st_rdev) != minor)
+        if (!node && !required)
+                return 0;
+        if (!node || node->error < 0)
+                return nvh_err_sys(err, node ? node->error : -ENOENT, "device node '%s'",
+                                   host_path);
+        if (!S_ISCHR(node->mode) || node->major != major || node->minor != minor)
                 return nvh_err_set(err, -EINVAL,
                                    "device node '%s' is not the char device %u:%u the driver "
                                    "reports",
@@ -143,7 +142,7 @@ add_node_mode(struct nvh_plan *plan, const char *host_dev, const char *name, uns
                 return nvh_err_set(err, -ENOMEM, "plan: out of memory");
         op->major = major;
         op->minor = minor;
-        op->mode = mode < 0 ? st.st_mode & 0777 : (mode_t)mode & 0777;
+        op->mode = mode < 0 ? node->mode & 0777 : (mode_t)mode & 0777;
         plan->n_nodes++;
 
         op = plan_add(plan, NVH_OP_CGROUP_ALLOW, "device %s", name);
@@ -155,16 +154,16 @@ add_node_mode(struct nvh_plan *plan, const char *host_dev, const char *name, uns
 }
 
 static int
-add_node(struct nvh_plan *plan, const char *host_dev, const char *name, unsigned major,
+add_node(struct nvh_plan *plan, const struct nvh_host *host, const char *name, unsigned major,
          unsigned minor, bool required, const char *why, struct nvh_err *err)
 {
-        return add_node_mode(plan, host_dev, name, major, minor, required, -1, why, err);
+        return add_node_mode(plan, host, name, major, minor, required, -1, why, err);
 }
 
 /* /dev/nvidia-caps/nvidia-cap<minor>, mode as the driver gives it (DeviceFileMode), else
  * 0444 (what the driver uses for access capabilities). */
 static int
-add_cap_node(struct nvh_plan *plan, const struct nvh_system *sys, const char *host_dev,
+add_cap_node(struct nvh_plan *plan, const struct nvh_system *sys, const struct nvh_host *host,
              const struct nvh_capdev *cap, const char *what, struct nvh_err *err)
 {
         char name[64];
@@ -174,7 +173,7 @@ add_cap_node(struct nvh_plan *plan, const struct nvh_system *sys, const char *ho
         if (sys->majors.nvidia_caps < 0)
                 return nvh_err_set(err, -ENOENT, "%s: no 'nvidia-caps' major in devices", what);
         snprintf(name, sizeof(name), "nvidia-caps/nvidia-cap%d", cap->minor);
-        return add_node_mode(plan, host_dev, name, (unsigned)sys->majors.nvidia_caps,
+        return add_node_mode(plan, host, name, (unsigned)sys->majors.nvidia_caps,
                              (unsigned)cap->minor, true, cap->mode >= 0 ? cap->mode : 0444, what,
                              err);
 }
@@ -328,7 +327,7 @@ add_proc_copy(struct nvh_plan *plan, const char *dir, const char *rel, struct nv
 /* What CUDA reads to find the capability minors of the MIG devices it may open (and, when
  * granted, of MIG config and monitor): the capability files of exactly those. */
 static int
-plan_proc_mig(struct nvh_plan *plan, const char *dir, const struct nvh_plan_mig *migs,
+plan_proc_mig(struct nvh_plan *plan, const char *dir, const struct nvh_select_mig *migs,
               size_t n_migs, bool config, bool monitor, struct nvh_err *err)
 {
         int r;
@@ -354,12 +353,45 @@ plan_proc_mig(struct nvh_plan *plan, const char *dir, const struct nvh_plan_mig 
         return r;
 }
 
+/* params with ModifyDeviceFiles forced to 0, every other line kept in order. */
 static int
-plan_proc(struct nvh_plan *plan, const char *host_proc, const struct nvh_gpu *const *gpus,
-          size_t n_gpus, const struct nvh_plan_mig *migs, size_t n_migs, bool config, bool monitor,
-          struct nvh_err *err)
+params_content(const char *params, char **ret, struct nvh_err *err)
 {
-        _cleanup_free_ char *dir = nvh_fileio_path_join(host_proc, "driver/nvidia");
+        size_t len = strlen(params), o = 0;
+        bool seen = false;
+        /* Each rewritten line (>= 18 bytes in) grows by at most 3, a missing final newline
+         * adds 1 and a missing ModifyDeviceFiles line 21. */
+        _cleanup_free_ char *out = malloc(len + len / 6 + 64);
+
+        if (!out)
+                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+        for (const char *line = params; *line;) {
+                const char *nl = strchr(line, '\n');
+                size_t ll = nl ? (size_t)(nl - line) : strlen(line);
+
+                if (ll >= 18 && strncmp(line, "ModifyDeviceFiles:", 18) == 0) {
+                        o += (size_t)sprintf(out + o, "ModifyDeviceFiles: 0\n");
+                        seen = true;
+                } else {
+                        memcpy(out + o, line, ll);
+                        o += ll;
+                        out[o++] = '\n';
+                }
+                line += ll + (nl ? 1 : 0);
+        }
+        if (!seen)
+                o += (size_t)sprintf(out + o, "ModifyDeviceFiles: 0\n");
+        out[o] = '\0';
+        *ret = TAKE_PTR(out);
+        return 0;
+}
+
+static int
+plan_proc(struct nvh_plan *plan, const struct nvh_system *sys, const struct nvh_selection *sel,
+          bool config, bool monitor, struct nvh_err *err)
+{
+        _cleanup_free_ char *dir = nvh_fileio_path_join(sys->host_proc, "driver/nvidia");
+        _cleanup_free_ char *params = NULL;
         static const char *const plain[] = {"version", "registry"};
         int r;
 
@@ -373,51 +405,14 @@ plan_proc(struct nvh_plan *plan, const char *host_proc, const struct nvh_gpu *co
                 if (r < 0)
                         return r;
         }
-        {
-                _cleanup_free_ char *p = nvh_fileio_path_join(dir, "params");
-                _cleanup_free_ char *buf = NULL;
-                _cleanup_free_ char *out = NULL;
-                size_t len = 0, o = 0;
-                struct nvh_err ignored = {0};
-
-                if (!p)
-                        return nvh_err_set(err, -ENOMEM, "plan: out of memory");
-                if (nvh_fileio_read_at(-100 /* AT_FDCWD */, p, 64 << 10, 0, &buf, &len, &ignored) <
-                    0) {
-                        buf = strdup("");
-                        len = 0;
-                        if (!buf)
-                                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
-                }
-                /* Each rewritten line (>= 18 bytes in) grows by at most 3, a missing final
-                 * newline adds 1 and a missing ModifyDeviceFiles line 21. */
-                out = malloc(len + len / 6 + 64);
-                if (!out)
-                        return nvh_err_set(err, -ENOMEM, "plan: out of memory");
-                bool seen = false;
-                for (char *line = buf; *line;) {
-                        char *nl = strchr(line, '\n');
-                        size_t ll = nl ? (size_t)(nl - line) : strlen(line);
-                        if (ll >= 18 && strncmp(line, "ModifyDeviceFiles:", 18) == 0) {
-                                o += (size_t)sprintf(out + o, "ModifyDeviceFiles: 0\n");
-                                seen = true;
-                        } else {
-                                memcpy(out + o, line, ll);
-                                o += ll;
-                                out[o++] = '\n';
-                        }
-                        line += ll + (nl ? 1 : 0);
-                }
-                if (!seen)
-                        o += (size_t)sprintf(out + o, "ModifyDeviceFiles: 0\n");
-                out[o] = '\0';
-                r = add_proc_file(plan, "params", NULL, out, err);
-                if (r < 0)
-                        return r;
-        }
-        for (size_t i = 0; i < n_gpus; i++) {
+        r = params_content(sys->params ? sys->params : "", &params, err);
+        if (r >= 0)
+                r = add_proc_file(plan, "params", NULL, params, err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < sel->n_gpus; i++) {
                 _cleanup_free_ char *rel = NULL, *host = NULL;
-                if (asprintf(&rel, "gpus/%s/information", gpus[i]->proc_name) < 0)
+                if (asprintf(&rel, "gpus/%s/information", sel->gpus[i]->proc_name) < 0)
                         return nvh_err_set(err, -ENOMEM, "plan: out of memory");
                 host = nvh_fileio_path_join(dir, rel);
                 if (!host)
@@ -426,177 +421,67 @@ plan_proc(struct nvh_plan *plan, const char *host_proc, const struct nvh_gpu *co
                 if (r < 0)
                         return r;
         }
-        return plan_proc_mig(plan, dir, migs, n_migs, config, monitor, err);
-}
-
-int
-nvh_plan_select_gpus(const struct nvh_request *req, const struct nvh_system *sys,
-                     const struct nvh_gpu ***ret_gpus, size_t *ret_n, struct nvh_err *err)
-{
-        _cleanup_free_ const struct nvh_gpu **gpus = NULL;
-        size_t n = 0;
-
-        gpus = calloc(sys->n_gpus + 1, sizeof(*gpus));
-        if (!gpus)
-                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
-        if (req->sel == NVH_DEVSEL_ALL) {
-                for (size_t i = 0; i < sys->n_gpus; i++)
-                        gpus[n++] = &sys->gpus[i];
-        } else if (req->sel == NVH_DEVSEL_LIST) {
-                for (char **d = req->devices; d && *d; d++) {
-                        const struct nvh_gpu *g = NULL;
-                        const struct nvh_mig *m = NULL;
-                        bool dup = false;
-                        int r = nvh_gpus_find(sys, *d, &g, err);
-
-                        if (r == -EOPNOTSUPP) {
-                                /* a MIG device: its parent GPU's node and information */
-                                nvh_err_clear(err);
-                                r = nvh_gpus_find_mig(sys, *d, &g, &m, err);
-                        }
-                        if (r < 0)
-                                return r;
-                        for (size_t j = 0; j < n; j++)
-                                dup |= gpus[j] == g;
-                        if (!dup && n < sys->n_gpus)
-                                gpus[n++] = g;
-                }
-        }
-        *ret_gpus = TAKE_PTR(gpus);
-        *ret_n = n;
-        return 0;
-}
-
-int
-nvh_plan_select_migs(const struct nvh_request *req, const struct nvh_system *sys,
-                     struct nvh_plan_mig **ret_migs, size_t *ret_n, struct nvh_err *err)
-{
-        _cleanup_free_ struct nvh_plan_mig *migs = NULL;
-        size_t n = 0, cap = 0;
-
-        for (char **d = req->devices; req->sel == NVH_DEVSEL_LIST && d && *d; d++) {
-                const struct nvh_gpu *g = NULL;
-                const struct nvh_mig *m = NULL;
-                bool dup = false;
-                int r = nvh_gpus_find(sys, *d, &g, err);
-
-                if (r != -EOPNOTSUPP) {
-                        if (r < 0)
-                                return r;
-                        continue;
-                }
-                nvh_err_clear(err);
-                r = nvh_gpus_find_mig(sys, *d, &g, &m, err);
-                if (r < 0)
-                        return r;
-                for (size_t j = 0; j < n; j++)
-                        dup |= migs[j].mig == m;
-                if (dup)
-                        continue;
-                if (n == cap) {
-                        size_t ncap = cap ? cap * 2 : 8;
-                        struct nvh_plan_mig *nm = realloc(migs, ncap * sizeof(*nm));
-                        if (!nm)
-                                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
-                        migs = nm;
-                        cap = ncap;
-                }
-                migs[n++] = (struct nvh_plan_mig){.gpu = g, .mig = m};
-        }
-        *ret_migs = TAKE_PTR(migs);
-        *ret_n = n;
-        return 0;
+        return plan_proc_mig(plan, dir, sel->migs, sel->n_migs, config, monitor, err);
 }
 
 /* MIG devices: the GI and CI access capabilities of each (the parent GPU's node comes with
  * the selected GPUs); MIG config and monitor when asked for (privileged containers only: the
  * request parser refuses them otherwise). */
 static int
-plan_mig_nodes(struct nvh_plan *plan, const struct nvh_plan_input *in,
-               const struct nvh_plan_mig *migs, size_t n_migs, struct nvh_err *err)
+plan_mig_nodes(struct nvh_plan *plan, const struct nvh_plan_input *in, struct nvh_err *err)
 {
         const struct nvh_system *sys = in->sys;
+        const struct nvh_selection *sel = in->sel;
         int r;
 
-        for (size_t i = 0; i < n_migs; i++) {
-                const struct nvh_mig *m = migs[i].mig;
+        for (size_t i = 0; i < sel->n_migs; i++) {
+                const struct nvh_mig *m = sel->migs[i].mig;
                 char what[64];
 
                 snprintf(what, sizeof(what), "mig gi%u access on gpu %u", m->gi,
-                         migs[i].gpu->index);
-                r = add_cap_node(plan, sys, in->host_dev, &m->gi_access, what, err);
+                         sel->migs[i].gpu->index);
+                r = add_cap_node(plan, sys, in->host, &m->gi_access, what, err);
                 if (r < 0)
                         return r;
                 snprintf(what, sizeof(what), "mig gi%u/ci%u access on gpu %u", m->gi, m->ci,
-                         migs[i].gpu->index);
-                r = add_cap_node(plan, sys, in->host_dev, &m->ci_access, what, err);
+                         sel->migs[i].gpu->index);
+                r = add_cap_node(plan, sys, in->host, &m->ci_access, what, err);
                 if (r < 0)
                         return r;
         }
         if (in->req->mig_config_sel != NVH_DEVSEL_NONE) {
-                r = add_cap_node(plan, sys, in->host_dev, &sys->mig_config, "mig config", err);
+                r = add_cap_node(plan, sys, in->host, &sys->mig_config, "mig config", err);
                 if (r < 0)
                         return r;
         }
         if (in->req->mig_monitor_sel != NVH_DEVSEL_NONE) {
-                r = add_cap_node(plan, sys, in->host_dev, &sys->mig_monitor, "mig monitor", err);
+                r = add_cap_node(plan, sys, in->host, &sys->mig_monitor, "mig monitor", err);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
-#define IMEX_DIR "nvidia-caps-imex-channels"
-#define IMEX_MAX_CHANNELS 2048
-
-/* NVIDIA_IMEX_CHANNELS: /dev/nvidia-caps-imex-channels/channel<N>, the minor being N. "all"
- * is every channel node the host has. */
+/* NVIDIA_IMEX_CHANNELS: /dev/nvidia-caps-imex-channels/channel<N>, the minor being N, for the
+ * selected channels ("all": every channel node the host has). */
 static int
 plan_imex(struct nvh_plan *plan, const struct nvh_plan_input *in, struct nvh_err *err)
 {
         const struct nvh_request *req = in->req;
         int major = in->sys->majors.nvidia_caps_imex;
-        unsigned long ch;
-        char name[64];
-        int r;
 
-        if (!req->imex_all && (!req->imex_channels || !req->imex_channels[0]))
+        if (!req->imex_all && in->sel->n_imex == 0)
                 return 0;
         if (major < 0)
                 return nvh_err_set(err, -ENODEV,
                                    "imex channels requested, but the driver has no '%s' device",
-                                   "nvidia-caps-imex-channels");
-        if (req->imex_all) {
-                _cleanup_free_ char *dir = nvh_fileio_path_join(in->host_dev, IMEX_DIR);
-                struct dirent *de;
-                DIR *d;
+                                   NVH_HOST_IMEX_DIR);
+        for (size_t i = 0; i < in->sel->n_imex; i++) {
+                char name[64];
+                int r;
 
-                if (!dir)
-                        return nvh_err_set(err, -ENOMEM, "plan: out of memory");
-                d = opendir(dir);
-                if (!d)
-                        return 0; /* no channel exists on this host */
-                r = 0;
-                while (r >= 0 && (de = readdir(d))) {
-                        char *end;
-                        if (strncmp(de->d_name, "channel", 7) != 0)
-                                continue;
-                        ch = strtoul(de->d_name + 7, &end, 10);
-                        if (*end || end == de->d_name + 7 || ch >= IMEX_MAX_CHANNELS)
-                                continue;
-                        snprintf(name, sizeof(name), IMEX_DIR "/channel%lu", ch);
-                        r = add_node(plan, in->host_dev, name, (unsigned)major, (unsigned)ch, true,
-                                     "IMEX channel", err);
-                }
-                closedir(d);
-                return r < 0 ? r : 0;
-        }
-        for (char **c = req->imex_channels; *c; c++) {
-                ch = strtoul(*c, NULL, 10);
-                if (ch >= IMEX_MAX_CHANNELS)
-                        return nvh_err_set(err, -EINVAL, "imex channel '%s' out of range", *c);
-                snprintf(name, sizeof(name), IMEX_DIR "/channel%lu", ch);
-                r = add_node(plan, in->host_dev, name, (unsigned)major, (unsigned)ch, true,
+                snprintf(name, sizeof(name), NVH_HOST_IMEX_DIR "/channel%u", in->sel->imex[i]);
+                r = add_node(plan, in->host, name, (unsigned)major, in->sel->imex[i], true,
                              "IMEX channel", err);
                 if (r < 0)
                         return r;
@@ -604,83 +489,112 @@ plan_imex(struct nvh_plan *plan, const struct nvh_plan_input *in, struct nvh_err
         return 0;
 }
 
+/* The stage of each kind, which is the order the executor (lib/inject.c) runs them in: files
+ * and links, device nodes, the /proc/driver/nvidia tmpfs (one mount for the whole run), the
+ * linker cache (one rewrite), then cgroup grants (the only change outside the container,
+ * after leaving its namespace). */
+static unsigned
+op_stage(enum nvh_op_kind kind)
+{
+        switch (kind) {
+        case NVH_OP_BIND:
+        case NVH_OP_SYMLINK:
+                return 0;
+        case NVH_OP_MKNOD:
+                return 1;
+        case NVH_OP_PROC_FILE:
+                return 2;
+        case NVH_OP_LDCACHE:
+                return 3;
+        case NVH_OP_CGROUP_ALLOW:
+                return 4;
+        }
+        return 5;
+}
+
+/* Put the ops in execution order, keeping the order within each stage, so that what
+ * `nvhook explain` prints is what runs. */
+static int
+plan_order(struct nvh_plan *plan, struct nvh_err *err)
+{
+        _cleanup_free_ struct nvh_op *ops = calloc(plan->n_ops + 1, sizeof(*ops));
+        size_t n = 0;
+
+        if (!ops)
+                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+        for (unsigned stage = 0; stage <= 5; stage++)
+                for (size_t i = 0; i < plan->n_ops; i++)
+                        if (op_stage(plan->ops[i].kind) == stage)
+                                ops[n++] = plan->ops[i];
+        free(plan->ops);
+        plan->ops = TAKE_PTR(ops);
+        plan->cap_ops = plan->n_ops + 1;
+        return 0;
+}
+
+/* The nodes every GPU container gets, then those of the selected GPUs. */
+static int
+plan_nodes(struct nvh_plan *plan, const struct nvh_plan_input *in, struct nvh_err *err)
+{
+        const struct nvh_system *sys = in->sys;
+        unsigned nv = (unsigned)sys->majors.nvidia;
+        int r;
+
+        r = add_node(plan, in->host, "nvidiactl", nv, NVIDIA_CTL_MINOR, true, "control device",
+                     err);
+        if (r >= 0 && sys->majors.nvidia_uvm >= 0) {
+                unsigned uvm = (unsigned)sys->majors.nvidia_uvm;
+
+                r = add_node(plan, in->host, "nvidia-uvm", uvm, 0, false, "unified memory", err);
+                if (r >= 0)
+                        r = add_node(plan, in->host, "nvidia-uvm-tools", uvm, 1, false,
+                                     "unified memory tools", err);
+        }
+        if (r >= 0 && (plan->caps & NVH_CAP_DISPLAY))
+                r = add_node(plan, in->host, "nvidia-modeset", nv, NVIDIA_MODESET_MINOR, false,
+                             "display: modeset", err);
+        for (size_t i = 0; r >= 0 && i < in->sel->n_gpus; i++) {
+                char name[32];
+
+                snprintf(name, sizeof(name), "nvidia%u", in->sel->gpus[i]->minor);
+                r = add_node(plan, in->host, name, nv, in->sel->gpus[i]->minor, true,
+                             "selected GPU", err);
+        }
+        if (r >= 0)
+                r = plan_mig_nodes(plan, in, err);
+        if (r >= 0)
+                r = plan_imex(plan, in, err);
+        return r;
+}
+
 int
 nvh_plan_build(const struct nvh_plan_input *in, struct nvh_plan **ret, struct nvh_err *err)
 {
-        const struct nvh_system *sys = in->sys;
-        _cleanup_free_ const struct nvh_gpu **gpus = NULL;
-        _cleanup_free_ struct nvh_plan_mig *migs = NULL;
-        struct nvh_plan *plan;
-        size_t n_gpus = 0, n_migs = 0;
-        unsigned caps = in->req->caps;
+        _cleanup_plan_ struct nvh_plan *plan = calloc(1, sizeof(*plan));
         int r;
 
-        plan = calloc(1, sizeof(*plan));
         if (!plan)
                 return nvh_err_set(err, -ENOMEM, "plan: out of memory");
         plan->layout = *in->layout;
         /* What a capability implies (video runs on the CUDA libraries, display on the
          * graphics stack) is in the component tables: each file lists every capability that
          * selects it, so discovery and the plan agree. */
-        plan->caps = caps;
+        plan->caps = in->req->caps;
+        plan->n_gpus = in->sel->n_gpus;
+        plan->n_migs = in->sel->n_migs;
 
-        r = nvh_plan_select_gpus(in->req, sys, &gpus, &n_gpus, err);
+        r = plan_files(plan, in->drv, plan->caps, err);
+        if (r >= 0)
+                r = plan_nodes(plan, in, err);
+        if (r >= 0)
+                r = plan_proc(plan, in->sys, in->sel, in->req->mig_config_sel != NVH_DEVSEL_NONE,
+                              in->req->mig_monitor_sel != NVH_DEVSEL_NONE, err);
+        if (r >= 0)
+                r = plan_order(plan, err);
         if (r < 0)
-                goto fail;
-        plan->n_gpus = n_gpus;
-        r = nvh_plan_select_migs(in->req, sys, &migs, &n_migs, err);
-        if (r < 0)
-                goto fail;
-        plan->n_migs = n_migs;
-
-        r = plan_files(plan, in->drv, caps, err);
-        if (r < 0)
-                goto fail;
-
-        r = add_node(plan, in->host_dev, "nvidiactl", (unsigned)sys->majors.nvidia,
-                     NVIDIA_CTL_MINOR, true, "control device", err);
-        if (r < 0)
-                goto fail;
-        if (sys->majors.nvidia_uvm >= 0) {
-                r = add_node(plan, in->host_dev, "nvidia-uvm", (unsigned)sys->majors.nvidia_uvm, 0,
-                             false, "unified memory", err);
-                if (r >= 0)
-                        r = add_node(plan, in->host_dev, "nvidia-uvm-tools",
-                                     (unsigned)sys->majors.nvidia_uvm, 1, false,
-                                     "unified memory tools", err);
-                if (r < 0)
-                        goto fail;
-        }
-        if (caps & NVH_CAP_DISPLAY) {
-                r = add_node(plan, in->host_dev, "nvidia-modeset", (unsigned)sys->majors.nvidia,
-                             NVIDIA_MODESET_MINOR, false, "display: modeset", err);
-                if (r < 0)
-                        goto fail;
-        }
-        for (size_t i = 0; i < n_gpus; i++) {
-                char name[32];
-                snprintf(name, sizeof(name), "nvidia%u", gpus[i]->minor);
-                r = add_node(plan, in->host_dev, name, (unsigned)sys->majors.nvidia, gpus[i]->minor,
-                             true, "selected GPU", err);
-                if (r < 0)
-                        goto fail;
-        }
-        r = plan_mig_nodes(plan, in, migs, n_migs, err);
-        if (r < 0)
-                goto fail;
-        r = plan_imex(plan, in, err);
-        if (r < 0)
-                goto fail;
-        r = plan_proc(plan, in->host_proc, gpus, n_gpus, migs, n_migs,
-                      in->req->mig_config_sel != NVH_DEVSEL_NONE,
-                      in->req->mig_monitor_sel != NVH_DEVSEL_NONE, err);
-        if (r < 0)
-                goto fail;
-        *ret = plan;
+                return r;
+        *ret = TAKE_PTR(plan);
         return 0;
-fail:
-        nvh_plan_free(plan);
-        return r;
 }
 
 void

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The plan: an ordered list of operations that turns (request, discovery, image layout) into
- * what the executors do. Pure data; `nvhook explain` prints it as JSON and tests compare it. */
+/* The plan: an ordered list of operations that turns (request, discovery, selection, image
+ * layout) into what the executors do. Pure data, built from data only (it reads nothing from
+ * the host), in the order the executor runs it: binds and symlinks, device nodes, the
+ * /proc/driver/nvidia files, linker cache entries, cgroup grants. `nvhook explain` prints it
+ * as JSON and tests compare it. */
 #pragma once
 
 #include <stdbool.h>
@@ -8,11 +11,14 @@
 #include <sys/types.h>
 
 #include "err.h"
+#include "layout.h"
+#include "macros.h"
 
 struct nvh_driver;
-struct nvh_system;
+struct nvh_host;
 struct nvh_request;
-struct nvh_gpu;
+struct nvh_selection;
+struct nvh_system;
 
 enum nvh_op_kind {
         NVH_OP_BIND,         /* bind host_path on ctr_path (file or dir) */
@@ -45,16 +51,6 @@ struct nvh_op {
         char why[96];
 };
 
-/* What the image's dynamic loader searches, probed in-root (lib/layout.h). */
-struct nvh_layout {
-        char libdir[128];   /* e.g. /usr/lib/x86_64-linux-gnu, /usr/lib64, /usr/lib */
-        char libdir32[128]; /* e.g. /usr/lib/i386-linux-gnu, /usr/lib, "" when unknown */
-        bool has_ldcache;   /* the image has /etc/ld.so.cache */
-        bool musl;          /* musl loader found */
-        char musl_arch[32]; /* e.g. x86_64 */
-        char why[128];      /* how libdir was decided */
-};
-
 struct nvh_plan {
         struct nvh_op *ops;
         size_t n_ops, cap_ops;
@@ -64,35 +60,26 @@ struct nvh_plan {
         struct nvh_layout layout;
 };
 
+/* Everything the plan is made from, all of it already read from the host: the plan reads
+ * nothing itself (no file, no stat), so it can be built from data made in memory. */
 struct nvh_plan_input {
-        const struct nvh_request *req;
-        const struct nvh_system *sys;
-        const struct nvh_driver *drv;
-        const struct nvh_layout *layout;
-        const char *host_dev;  /* "/dev" (tests: a fake tree) */
-        const char *host_proc; /* "/proc" */
+        const struct nvh_request *req;   /* capabilities, MIG config/monitor, IMEX "all" */
+        const struct nvh_system *sys;    /* majors, capabilities, params, proc root */
+        const struct nvh_host *host;     /* device nodes under the dev root */
+        const struct nvh_selection *sel; /* GPUs, MIG devices, IMEX channels (lib/select.h) */
+        const struct nvh_driver *drv;    /* driver files */
+        const struct nvh_layout *layout; /* the image's library directories */
 };
-
-/* Resolve the request's device tokens against the discovered GPUs. ret_gpus is an array of
- * pointers into sys (deduplicated, in request order); a MIG device token ("<gpu>:<mig>",
- * "<gpu>:<gi>:<ci>") selects its parent GPU. Unknown devices are -ENOENT naming the token,
- * MIG UUIDs -EOPNOTSUPP. MIG tokens need their parent GPU loaded (nvh_gpus_load). */
-int nvh_plan_select_gpus(const struct nvh_request *req, const struct nvh_system *sys,
-                         const struct nvh_gpu ***ret_gpus, size_t *ret_n, struct nvh_err *err);
-
-/* A selected MIG device and its parent GPU (pointers into sys). */
-struct nvh_plan_mig {
-        const struct nvh_gpu *gpu;
-        const struct nvh_mig *mig;
-};
-
-/* The MIG devices among the request's tokens (deduplicated, in request order; "all" selects
- * whole GPUs, not MIG devices). Errors as nvh_plan_select_gpus. */
-int nvh_plan_select_migs(const struct nvh_request *req, const struct nvh_system *sys,
-                         struct nvh_plan_mig **ret_migs, size_t *ret_n, struct nvh_err *err);
 
 int nvh_plan_build(const struct nvh_plan_input *in, struct nvh_plan **ret, struct nvh_err *err);
 void nvh_plan_free(struct nvh_plan *plan);
+
+static inline void
+nvh_plan_freep(struct nvh_plan **plan)
+{
+        nvh_plan_free(*plan);
+}
+#define _cleanup_plan_ _cleanup_(nvh_plan_freep)
 
 /* The plan as JSON (caller frees). */
 char *nvh_plan_to_json(const struct nvh_plan *plan, unsigned json_flags);

@@ -11,6 +11,7 @@
 #include "caps.h"
 #include "fileio.h"
 #include "macros.h"
+#include "pci.h"
 #include "require.h"
 
 /* How much of a user-supplied value an error message quotes. */
@@ -128,32 +129,15 @@ parse_small_uint(const char *s, size_t n, unsigned *ret)
         return 0;
 }
 
-static int
-parse_hex(const char *s, size_t n, size_t max_digits, unsigned *ret)
-{
-        unsigned v = 0;
-
-        if (n == 0 || n > max_digits)
-                return -EINVAL;
-        for (size_t i = 0; i < n; i++) {
-                char c = s[i];
-
-                if (!is_hex(c))
-                        return -EINVAL;
-                v = v * 16 + (unsigned)(is_digit(c) ? c - '0' : (c | 0x20) - 'a' + 10);
-        }
-        *ret = v;
-        return 0;
-}
-
-/* A UUID or a prefix of one: hex digits and dashes, starting with a hex digit. */
+/* A whole UUID, 8-4-4-4-12 hex digits of any case (no prefixes: a prefix could name a
+ * different GPU on another host, and nvidia-container-toolkit matches whole UUIDs only). */
 static bool
 uuid_ok(const char *s, size_t n)
 {
-        if (n == 0 || n > 36 || !is_hex(s[0]))
+        if (n != 36)
                 return false;
         for (size_t i = 0; i < n; i++)
-                if (!is_hex(s[i]) && s[i] != '-')
+                if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-' : !is_hex(s[i]))
                         return false;
         return true;
 }
@@ -166,40 +150,24 @@ lower_copy(char *dst, const char *src, size_t n)
         dst[n] = '\0';
 }
 
+/* No part of a colon-separated decimal list has a leading zero ("0" itself is fine). */
+static bool
+no_leading_zero(const char *s, size_t n)
+{
+        for (size_t i = 0; i + 1 < n; i++)
+                if (s[i] == '0' && (i == 0 || s[i - 1] == ':') && is_digit(s[i + 1]))
+                        return false;
+        return true;
+}
+
 static int
 parse_pci(const char *tok, size_t len, char *canon, size_t size)
 {
-        const char *parts[3];
-        size_t plen[3], n = 0, off = 0;
-        unsigned domain = 0, bus, dev, fn;
-        const char *dot;
+        uint64_t key;
 
-        while (off <= len) {
-                size_t l = 0;
-
-                while (off + l < len && tok[off + l] != ':')
-                        l++;
-                if (n == 3)
-                        return -EINVAL;
-                parts[n] = tok + off;
-                plen[n++] = l;
-                off += l + 1;
-        }
-        if (n < 2)
+        if (nvh_pci_parse(tok, len, &key) < 0)
                 return -EINVAL;
-        if (n == 3 && parse_hex(parts[0], plen[0], 8, &domain) < 0)
-                return -EINVAL;
-        if (parse_hex(parts[n - 2], plen[n - 2], 2, &bus) < 0)
-                return -EINVAL;
-        dot = memchr(parts[n - 1], '.', plen[n - 1]);
-        if (!dot)
-                return -EINVAL;
-        if (parse_hex(parts[n - 1], (size_t)(dot - parts[n - 1]), 2, &dev) < 0 || dev > 0x1f)
-                return -EINVAL;
-        if (parse_hex(dot + 1, plen[n - 1] - (size_t)(dot - parts[n - 1]) - 1, 1, &fn) < 0 ||
-            fn > 7)
-                return -EINVAL;
-        snprintf(canon, size, "%04x:%02x:%02x.%x", domain, bus, dev, fn);
+        nvh_pci_format(key, canon, size);
         return NVH_DEVTOK_PCI;
 }
 
@@ -241,10 +209,24 @@ classify_token(const char *tok, size_t len, char *canon, size_t size)
         if (memchr(tok, '.', len))
                 return parse_pci(tok, len, canon, size);
         colon = memchr(tok, ':', len);
-        if (colon && parse_small_uint(tok, (size_t)(colon - tok), &a) == 0 &&
-            parse_small_uint(colon + 1, len - (size_t)(colon + 1 - tok), &b) == 0) {
-                snprintf(canon, size, "%u:%u", a, b);
-                return NVH_DEVTOK_MIG_INDEX;
+        if (colon && parse_small_uint(tok, (size_t)(colon - tok), &a) == 0) {
+                const char *rest = colon + 1, *colon2;
+                size_t rlen = len - (size_t)(rest - tok);
+                unsigned c;
+
+                if (parse_small_uint(rest, rlen, &b) == 0) {
+                        snprintf(canon, size, "%u:%u", a, b);
+                        return NVH_DEVTOK_MIG_INDEX;
+                }
+                /* "<gpu>:<gi>:<ci>" without leading zeros, so that a bus id missing its
+                 * function ("0000:65:00") is not taken for one */
+                colon2 = memchr(rest, ':', rlen);
+                if (colon2 && no_leading_zero(tok, len) &&
+                    parse_small_uint(rest, (size_t)(colon2 - rest), &b) == 0 &&
+                    parse_small_uint(colon2 + 1, rlen - (size_t)(colon2 + 1 - rest), &c) == 0) {
+                        snprintf(canon, size, "%u:%u:%u", a, b, c);
+                        return NVH_DEVTOK_MIG_ID;
+                }
         }
         return -EINVAL;
 }
@@ -300,6 +282,68 @@ note_add(struct nvh_request *r, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(r->note + len, sizeof(r->note) - len, fmt, ap);
         va_end(ap);
+}
+
+/* The env-driven requests, each decided by policy_gate. */
+enum env_request {
+        ENV_REQ_DEVICES, /* NVIDIA_VISIBLE_DEVICES (and the legacy image's implied "all") */
+        ENV_REQ_CAPS,    /* NVIDIA_DRIVER_CAPABILITIES */
+        ENV_REQ_MIG,     /* NVIDIA_MIG_CONFIG_DEVICES, NVIDIA_MIG_MONITOR_DEVICES */
+        ENV_REQ_IMEX,    /* NVIDIA_IMEX_CHANNELS */
+};
+
+/* The one policy gate for every request a container makes through its environment (which
+ * the image and the user control). Returns 1 when var='value' is honoured, 0 when it is
+ * ignored (noted), or a negative errno when it is refused.
+ *  - devices and IMEX channels grant device nodes: honoured from a privileged container, or
+ *    when accept_env_unprivileged is on; otherwise ignored, so that an orchestrator choosing
+ *    devices through device mounts keeps that choice (nvidia-container-toolkit's rule for
+ *    both).
+ *  - MIG config and monitor grant control of every GPU: a privileged container only, else
+ *    refused.
+ *  - capabilities choose which of the host's own driver files are mounted read-only, not
+ *    which devices: honoured, then limited to policy->allowed_caps (parse_caps). */
+static int
+policy_gate(const struct nvh_oci_spec *spec, const struct nvh_request_policy *policy,
+            enum env_request what, const char *var, const char *value, struct nvh_request *req,
+            struct nvh_err *err)
+{
+        switch (what) {
+        case ENV_REQ_CAPS:
+                return 1;
+        case ENV_REQ_MIG:
+                if (spec->privileged)
+                        return 1;
+                return nvh_err_set(err, -EPERM, "%s: requires a privileged container: '%.*s'", var,
+                                   QUOTE(strlen(value)), value);
+        case ENV_REQ_DEVICES:
+        case ENV_REQ_IMEX:
+                if (spec->privileged || policy->accept_env_unprivileged)
+                        return 1;
+                note_add(req,
+                         "ignoring %s='%.64s' in an unprivileged container "
+                         "(accept_env_unprivileged is off)",
+                         var, value);
+                return 0;
+        }
+        return nvh_err_set(err, -EINVAL, "%s: unknown request", var);
+}
+
+/* var's value through the gate: as set (NULL when unset), or NULL when the gate ignores it. */
+static int
+gated_getenv(const struct nvh_oci_spec *spec, const struct nvh_request_policy *policy,
+             enum env_request what, const char *var, struct nvh_request *req,
+             const char **ret_value, struct nvh_err *err)
+{
+        const char *value = nvh_oci_spec_getenv(spec, var);
+        int r = 1;
+
+        if (value && *value)
+                r = policy_gate(spec, policy, what, var, value, req, err);
+        if (r < 0)
+                return r;
+        *ret_value = r > 0 ? value : NULL;
+        return 0;
 }
 
 /* Trim spaces and tabs off both ends of [*s, *s + *n). */
@@ -424,6 +468,44 @@ devices_from_mounts(const struct nvh_oci_spec *spec, enum nvh_devsel *ret_sel,
         return found;
 }
 
+/* Devices named by nvhook's CDI hook entries: set by the engine from the node's CDI spec (or
+ * by nvhook-runtime), never by the image, so trusted like device mounts. Returns the number of
+ * tokens, 0 when there are none; req->source tells whether this run leads ("cdi") or defers to
+ * the lead's run ("none", noted). */
+static int
+devices_from_cdi(const struct nvh_request_policy *policy, enum nvh_devsel *ret_sel,
+                 struct strv_buf *ret_list, struct nvh_request *req, struct nvh_err *err)
+{
+        char *const *v = policy->cdi_devices;
+        char canon[NVH_REQUEST_TOKEN_MAX + 1];
+        bool all = false;
+        size_t n = 0;
+
+        if (!v || !v[0])
+                return 0;
+        if (policy->cdi_self && !streq(policy->cdi_self, v[0])) {
+                note_add(req, "CDI device '%.64s': the hook run of CDI device '%.64s' injects",
+                         policy->cdi_self[0] ? policy->cdi_self : "(none)", v[0]);
+                req->source = "none";
+                return 1;
+        }
+        for (; v[n]; n++) {
+                if (streq(v[n], "all")) {
+                        all = true;
+                        continue;
+                }
+                if (parse_token_n(v[n], strlen(v[n]), canon, sizeof(canon), err) < 0)
+                        return nvh_err_prefix(err, "CDI device");
+                if (!strv_buf_contains(ret_list, canon) && strv_buf_push(ret_list, canon) < 0)
+                        return nvh_err_set(err, -ENOMEM, "out of memory");
+        }
+        if (all)
+                strv_buf_done(ret_list);
+        *ret_sel = all ? NVH_DEVSEL_ALL : NVH_DEVSEL_LIST;
+        req->source = "cdi";
+        return (int)n;
+}
+
 int
 nvh_request_parse_devices(const char *list, enum nvh_devsel *ret_sel, char ***ret_devices,
                           struct nvh_err *err)
@@ -542,8 +624,8 @@ collect_requires(const struct nvh_oci_spec *spec, bool legacy, bool check, struc
 }
 
 static int
-parse_mig(const struct nvh_oci_spec *spec, const char *var, enum nvh_devsel *ret_sel,
-          char ***ret_list, struct nvh_err *err)
+parse_mig(const struct nvh_oci_spec *spec, const struct nvh_request_policy *policy, const char *var,
+          struct nvh_request *req, enum nvh_devsel *ret_sel, char ***ret_list, struct nvh_err *err)
 {
         _cleanup_(strv_buf_done) struct strv_buf list = {0};
         const char *value = nvh_oci_spec_getenv(spec, var);
@@ -557,9 +639,11 @@ parse_mig(const struct nvh_oci_spec *spec, const char *var, enum nvh_devsel *ret
                 if (r == 0)
                         sel = NVH_DEVSEL_NONE;
         }
-        if (sel != NVH_DEVSEL_NONE && !spec->privileged)
-                return nvh_err_set(err, -EPERM, "%s: requires a privileged container: '%.*s'", var,
-                                   QUOTE(strlen(value)), value);
+        if (sel != NVH_DEVSEL_NONE) {
+                r = policy_gate(spec, policy, ENV_REQ_MIG, var, value, req, err);
+                if (r < 0)
+                        return r;
+        }
         *ret_list = strv_buf_take(&list);
         if (!*ret_list)
                 return nvh_err_set(err, -ENOMEM, "out of memory");
@@ -568,13 +652,18 @@ parse_mig(const struct nvh_oci_spec *spec, const char *var, enum nvh_devsel *ret
 }
 
 static int
-parse_imex(const struct nvh_oci_spec *spec, struct nvh_request *req, struct nvh_err *err)
+parse_imex(const struct nvh_oci_spec *spec, const struct nvh_request_policy *policy,
+           struct nvh_request *req, struct nvh_err *err)
 {
         _cleanup_(strv_buf_done) struct strv_buf list = {0};
-        const char *value = nvh_oci_spec_getenv(spec, ENV_IMEX);
-        const char *p = value;
+        const char *value = NULL, *p;
         bool special = false;
-        int seen = 0;
+        int seen = 0, r;
+
+        r = gated_getenv(spec, policy, ENV_REQ_IMEX, ENV_IMEX, req, &value, err);
+        if (r < 0)
+                return r;
+        p = value;
 
         while (p && *p) {
                 size_t n = strcspn(p, ",");
@@ -618,10 +707,13 @@ static int
 parse_caps(const struct nvh_oci_spec *spec, const struct nvh_request_policy *policy, bool legacy,
            struct nvh_request *req, struct nvh_err *err)
 {
-        const char *value = nvh_oci_spec_getenv(spec, ENV_CAPS);
+        const char *value = NULL;
         unsigned caps = NVH_CAP_DEFAULT, dropped;
         int r;
 
+        r = gated_getenv(spec, policy, ENV_REQ_CAPS, ENV_CAPS, req, &value, err);
+        if (r < 0)
+                return r;
         if (!value && legacy) {
                 caps = NVH_CAP_ALL;
         } else if (value && *value) {
@@ -656,12 +748,6 @@ nvh_request_free(struct nvh_request *r)
         free(r);
 }
 
-static inline void
-request_freep(struct nvh_request **r)
-{
-        nvh_request_free(*r);
-}
-
 /* Fill the vectors of a request that asks for nothing, so every field is usable. */
 static int
 request_empty_vectors(struct nvh_request *r)
@@ -681,7 +767,7 @@ int
 nvh_request_parse(const struct nvh_oci_spec *spec, const struct nvh_request_policy *policy,
                   struct nvh_request **ret, struct nvh_err *err)
 {
-        _cleanup_(request_freep) struct nvh_request *req = NULL;
+        _cleanup_request_ struct nvh_request *req = NULL;
         _cleanup_(strv_buf_done) struct strv_buf devices = {0};
         enum nvh_devsel sel = NVH_DEVSEL_NONE;
         const char *cuda_version, *require_cuda, *visible;
@@ -697,14 +783,17 @@ nvh_request_parse(const struct nvh_oci_spec *spec, const struct nvh_request_poli
         require_cuda = nvh_oci_spec_getenv(spec, ENV_REQUIRE_CUDA);
         legacy = cuda_version && *cuda_version && !(require_cuda && *require_cuda);
 
-        if (policy->accept_device_mounts) {
+        r = devices_from_cdi(policy, &sel, &devices, req, err);
+        if (r < 0)
+                return r;
+        if (r == 0 && policy->accept_device_mounts) {
                 r = devices_from_mounts(spec, &sel, &devices, err);
                 if (r < 0)
                         return r;
                 if (r > 0)
                         req->source = "mounts";
         }
-        if (streq(req->source, "none")) {
+        if (streq(req->source, "none") && !(policy->cdi_devices && policy->cdi_devices[0])) {
                 visible = nvh_oci_spec_getenv(spec, ENV_VISIBLE);
                 if (!visible && legacy) {
                         visible = "all";
@@ -715,11 +804,10 @@ nvh_request_parse(const struct nvh_oci_spec *spec, const struct nvh_request_poli
                 if (!visible) {
                         note_add(req, "%s is unset", ENV_VISIBLE);
                         req->source = "none";
-                } else if (!spec->privileged && !policy->accept_env_unprivileged) {
-                        note_add(req,
-                                 "ignoring %s='%.64s' in an unprivileged container "
-                                 "(accept_env_unprivileged is off)",
-                                 ENV_VISIBLE, visible);
+                } else if ((r = policy_gate(spec, policy, ENV_REQ_DEVICES, ENV_VISIBLE, visible,
+                                            req, err)) <= 0) {
+                        if (r < 0)
+                                return r;
                         req->source = "none";
                 } else {
                         const char *v = visible;
@@ -760,13 +848,15 @@ nvh_request_parse(const struct nvh_oci_spec *spec, const struct nvh_request_poli
         r = collect_requires(spec, legacy, !req->disable_require, req, err);
         if (r < 0)
                 return r;
-        r = parse_mig(spec, ENV_MIG_CONFIG, &req->mig_config_sel, &req->mig_config, err);
+        r = parse_mig(spec, policy, ENV_MIG_CONFIG, req, &req->mig_config_sel, &req->mig_config,
+                      err);
         if (r < 0)
                 return r;
-        r = parse_mig(spec, ENV_MIG_MONITOR, &req->mig_monitor_sel, &req->mig_monitor, err);
+        r = parse_mig(spec, policy, ENV_MIG_MONITOR, req, &req->mig_monitor_sel, &req->mig_monitor,
+                      err);
         if (r < 0)
                 return r;
-        r = parse_imex(spec, req, err);
+        r = parse_imex(spec, policy, req, err);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(req);

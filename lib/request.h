@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "macros.h"
 #include "oci.h"
 
 /* Mounts of /dev/null on <root>/<device> select devices (accept-nvidia-visible-devices-as-
@@ -27,12 +28,13 @@ enum nvh_devsel {
 /* Syntax of one device token. The existence of the device is checked later, against the
  * GPUs discovered on the host. */
 enum nvh_devtok {
-        NVH_DEVTOK_INDEX,      /* "0": minor order as nvidia-smi shows it */
-        NVH_DEVTOK_GPU_UUID,   /* "GPU-<uuid>", a prefix of the UUID is allowed (as nvidia does) */
-        NVH_DEVTOK_MIG_UUID,   /* "MIG-<uuid>" */
+        NVH_DEVTOK_INDEX,      /* "0": PCI address order, as nvidia-smi shows it */
+        NVH_DEVTOK_GPU_UUID,   /* "GPU-<uuid>", the whole UUID (8-4-4-4-12 hex), any case */
+        NVH_DEVTOK_MIG_UUID,   /* "MIG-<uuid>", whole */
         NVH_DEVTOK_MIG_LEGACY, /* "MIG-GPU-<uuid>/<gi>/<ci>" (drivers before R470) */
-        NVH_DEVTOK_PCI,        /* "[domain:]bus:device.function" */
+        NVH_DEVTOK_PCI,        /* "[domain:]bus:device.function" (lib/pci.h) */
         NVH_DEVTOK_MIG_INDEX,  /* "<gpu>:<mig>" */
+        NVH_DEVTOK_MIG_ID,     /* "<gpu>:<gi>:<ci>", no leading zeros */
 };
 
 struct nvh_request {
@@ -52,9 +54,15 @@ struct nvh_request {
 };
 
 struct nvh_request_policy {
-        bool accept_env_unprivileged; /* honour NVIDIA_VISIBLE_DEVICES when unprivileged */
+        bool accept_env_unprivileged; /* honour NVIDIA_VISIBLE_DEVICES and NVIDIA_IMEX_CHANNELS
+                                         when unprivileged */
         bool accept_device_mounts;    /* honour device-list volume mounts (they win) */
         unsigned allowed_caps;        /* requested capabilities outside it are dropped */
+        char *const *cdi_devices;     /* tokens of nvhook's CDI hook entries in config.json
+                                         (lib/cdi.h); they win over mounts and env. NULL: none */
+        const char *cdi_self;         /* this hook run's first --cdi-device ("" when it has
+                                         none); only the run whose token leads cdi_devices
+                                         injects. NULL: not a hook run (explain): it leads */
 };
 
 /* Trusts nothing in spec (its env and mounts come from the image and the user). Verifies
@@ -70,11 +78,21 @@ struct nvh_request_policy {
  *  - capabilities outside policy->allowed_caps are dropped and noted, not an error (images
  *    commonly ask for "all"); an unknown capability name is an error.
  *  - privileged means spec->privileged (CAP_SYS_ADMIN in the bounding set).
- *  - MIG config/monitor devices require a privileged container (-EPERM).
+ *  - one policy gate decides every env-driven request: devices and IMEX channels from an
+ *    unprivileged container only when accept_env_unprivileged is on (else ignored and
+ *    noted), MIG config/monitor devices only from a privileged one (-EPERM), capabilities
+ *    always, within allowed_caps.
  *  - requirements are syntax-checked unless NVIDIA_DISABLE_REQUIRE is truthy. */
 int nvh_request_parse(const struct nvh_oci_spec *spec, const struct nvh_request_policy *policy,
                       struct nvh_request **ret, struct nvh_err *err);
 void nvh_request_free(struct nvh_request *r);
+
+static inline void
+nvh_request_freep(struct nvh_request **r)
+{
+        nvh_request_free(*r);
+}
+#define _cleanup_request_ _cleanup_(nvh_request_freep)
 
 /* Syntax check of one device token (no surrounding spaces). Returns its enum nvh_devtok kind
  * (>= 0) or -EINVAL "unknown device '<tok>'". When ret_canon is not NULL it receives the

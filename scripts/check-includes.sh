@@ -16,13 +16,13 @@ place() {
 }
 layer_names=(base fd parsers discovery select plan executors cli commands main)
 # base: the toolbox every module may use.
-place 0 err macros log fileio json syscalls features nvh_commit
+place 0 err macros log fileio json syscalls features pci nvh_commit
 # fd: low-level in-root fd modules (beside base), usable by discovery and the executors.
 place 1 rootfs mount nsenter devnode
 # parsers: untrusted or host input into data.
 place 2 ldcache elf oci conf request require caps components
 # discovery: what this host has (GPUs, driver files, the container's layout).
-place 3 gpus gpus_internal gpus_find host driver driver_resolve drvcache facts layout
+place 3 gpus host driver driver_resolve drvcache facts layout
 # select: a request's device tokens resolved against the host.
 place 4 select
 # plan: the pure list of operations, and CDI specs built from the same data.
@@ -31,14 +31,11 @@ place 5 plan cdi
 place 6 inject cgroup devbpf
 # hook/: what every command shares, the commands, and main with its command table.
 place 7 cli
-place 8 nvhook hook commands doctor setup
+place 8 nvhook hook commands cdi_cmd runtime nvcli doctor setup
 place 9 main nvhook-probe
 
 # Known edges waiting for their fix; each names the change that removes it.
-declare -A allowed=(
-        # issue 7.1: struct nvh_layout moves into layout.h and layout.h stops including plan.h
-        ["layout plan"]=1
-)
+declare -A allowed=()
 
 fail=0
 edges=$(mktemp)

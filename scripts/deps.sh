@@ -5,7 +5,7 @@ packages=(
         build-essential cmake pkg-config
         libjansson-dev libcap-dev libseccomp-dev libelf-dev libcmocka-dev
         runc crun podman conmon debootstrap busybox-static jq strace util-linux kmod
-        docker.io containerd
+        containerd docker.io
         clang-format shellcheck
 )
 missing=()
@@ -16,5 +16,5 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
-        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

@@ -82,6 +82,27 @@ rig_run runc "$b" c-mig
 rig_assert_rc 0
 rig_assert_stdout_has MIG-CHECKS-PASSED
 
+# The same devices by GI and CI ids ("<gpu>:<gi>:<ci>", as nvidia-smi shows them).
+b=$RIG_TMP/b-mig-ids
+rig_bundle "$b" busybox
+rig_env "$b" NVIDIA_VISIBLE_DEVICES=0:2:0,0:2:1,2
+hook_allow_mknod "$b"
+rig_args "$b" sh -c "$(checks)"
+rig_hook "$b" prestart "$NVHOOK" --config "$HOOK_CONF" prestart
+rig_run runc "$b" c-mig-ids
+rig_assert_rc 0
+rig_assert_stdout_has MIG-CHECKS-PASSED
+
+# A MIG UUID: refused clearly (procfs has none; they need NVML).
+b=$RIG_TMP/b-mig-uuid
+rig_bundle "$b" busybox
+rig_env "$b" NVIDIA_VISIBLE_DEVICES=MIG-5c89852c-d268-c3f3-1b07-005d5ae1dc3f
+rig_args "$b" true
+rig_hook "$b" prestart "$NVHOOK" --config "$HOOK_CONF" prestart
+rig_run runc "$b" c-mig-uuid
+[ "$RIG_RC" != 0 ] || { rig_show; rig_die "mig uuid accepted"; }
+rig_assert_stderr_has "mig uuid 'MIG-5c89852c-d268-c3f3-1b07-005d5ae1dc3f'"
+
 # A MIG device that does not exist: the start is refused, naming the token.
 b=$RIG_TMP/b-mig-unknown
 rig_bundle "$b" busybox

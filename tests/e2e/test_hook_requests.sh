@@ -40,6 +40,12 @@ inv_case() {
         b=$RIG_TMP/req-$n
         rig_bundle "$b" busybox
         [ $# -eq 0 ] || rig_env "$b" "$@"
+        # INV_DEVICE_MOUNT=<device>: select it with a device-list volume mount.
+        if [ -n "${INV_DEVICE_MOUNT:-}" ]; then
+                rig_jq "$b" '.mounts += [{"destination": $d, "type": "bind",
+                        "source": "/dev/null", "options": ["ro", "rbind"]}]' \
+                        --arg d "/var/run/nvidia-container-devices/$INV_DEVICE_MOUNT"
+        fi
         rig_args "$b" sh -c "$inventory"
         if [ -n "$conf" ]; then
                 jq -s '.[0] * .[1]' "$HOOK_CONF" - <<<"$conf" >"$RIG_TMP/conf-$n.json"
@@ -159,6 +165,16 @@ imex: channel0 channel1
 X
 inv_case "" 0 NVIDIA_VISIBLE_DEVICES=0 <<'X'
 imex: 
+X
+# One policy gate for every env request: an unprivileged container given GPU 0 by a device
+# mount does not get IMEX channels through its env when the env is not accepted.
+INV_DEVICE_MOUNT=0 inv_case '{"accept_env_unprivileged": false}' 0 NVIDIA_IMEX_CHANNELS=all <<'X'
+nodes: nvidia3 
+imex: 
+X
+INV_DEVICE_MOUNT=0 inv_case "" 0 NVIDIA_IMEX_CHANNELS=all <<'X'
+nodes: nvidia3 
+imex: channel0 channel1 
 X
 # Bad requests: one line naming the value, the start refused.
 inv_case "" 1 NVIDIA_VISIBLE_DEVICES=9 <<'X'

@@ -15,6 +15,9 @@
 #include <unistd.h>
 
 #include "gpus.h"
+#include "host.h"
+#include "pci.h"
+#include "select.h"
 #include "macros.h"
 
 static char *
@@ -306,35 +309,35 @@ test_mig(void **state)
         /* "<gpu>:<mig index>", nvidia-container-toolkit's form. */
         g = NULL;
         m = NULL;
-        assert_int_equal(nvh_gpus_find_mig(sys, "0:0", &g, &m, &err), 0);
+        assert_int_equal(nvh_select_find_mig(sys, "0:0", &g, &m, &err), 0);
         assert_ptr_equal(g, &sys->gpus[0]);
         assert_int_equal(m->gi, 1);
-        assert_int_equal(nvh_gpus_find_mig(sys, "0:4", &g, &m, &err), 0);
+        assert_int_equal(nvh_select_find_mig(sys, "0:4", &g, &m, &err), 0);
         assert_int_equal(m->gi, 13);
         assert_int_equal(m->ci, 0);
         /* "<gpu>:<gi>:<ci>", exact ids. */
-        assert_int_equal(nvh_gpus_find_mig(sys, "0:2:1", &g, &m, &err), 0);
+        assert_int_equal(nvh_select_find_mig(sys, "0:2:1", &g, &m, &err), 0);
         assert_int_equal(m->index, 2);
         assert_int_equal(m->ci_access.minor, 3 + 135 + 18 + 1 + 1);
 
-        assert_int_equal(nvh_gpus_find_mig(sys, "0:5", &g, &m, &err), -ENOENT);
+        assert_int_equal(nvh_select_find_mig(sys, "0:5", &g, &m, &err), -ENOENT);
         assert_non_null(strstr(err.msg, "'0:5'"));
-        assert_int_equal(nvh_gpus_find_mig(sys, "0:2:3", &g, &m, &err), -ENOENT);
-        assert_int_equal(nvh_gpus_find_mig(sys, "1:0", &g, &m, &err), -ENOENT);
-        assert_int_equal(nvh_gpus_find_mig(sys, "3:0", &g, &m, &err), -ENOENT);
+        assert_int_equal(nvh_select_find_mig(sys, "0:2:3", &g, &m, &err), -ENOENT);
+        assert_int_equal(nvh_select_find_mig(sys, "1:0", &g, &m, &err), -ENOENT);
+        assert_int_equal(nvh_select_find_mig(sys, "3:0", &g, &m, &err), -ENOENT);
         assert_non_null(strstr(err.msg, "'3:0'"));
         assert_int_equal(
-            nvh_gpus_find_mig(sys, "MIG-5c89852c-d268-c3f3-1b07-005d5ae1dc3f", &g, &m, &err),
+            nvh_select_find_mig(sys, "MIG-5c89852c-d268-c3f3-1b07-005d5ae1dc3f", &g, &m, &err),
             -EOPNOTSUPP);
         assert_non_null(strstr(err.msg, "MIG-5c89852c"));
         for (const char **t =
                  (const char *[]){"0:x", "0", "0:", ":0", "0:0:0:0", "0::0", "", "0:-1", NULL};
              *t; t++) {
-                assert_int_equal(nvh_gpus_find_mig(sys, *t, &g, &m, &err), -EINVAL);
+                assert_int_equal(nvh_select_find_mig(sys, *t, &g, &m, &err), -EINVAL);
                 assert_non_null(strstr(err.msg, *t));
         }
         /* A GPU token is not a MIG token and the other way round. */
-        assert_int_equal(nvh_gpus_find(sys, "0:0", &g, &err), -EOPNOTSUPP);
+        assert_int_equal(nvh_select_find_gpu(sys, "0:0", &g, &err), -EOPNOTSUPP);
 }
 
 static void
@@ -344,7 +347,7 @@ find_is(const struct nvh_system *sys, const char *token, unsigned index)
         struct nvh_err err = {};
         int r;
 
-        r = nvh_gpus_find(sys, token, &g, &err);
+        r = nvh_select_find_gpu(sys, token, &g, &err);
         if (r != 0)
                 fail_msg("find '%s': %d %s", token, r, err.msg);
         assert_non_null(g);
@@ -358,7 +361,7 @@ find_fails(const struct nvh_system *sys, const char *token, int code)
         struct nvh_err err = {};
         int r;
 
-        r = nvh_gpus_find(sys, token, &g, &err);
+        r = nvh_select_find_gpu(sys, token, &g, &err);
         if (r != code)
                 fail_msg("find '%s': want %d, got %d '%s'", token, code, r, err.msg);
         assert_null(g);
@@ -397,16 +400,17 @@ test_find(void **state)
 
         /* Not found: well-formed tokens that name no GPU. */
         find_fails(sys, "8", -ENOENT);
-        find_fails(sys, "99999999999999999999999", -ENOENT);
+        find_fails(sys, "999999999", -ENOENT);
         find_fails(sys, "0000:3c:00.0", -ENOENT);
         find_fails(sys, "0001:3b:00.0", -ENOENT);
         find_fails(sys, "GPU-00000000-0000-0000-0000-000000000000", -ENOENT);
-        /* Whole UUIDs only: a unique prefix is not a match (toolkit behaviour). */
+        /* Whole UUIDs only (toolkit behaviour): a prefix, even a unique one, is malformed. */
         snprintf(buf, sizeof(buf), "%.12s", sys->gpus[0].uuid);
-        find_fails(sys, buf, -ENOENT);
+        find_fails(sys, buf, -EINVAL);
         snprintf(buf, sizeof(buf), "%sa", sys->gpus[0].uuid);
-        find_fails(sys, buf, -ENOENT);
+        find_fails(sys, buf, -EINVAL);
         /* Malformed. */
+        find_fails(sys, "99999999999999999999999", -EINVAL);
         find_fails(sys, "foo", -EINVAL);
         find_fails(sys, "-1", -EINVAL);
         find_fails(sys, "+1", -EINVAL);
@@ -426,17 +430,17 @@ test_bus_id(void **state)
 {
         char buf[32];
 
-        assert_int_equal(nvh_gpus_parse_bus_id("00000000:3B:00.0", buf, sizeof(buf)), 0);
+        assert_int_equal(nvh_pci_normalize("00000000:3B:00.0", buf, sizeof(buf)), 0);
         assert_string_equal(buf, "0000:3b:00.0");
-        assert_int_equal(nvh_gpus_parse_bus_id("3b:1f.7", buf, sizeof(buf)), 0);
+        assert_int_equal(nvh_pci_normalize("3b:1f.7", buf, sizeof(buf)), 0);
         assert_string_equal(buf, "0000:3b:1f.7");
-        assert_int_equal(nvh_gpus_parse_bus_id("1a2b3:3b:00.1", buf, sizeof(buf)), 0);
+        assert_int_equal(nvh_pci_normalize("1a2b3:3b:00.1", buf, sizeof(buf)), 0);
         assert_string_equal(buf, "1a2b3:3b:00.1");
-        assert_int_equal(nvh_gpus_parse_bus_id("3b:00.0 ", buf, sizeof(buf)), -EINVAL);
-        assert_int_equal(nvh_gpus_parse_bus_id("3g:00.0", buf, sizeof(buf)), -EINVAL);
-        assert_int_equal(nvh_gpus_parse_bus_id("100:00.0", buf, sizeof(buf)), -EINVAL);
-        assert_int_equal(nvh_gpus_parse_bus_id(":00.0", buf, sizeof(buf)), -EINVAL);
-        assert_int_equal(nvh_gpus_parse_bus_id("", buf, sizeof(buf)), -EINVAL);
+        assert_int_equal(nvh_pci_normalize("3b:00.0 ", buf, sizeof(buf)), -EINVAL);
+        assert_int_equal(nvh_pci_normalize("3g:00.0", buf, sizeof(buf)), -EINVAL);
+        assert_int_equal(nvh_pci_normalize("100:00.0", buf, sizeof(buf)), -EINVAL);
+        assert_int_equal(nvh_pci_normalize(":00.0", buf, sizeof(buf)), -EINVAL);
+        assert_int_equal(nvh_pci_normalize("", buf, sizeof(buf)), -EINVAL);
 }
 
 static void
@@ -615,7 +619,7 @@ test_information_corrupt(void **state)
         {
                 const struct nvh_gpu *g = NULL;
                 struct nvh_err err = {};
-                assert_int_equal(nvh_gpus_find(sys, unknown, &g, &err), -ENOENT);
+                assert_int_equal(nvh_select_find_gpu(sys, unknown, &g, &err), -EINVAL);
         }
         nvh_gpus_free(sys);
 
@@ -694,7 +698,7 @@ test_open_lazy(void **state)
         assert_false(sys->gpus[3].loaded);
         assert_int_equal(nvh_gpus_load(sys, 8, &err), -ENOENT);
         /* A UUID needs every GPU's information. */
-        assert_int_equal(nvh_gpus_find(sys, uuid[2], &g, &err), -ENODATA);
+        assert_int_equal(nvh_select_find_gpu(sys, uuid[2], &g, &err), -ENODATA);
         assert_non_null(strstr(err.msg, uuid[2]));
         assert_int_equal(nvh_gpus_load_all(sys, &err), 0);
         find_is(sys, uuid[2], 2);
@@ -788,6 +792,197 @@ test_gpu_limit(void **state)
         discover_fails(dir, -E2BIG, "more than 1024 gpus", NULL);
 }
 
+/* The host's device nodes, scanned as any user: symlinks to /dev/null (char 1:3) stand in for
+ * the driver's nodes. Only nvidia* entries and the two node directories are taken; a dangling
+ * link is left out; a regular file is kept with its type, for the plan to refuse. */
+static void
+test_host_scan(void **state)
+{
+        _cleanup_free_ char *dev = NULL, *missing = NULL;
+        struct nvh_host *host = NULL;
+        const struct nvh_host_node *n;
+        struct nvh_err err = {};
+
+        (void)state;
+        assert_true(asprintf(&dev, "%s/host-dev", tu_tmpdir()) > 0);
+        assert_int_equal(tu_sh("mkdir -p '%s/nvidia-caps' '%s/nvidia-caps-imex-channels' '%s/sub' "
+                               "&& cd '%s' && ln -s /dev/null nvidiactl && ln -s /dev/null nvidia0 "
+                               "&& ln -s /dev/null null && ln -s /nonexistent nvidia9 "
+                               "&& ln -s /dev/null nvidia-caps/nvidia-cap1 "
+                               "&& ln -s /dev/null nvidia-caps-imex-channels/channel3 "
+                               "&& ln -s /dev/null sub/nvidia1 && echo x >nvidia-fake",
+                               dev, dev, dev, dev),
+                         0);
+        assert_int_equal(nvh_host_scan(dev, &host, &err), 0);
+        assert_string_equal(host->host_dev, dev);
+        for (const char **name = (const char *[]){"nvidiactl", "nvidia0", "nvidia-caps/nvidia-cap1",
+                                                  "nvidia-caps-imex-channels/channel3", NULL};
+             *name; name++) {
+                n = nvh_host_find(host, *name);
+                if (!n)
+                        fail_msg("'%s' not scanned", *name);
+                assert_int_equal(n->error, 0);
+                assert_true(S_ISCHR(n->mode));
+                assert_int_equal(n->major, 1);
+                assert_int_equal(n->minor, 3);
+        }
+        n = nvh_host_find(host, "nvidia-fake");
+        assert_non_null(n);
+        assert_true(S_ISREG(n->mode));
+        assert_null(nvh_host_find(host, "nvidia9"));
+        assert_null(nvh_host_find(host, "null"));
+        assert_null(nvh_host_find(host, "sub/nvidia1"));
+        assert_int_equal(host->n_nodes, 5);
+        /* Added nodes replace scanned ones (tests build hosts this way). */
+        assert_int_equal(nvh_host_add_node(host, "nvidia0", S_IFCHR | 0600, 195, 0, &err), 0);
+        n = nvh_host_find(host, "nvidia0");
+        assert_int_equal(n->major, 195);
+        assert_int_equal(n->mode, S_IFCHR | 0600);
+        assert_int_equal(host->n_nodes, 5);
+        nvh_host_free(host);
+
+        /* No dev root: no nodes, not an error. */
+        assert_true(asprintf(&missing, "%s/no-such-dev", tu_tmpdir()) > 0);
+        host = NULL;
+        assert_int_equal(nvh_host_scan(missing, &host, &err), 0);
+        assert_int_equal(host->n_nodes, 0);
+        nvh_host_free(host);
+}
+
+static struct nvh_request
+request_of(enum nvh_devsel sel, const char *const *devices)
+{
+        static const char *const none[] = {NULL};
+        struct nvh_request req = {0};
+
+        req.gpu_container = true;
+        req.sel = sel;
+        req.devices = (char **)(devices ? devices : none);
+        req.imex_channels = (char **)none;
+        return req;
+}
+
+/* The selector resolves tokens once, loading only the GPUs it selects: index and bus id from
+ * the directory listing, UUIDs after loading every GPU. Dedup keeps request order. */
+static void
+test_select(void **state)
+{
+        _cleanup_free_ char *proc8 = fx("proc-8gpu"), *procmig = fx("proc-mig");
+        _cleanup_free_ char *uuids = env_value("NVH_PROC_8GPU_UUIDS");
+        _cleanup_host_ struct nvh_host *host = nvh_host_new("/nowhere");
+        struct nvh_system *sys = NULL;
+        struct nvh_selection *sel = NULL;
+        struct nvh_request req;
+        struct nvh_err err = {};
+        char *uuid[8];
+
+        (void)state;
+        assert_non_null(host);
+        assert_int_equal(split_words(uuids, uuid, 8), 8);
+        assert_int_equal(nvh_gpus_open(proc8, &sys, &err), 0);
+        assert_non_null(strstr(sys->params, "ModifyDeviceFiles"));
+        req = request_of(NVH_DEVSEL_LIST, (const char *[]){"3", "0000:9b:00.0", "3", NULL});
+        assert_int_equal(nvh_select_resolve(&req, sys, host, &sel, &err), 0);
+        assert_int_equal(sel->n_gpus, 2);
+        assert_int_equal(sel->gpus[0]->index, 3);
+        assert_int_equal(sel->gpus[1]->index, 4);
+        assert_int_equal(sel->n_migs, 0);
+        for (size_t i = 0; i < sys->n_gpus; i++)
+                assert_int_equal(sys->gpus[i].loaded, i == 3 || i == 4);
+        nvh_select_free(sel);
+
+        /* A UUID: every GPU loaded, then matched whole. */
+        req = request_of(NVH_DEVSEL_LIST, (const char *[]){"1", uuid[2], NULL});
+        assert_int_equal(nvh_select_resolve(&req, sys, host, &sel, &err), 0);
+        assert_int_equal(sel->n_gpus, 2);
+        assert_int_equal(sel->gpus[1]->index, 2);
+        for (size_t i = 0; i < sys->n_gpus; i++)
+                assert_true(sys->gpus[i].loaded);
+        nvh_select_free(sel);
+
+        req = request_of(NVH_DEVSEL_ALL, NULL);
+        assert_int_equal(nvh_select_resolve(&req, sys, host, &sel, &err), 0);
+        assert_int_equal(sel->n_gpus, 8);
+        nvh_select_free(sel);
+        req = request_of(NVH_DEVSEL_NONE, NULL);
+        assert_int_equal(nvh_select_resolve(&req, sys, host, &sel, &err), 0);
+        assert_int_equal(sel->n_gpus, 0);
+        nvh_select_free(sel);
+
+        sel = NULL;
+        req = request_of(NVH_DEVSEL_LIST, (const char *[]){"0", "8", NULL});
+        assert_int_equal(nvh_select_resolve(&req, sys, host, &sel, &err), -ENOENT);
+        assert_non_null(strstr(err.msg, "'8'"));
+        assert_null(sel);
+        nvh_gpus_free(sys);
+
+        /* MIG devices: by index and by GI/CI ids, their parent once, a whole GPU beside. */
+        sys = NULL;
+        assert_int_equal(nvh_gpus_open(procmig, &sys, &err), 0);
+        req = request_of(NVH_DEVSEL_LIST, (const char *[]){"0:1", "0:2:1", "2", "0:2:0", NULL});
+        assert_int_equal(nvh_select_resolve(&req, sys, host, &sel, &err), 0);
+        assert_int_equal(sel->n_gpus, 2);
+        assert_int_equal(sel->gpus[0]->index, 0);
+        assert_int_equal(sel->gpus[1]->index, 2);
+        assert_int_equal(sel->n_migs, 2); /* "0:1" is gi2/ci0, as "0:2:0" */
+        assert_int_equal(sel->migs[0].mig->gi, 2);
+        assert_int_equal(sel->migs[0].mig->ci, 0);
+        assert_int_equal(sel->migs[1].mig->ci, 1);
+        assert_ptr_equal(sel->migs[1].gpu, &sys->gpus[0]);
+        assert_false(sys->gpus[1].loaded);
+        nvh_select_free(sel);
+        req = request_of(NVH_DEVSEL_LIST,
+                         (const char *[]){"MIG-5c89852c-d268-c3f3-1b07-005d5ae1dc3f", NULL});
+        assert_int_equal(nvh_select_resolve(&req, sys, host, &sel, &err), -EOPNOTSUPP);
+        assert_non_null(strstr(err.msg, "mig uuid 'MIG-5c89852c-d268-c3f3-1b07-005d5ae1dc3f'"));
+        req = request_of(NVH_DEVSEL_LIST, (const char *[]){"1:0", NULL});
+        assert_int_equal(nvh_select_resolve(&req, sys, host, &sel, &err), -ENOENT);
+        assert_non_null(strstr(err.msg, "'1:0'"));
+        nvh_gpus_free(sys);
+}
+
+/* IMEX channels: listed ones as asked (existence is the plan's check), "all" every channel
+ * node of the host, in ascending order. */
+static void
+test_select_imex(void **state)
+{
+        _cleanup_free_ char *proc = fx("proc-1gpu");
+        _cleanup_gpus_ struct nvh_system *sys = NULL;
+        _cleanup_host_ struct nvh_host *host = nvh_host_new("/nowhere");
+        struct nvh_selection *sel = NULL;
+        struct nvh_request req = request_of(NVH_DEVSEL_NONE, NULL);
+        struct nvh_err err = {};
+
+        (void)state;
+        assert_int_equal(nvh_gpus_open(proc, &sys, &err), 0);
+        assert_int_equal(
+            nvh_host_add_node(host, NVH_HOST_IMEX_DIR "/channel7", S_IFCHR | 0666, 500, 7, &err),
+            0);
+        assert_int_equal(
+            nvh_host_add_node(host, NVH_HOST_IMEX_DIR "/channel2", S_IFCHR | 0666, 500, 2, &err),
+            0);
+        assert_int_equal(
+            nvh_host_add_node(host, NVH_HOST_IMEX_DIR "/channelx", S_IFCHR | 0666, 500, 9, &err),
+            0);
+        req.imex_all = true;
+        assert_int_equal(nvh_select_resolve(&req, sys, host, &sel, &err), 0);
+        assert_int_equal(sel->n_imex, 2);
+        assert_int_equal(sel->imex[0], 2);
+        assert_int_equal(sel->imex[1], 7);
+        nvh_select_free(sel);
+
+        req.imex_all = false;
+        req.imex_channels = (char **)(const char *[]){"5", "0", NULL};
+        assert_int_equal(nvh_select_resolve(&req, sys, host, &sel, &err), 0);
+        assert_int_equal(sel->n_imex, 2);
+        assert_int_equal(sel->imex[0], 5);
+        assert_int_equal(sel->imex[1], 0);
+        nvh_select_free(sel);
+        req.imex_channels = (char **)(const char *[]){"2048", NULL};
+        assert_int_equal(nvh_select_resolve(&req, sys, host, &sel, &err), -EINVAL);
+        assert_non_null(strstr(err.msg, "imex channel '2048' out of range"));
+}
+
 int
 main(void)
 {
@@ -806,6 +1001,9 @@ main(void)
             cmocka_unit_test(test_open_lazy),
             cmocka_unit_test(test_caps_corrupt),
             cmocka_unit_test(test_gpu_limit),
+            cmocka_unit_test(test_host_scan),
+            cmocka_unit_test(test_select),
+            cmocka_unit_test(test_select_imex),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

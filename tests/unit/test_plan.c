@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* lib/plan.c on the generated fixtures: the real driver tree (ELF files, cache by ldconfig),
- * the fake procfs trees and, when the fixtures were made as root, the fake /dev trees.
+ * the fake procfs trees, and host device nodes built in memory (as tests/fixtures/mkdev.sh
+ * makes them), so every test runs as any user: the plan reads nothing from the host.
  * Expectations are computed without the plan: libraries by listing the fixture directories
  * against the component tables (sonames read back from the ELF files), binaries and config
  * files from the tables, device numbers from the procfs trees' devices file and from the
@@ -25,9 +26,11 @@
 #include "driver.h"
 #include "elf.h"
 #include "gpus.h"
+#include "host.h"
 #include "macros.h"
 #include "plan.h"
 #include "request.h"
+#include "select.h"
 
 #define VER "580.159.04"
 #define LIBDIR "/usr/lib/x86_64-linux-gnu"
@@ -253,7 +256,7 @@ find_ldcache(const struct nvh_plan *p, const char *key, int cls)
 
 struct setup {
         const char *proc_name; /* fixture ("proc-1gpu") or absolute path */
-        const char *dev_name;  /* fixture ("dev-1gpu") or absolute path; NULL: an empty dir */
+        const char *dev_name;  /* "dev-1gpu": the nodes mkdev.sh would make; NULL: none */
         unsigned caps;
         enum nvh_devsel sel;
         const char *const *devices; /* NULL-terminated */
@@ -261,10 +264,13 @@ struct setup {
         enum nvh_devsel mig_config_sel, mig_monitor_sel;
         const char *const *imex; /* NVIDIA_IMEX_CHANNELS list, NULL-terminated */
         bool imex_all;
+        void (*edit_host)(struct nvh_host *host); /* damage the host before planning */
 };
 
 struct built {
         struct nvh_system *sys;
+        struct nvh_host *host;
+        struct nvh_selection *sel;
         struct nvh_plan *plan;
         struct nvh_layout layout;
         char *proc, *dev;
@@ -279,24 +285,83 @@ path_of(const char *name)
         return name[0] == '/' ? strdup(name) : fx(name);
 }
 
-static bool
-have_dev(const char *dev_name)
+static void
+add_node(struct nvh_host *host, const char *name, mode_t perm, int major, unsigned minor)
 {
-        _cleanup_free_ char *p = fx(dev_name);
-        struct stat st;
-        return stat(p, &st) == 0;
+        struct nvh_err err = {0};
+
+        assert_true(major >= 0);
+        assert_int_equal(
+            nvh_host_add_node(host, name, S_IFCHR | perm, (unsigned)major, minor, &err), 0);
 }
 
-#define REQUIRE_DEV(name)                                                                          \
-        do {                                                                                       \
-                if (!have_dev(name)) {                                                             \
-                        fprintf(stderr,                                                            \
-                                "no fake device nodes (%s: fixtures made without "                 \
-                                "root), skipping\n",                                               \
-                                name);                                                             \
-                        skip();                                                                    \
-                }                                                                                  \
-        } while (0)
+static void
+add_cap(struct nvh_host *host, const struct nvh_system *sys, const struct nvh_capdev *cap)
+{
+        char name[64];
+
+        if (cap->minor < 0)
+                return;
+        snprintf(name, sizeof(name), "nvidia-caps/nvidia-cap%d", cap->minor);
+        add_node(host, name, cap->mode >= 0 ? (mode_t)cap->mode : 0444, sys->majors.nvidia_caps,
+                 (unsigned)cap->minor);
+}
+
+/* The device nodes tests/fixtures/mkdev.sh makes for a procfs tree, in memory: control nodes,
+ * one per GPU, IMEX channels 0 and 1, one per capability the driver reports (its mode). */
+static struct nvh_host *
+fake_host(const char *host_dev, const struct nvh_system *sys)
+{
+        struct nvh_host *host = nvh_host_new(host_dev);
+        const struct nvh_majors *m = &sys->majors;
+
+        assert_non_null(host);
+        add_node(host, "nvidiactl", 0666, m->nvidia, 255);
+        add_node(host, "nvidia-modeset", 0666, m->nvidia, 254);
+        if (m->nvidia_uvm >= 0) {
+                add_node(host, "nvidia-uvm", 0666, m->nvidia_uvm, 0);
+                add_node(host, "nvidia-uvm-tools", 0666, m->nvidia_uvm, 1);
+        }
+        for (size_t i = 0; i < sys->n_gpus; i++) {
+                char name[32];
+
+                snprintf(name, sizeof(name), "nvidia%u", sys->gpus[i].minor);
+                add_node(host, name, 0666, m->nvidia, sys->gpus[i].minor);
+        }
+        if (m->nvidia_caps_imex >= 0) {
+                add_node(host, NVH_HOST_IMEX_DIR "/channel0", 0666, m->nvidia_caps_imex, 0);
+                add_node(host, NVH_HOST_IMEX_DIR "/channel1", 0666, m->nvidia_caps_imex, 1);
+        }
+        if (m->nvidia_caps < 0)
+                return host;
+        add_cap(host, sys, &sys->mig_config);
+        add_cap(host, sys, &sys->mig_monitor);
+        add_cap(host, sys, &sys->imex_mgmt);
+        for (size_t i = 0; i < sys->n_gpus; i++)
+                for (size_t k = 0; k < sys->gpus[i].n_migs; k++) {
+                        add_cap(host, sys, &sys->gpus[i].migs[k].gi_access);
+                        add_cap(host, sys, &sys->gpus[i].migs[k].ci_access);
+                }
+        return host;
+}
+
+/* A host node, to damage. */
+static struct nvh_host_node *
+host_node(struct nvh_host *host, const char *name)
+{
+        struct nvh_host_node *n = (struct nvh_host_node *)nvh_host_find(host, name);
+
+        if (!n)
+                fail_msg("no host node '%s'", name);
+        return n;
+}
+
+/* Remove a host node (renamed out of the way). */
+static void
+drop_node(struct nvh_host *host, const char *name)
+{
+        snprintf(host_node(host, name)->name, NVH_HOST_NAME_MAX, "gone-%s", name);
+}
 
 static void
 build(const struct setup *s, struct built *b)
@@ -307,13 +372,12 @@ build(const struct setup *s, struct built *b)
 
         memset(b, 0, sizeof(*b));
         b->proc = path_of(s->proc_name);
-        if (s->dev_name) {
-                b->dev = path_of(s->dev_name);
-        } else {
-                assert_true(asprintf(&b->dev, "%s/empty-dev", tu_tmpdir()) > 0);
-                assert_true(mkdir(b->dev, 0755) == 0 || errno == EEXIST);
-        }
+        b->dev = path_of(s->dev_name ? s->dev_name : "empty-dev");
         assert_int_equal(nvh_gpus_discover(b->proc, &b->sys, &b->err), 0);
+        b->host = s->dev_name ? fake_host(b->dev, b->sys) : nvh_host_new(b->dev);
+        assert_non_null(b->host);
+        if (s->edit_host)
+                s->edit_host(b->host);
         snprintf(b->layout.libdir, sizeof(b->layout.libdir), "%s", LIBDIR);
         snprintf(b->layout.libdir32, sizeof(b->layout.libdir32), "%s",
                  s->libdir32 ? s->libdir32 : LIBDIR32);
@@ -334,12 +398,15 @@ build(const struct setup *s, struct built *b)
         req.imex_all = s->imex_all;
         req.source = "env";
 
+        b->r = nvh_select_resolve(&req, b->sys, b->host, &b->sel, &b->err);
+        if (b->r < 0)
+                return;
         in.req = &req;
         in.sys = b->sys;
+        in.host = b->host;
+        in.sel = b->sel;
         in.drv = drv;
         in.layout = &b->layout;
-        in.host_dev = b->dev;
-        in.host_proc = b->proc;
         b->r = nvh_plan_build(&in, &b->plan, &b->err);
 }
 
@@ -347,6 +414,8 @@ static void
 built_free(struct built *b)
 {
         nvh_plan_free(b->plan);
+        nvh_select_free(b->sel);
+        nvh_host_free(b->host);
         nvh_gpus_free(b->sys);
         free(b->proc);
         free(b->dev);
@@ -555,18 +624,39 @@ struct want_node {
         unsigned major, minor;
 };
 
-/* The mknod ops are exactly want[] in that order, each followed by its cgroup grant. */
+/* The ops in execution order: files and links, device nodes, proc files, cache entries, then
+ * cgroup grants, each kind in one run. */
 static void
-check_nodes(const struct nvh_plan *p, const char *dev, const struct want_node *want, size_t n)
+check_order(const struct nvh_plan *p)
 {
-        size_t k = 0;
+        static const enum nvh_op_kind stage[] = {
+            [NVH_OP_BIND] = 0,      [NVH_OP_SYMLINK] = 0, [NVH_OP_MKNOD] = 1,
+            [NVH_OP_PROC_FILE] = 2, [NVH_OP_LDCACHE] = 3, [NVH_OP_CGROUP_ALLOW] = 4,
+        };
 
+        for (size_t i = 1; i < p->n_ops; i++)
+                if (stage[p->ops[i].kind] < stage[p->ops[i - 1].kind])
+                        fail_msg("op %zu (%s) after %s", i, nvh_plan_op_kind_name(p->ops[i].kind),
+                                 nvh_plan_op_kind_name(p->ops[i - 1].kind));
+}
+
+/* The mknod ops are exactly want[] in that order, and the cgroup grants the same devices in
+ * the same order, last. */
+static void
+check_nodes(const struct built *b, const struct want_node *want, size_t n)
+{
+        const struct nvh_plan *p = b->plan;
+        const char *dev = b->dev;
+        size_t k = 0, g = 0;
+
+        check_order(p);
         for (size_t i = 0; i < p->n_ops; i++) {
                 const struct nvh_op *op = &p->ops[i];
                 if (op->kind == NVH_OP_CGROUP_ALLOW) {
-                        /* only right after its node */
-                        assert_true(i > 0);
-                        assert_int_equal(p->ops[i - 1].kind, NVH_OP_MKNOD);
+                        assert_true(g < n);
+                        assert_int_equal(op->major, want[g].major);
+                        assert_int_equal(op->minor, want[g].minor);
+                        g++;
                         continue;
                 }
                 if (op->kind != NVH_OP_MKNOD)
@@ -580,17 +670,13 @@ check_nodes(const struct nvh_plan *p, const char *dev, const struct want_node *w
                 assert_string_equal(op->host_path, host);
                 assert_int_equal(op->major, want[k].major);
                 assert_int_equal(op->minor, want[k].minor);
-                struct stat st;
-                assert_int_equal(stat(host, &st), 0);
-                assert_int_equal(op->mode, st.st_mode & 0777);
-                assert_true(i + 1 < p->n_ops);
-                const struct nvh_op *g = &p->ops[i + 1];
-                assert_int_equal(g->kind, NVH_OP_CGROUP_ALLOW);
-                assert_int_equal(g->major, want[k].major);
-                assert_int_equal(g->minor, want[k].minor);
+                const struct nvh_host_node *hn = nvh_host_find(b->host, want[k].name);
+                assert_non_null(hn);
+                assert_int_equal(op->mode, hn->mode & 0777);
                 k++;
         }
         assert_int_equal(k, n);
+        assert_int_equal(g, n);
         assert_int_equal(p->n_nodes, n);
 }
 
@@ -724,15 +810,11 @@ test_files(void **state)
         for (size_t i = 0; i < ARRAY_SIZE(cap_sets); i++) {
                 for (int no32 = 0; no32 <= 1; no32++) {
                         struct setup s = {.proc_name = "proc-1gpu",
-                                          .dev_name = have_dev("dev-1gpu") ? "dev-1gpu" : NULL,
+                                          .dev_name = "dev-1gpu",
                                           .caps = cap_sets[i],
                                           .sel = NVH_DEVSEL_NONE,
                                           .libdir32 = no32 ? "" : NULL};
                         struct built b;
-                        if (!s.dev_name) {
-                                fprintf(stderr, "no fake device nodes, skipping\n");
-                                skip();
-                        }
                         build(&s, &b);
                         if (b.r < 0)
                                 fail_msg("caps %#x: %s", cap_sets[i], b.err.msg);
@@ -756,7 +838,6 @@ test_compute_1gpu(void **state)
         struct built b;
         (void)state;
 
-        REQUIRE_DEV("dev-1gpu");
         build(&s, &b);
         if (b.r < 0)
                 fail_msg("%s", b.err.msg);
@@ -785,7 +866,7 @@ test_compute_1gpu(void **state)
         nodes[n++] =
             (struct want_node){"nvidia0", (unsigned)nvidia_major(b.proc), (unsigned)atoi(minor)};
         assert_string_equal(minor, "0");
-        check_nodes(b.plan, b.dev, nodes, n);
+        check_nodes(&b, nodes, n);
 
         _cleanup_free_ char *bus = env_value("NVH_PROC_1GPU_BUS");
         char *buses[] = {bus};
@@ -805,7 +886,6 @@ test_compat32(void **state)
         struct built b;
         (void)state;
 
-        REQUIRE_DEV("dev-1gpu");
         build(&s, &b);
         if (b.r < 0)
                 fail_msg("%s", b.err.msg);
@@ -830,7 +910,6 @@ test_video_display(void **state)
         struct built b;
         (void)state;
 
-        REQUIRE_DEV("dev-1gpu");
         struct setup v = {.proc_name = "proc-1gpu",
                           .dev_name = "dev-1gpu",
                           .caps = NVH_CAP_VIDEO,
@@ -862,7 +941,7 @@ test_video_display(void **state)
         check_everything_files(b.plan, d.caps, LIBDIR32);
         size_t n = control_nodes(b.proc, true, nodes);
         nodes[n++] = (struct want_node){"nvidia0", (unsigned)nvidia_major(b.proc), 0};
-        check_nodes(b.plan, b.dev, nodes, n);
+        check_nodes(&b, nodes, n);
         built_free(&b);
 }
 
@@ -879,7 +958,6 @@ test_8gpu_order(void **state)
         struct built b;
         (void)state;
 
-        REQUIRE_DEV("dev-8gpu");
         for (size_t i = 0; i < ARRAY_SIZE(idx); i++) {
                 buses[i] = env_word("NVH_PROC_8GPU_BUSES", idx[i]);
                 if (i % 3 == 0)
@@ -906,7 +984,7 @@ test_8gpu_order(void **state)
         }
         /* the fixture really has minors out of bus order */
         assert_int_not_equal(nodes[n - ARRAY_SIZE(idx)].minor, idx[0]);
-        check_nodes(b.plan, b.dev, nodes, n);
+        check_nodes(&b, nodes, n);
         check_proc(b.plan, b.proc, buses, ARRAY_SIZE(idx));
         assert_int_equal(b.plan->n_gpus, ARRAY_SIZE(idx));
         built_free(&b);
@@ -926,7 +1004,6 @@ test_all_gpus(void **state)
         struct built b;
         (void)state;
 
-        REQUIRE_DEV("dev-8gpu");
         struct setup s8 = {.proc_name = "proc-8gpu",
                            .dev_name = "dev-8gpu",
                            .caps = NVH_CAP_COMPUTE,
@@ -940,14 +1017,13 @@ test_all_gpus(void **state)
                 nodes[n++] = (struct want_node){names[i], 195, (unsigned)atoi(minor)};
                 buses[i] = env_word("NVH_PROC_8GPU_BUSES", i);
         }
-        check_nodes(b.plan, b.dev, nodes, n);
+        check_nodes(&b, nodes, n);
         check_proc(b.plan, b.proc, buses, 8);
         for (size_t i = 0; i < 8; i++)
                 free(buses[i]);
         built_free(&b);
 
         /* 64 GPUs: the minor of the i-th by bus is (i * 37) % 64 (tests/fixtures/mkprocfs.sh) */
-        REQUIRE_DEV("dev-64gpu");
         struct setup s64 = {.proc_name = "proc-64gpu",
                             .dev_name = "dev-64gpu",
                             .caps = NVH_CAP_COMPUTE,
@@ -960,7 +1036,7 @@ test_all_gpus(void **state)
                 snprintf(names[i], sizeof(names[i]), "nvidia%zu", (i * 37) % 64);
                 nodes[n++] = (struct want_node){names[i], nv, (unsigned)((i * 37) % 64)};
         }
-        check_nodes(b.plan, b.dev, nodes, n);
+        check_nodes(&b, nodes, n);
         assert_int_equal(b.plan->n_gpus, 64);
         built_free(&b);
 }
@@ -973,7 +1049,6 @@ test_devsel_none(void **state)
         struct built b;
         (void)state;
 
-        REQUIRE_DEV("dev-8gpu");
         struct setup s = {.proc_name = "proc-8gpu",
                           .dev_name = "dev-8gpu",
                           .caps = NVH_CAP_UTILITY | NVH_CAP_COMPUTE,
@@ -981,7 +1056,7 @@ test_devsel_none(void **state)
         build(&s, &b);
         assert_int_equal(b.r, 0);
         size_t n = control_nodes(b.proc, false, nodes);
-        check_nodes(b.plan, b.dev, nodes, n);
+        check_nodes(&b, nodes, n);
         check_proc(b.plan, b.proc, NULL, 0);
         assert_int_equal(b.plan->n_gpus, 0);
         assert_true(b.plan->n_libs > 0);
@@ -1015,7 +1090,7 @@ test_unknown_device(void **state)
         expect_unknown("proc-8gpu", "8", -ENOENT);
         expect_unknown("proc-1gpu", "GPU-00000000-1111-2222-3333-444444444444", -ENOENT);
         expect_unknown("proc-1gpu", "0000:99:00.0", -ENOENT);
-        expect_unknown("proc-1gpu", "GPU-zz", -ENOENT);
+        expect_unknown("proc-1gpu", "GPU-zz", -EINVAL); /* whole UUIDs only */
         expect_unknown("proc-1gpu", "abc", -EINVAL);
 }
 
@@ -1028,22 +1103,24 @@ test_select_dedup(void **state)
         _cleanup_free_ char *bus2 = env_word("NVH_PROC_8GPU_BUSES", 2);
         _cleanup_free_ char *bus5 = env_word("NVH_PROC_8GPU_BUSES", 5);
         const char *devs[] = {"2", "5", uuid2, bus2, "5", bus5, NULL};
+        static const char *const none[] = {NULL};
         _cleanup_gpus_ struct nvh_system *sys = NULL;
+        _cleanup_host_ struct nvh_host *host = nvh_host_new("/dev");
         struct nvh_request req = {0};
-        const struct nvh_gpu **gpus = NULL;
+        struct nvh_selection *sel = NULL;
         struct nvh_err err = {0};
-        size_t n = 99;
         (void)state;
 
         assert_int_equal(nvh_gpus_discover(proc, &sys, &err), 0);
         req.sel = NVH_DEVSEL_LIST;
         req.devices = (char **)devs;
-        assert_int_equal(nvh_plan_select_gpus(&req, sys, &gpus, &n, &err), 0);
-        assert_int_equal(n, 2);
-        assert_string_equal(gpus[0]->bus_id, bus2);
-        assert_string_equal(gpus[0]->uuid, uuid2);
-        assert_string_equal(gpus[1]->bus_id, bus5);
-        free(gpus);
+        req.imex_channels = (char **)none;
+        assert_int_equal(nvh_select_resolve(&req, sys, host, &sel, &err), 0);
+        assert_int_equal(sel->n_gpus, 2);
+        assert_string_equal(sel->gpus[0]->bus_id, bus2);
+        assert_string_equal(sel->gpus[0]->uuid, uuid2);
+        assert_string_equal(sel->gpus[1]->bus_id, bus5);
+        nvh_select_free(sel);
 
         /* every GPU, each once, even when the list names all of them twice */
         const char *twice[17] = {0};
@@ -1053,32 +1130,62 @@ test_select_dedup(void **state)
                 twice[i] = idx[i];
         }
         req.devices = (char **)twice;
-        assert_int_equal(nvh_plan_select_gpus(&req, sys, &gpus, &n, &err), 0);
-        assert_int_equal(n, 8);
-        for (size_t i = 0; i < n; i++)
-                assert_int_equal(gpus[i]->index, (i * 3) % 8);
-        free(gpus);
+        assert_int_equal(nvh_select_resolve(&req, sys, host, &sel, &err), 0);
+        assert_int_equal(sel->n_gpus, 8);
+        for (size_t i = 0; i < sel->n_gpus; i++)
+                assert_int_equal(sel->gpus[i]->index, (i * 3) % 8);
+        nvh_select_free(sel);
 
         req.sel = NVH_DEVSEL_NONE;
-        assert_int_equal(nvh_plan_select_gpus(&req, sys, &gpus, &n, &err), 0);
-        assert_int_equal(n, 0);
-        free(gpus);
+        assert_int_equal(nvh_select_resolve(&req, sys, host, &sel, &err), 0);
+        assert_int_equal(sel->n_gpus, 0);
+        nvh_select_free(sel);
         req.sel = NVH_DEVSEL_ALL;
-        assert_int_equal(nvh_plan_select_gpus(&req, sys, &gpus, &n, &err), 0);
-        assert_int_equal(n, 8);
-        free(gpus);
+        assert_int_equal(nvh_select_resolve(&req, sys, host, &sel, &err), 0);
+        assert_int_equal(sel->n_gpus, 8);
+        nvh_select_free(sel);
+}
+
+static void
+drop_uvm_tools(struct nvh_host *host)
+{
+        drop_node(host, "nvidia-uvm-tools");
+}
+
+static void
+drop_gpu0(struct nvh_host *host)
+{
+        drop_uvm_tools(host);
+        drop_node(host, "nvidia0");
+}
+
+static void
+renumber_gpu0(struct nvh_host *host)
+{
+        host_node(host, "nvidia0")->minor = 7;
+}
+
+static void
+regular_gpu0(struct nvh_host *host)
+{
+        host_node(host, "nvidia0")->mode = S_IFREG | 0644;
+}
+
+static void
+unreadable_gpu0(struct nvh_host *host)
+{
+        host_node(host, "nvidia0")->error = -EACCES;
 }
 
 /* A missing GPU node is an error naming it; a missing optional node is skipped; a node with
- * the wrong numbers or type is refused. */
+ * the wrong numbers or type, or that could not be stat'ed, is refused. */
 static void
 test_host_nodes(void **state)
 {
-        _cleanup_free_ char *dev = NULL;
         struct built b;
         (void)state;
 
-        /* an empty /dev: nvidiactl is required */
+        /* no nodes: nvidiactl is required */
         struct setup s = {.proc_name = "proc-1gpu",
                           .dev_name = NULL,
                           .caps = NVH_CAP_DISPLAY,
@@ -1089,17 +1196,8 @@ test_host_nodes(void **state)
         assert_non_null(strstr(b.err.msg, "nvidiactl"));
         built_free(&b);
 
-        REQUIRE_DEV("dev-1gpu");
-        if (geteuid() != 0) {
-                fprintf(stderr, "copying device nodes needs root, skipping the rest\n");
-                return;
-        }
-        assert_true(asprintf(&dev, "%s/dev-broken", tu_tmpdir()) > 0);
-        assert_int_equal(
-            tu_sh("rm -rf '%s' && cp -a '%s/dev-1gpu' '%s' && rm '%s/nvidia-uvm-tools'", dev,
-                  tu_fixtures(), dev, dev),
-            0);
-        s.dev_name = dev;
+        s.dev_name = "dev-1gpu";
+        s.edit_host = drop_uvm_tools;
         build(&s, &b);
         if (b.r < 0)
                 fail_msg("%s", b.err.msg);
@@ -1110,15 +1208,15 @@ test_host_nodes(void **state)
         built_free(&b);
 
         /* the GPU node missing: an error naming it */
-        assert_int_equal(tu_sh("rm '%s/nvidia0'", dev), 0);
+        s.edit_host = drop_gpu0;
         build(&s, &b);
         assert_int_equal(b.r, -ENOENT);
         assert_null(b.plan);
-        assert_non_null(strstr(b.err.msg, "nvidia0"));
+        assert_non_null(strstr(b.err.msg, "nvidia0': No such file or directory"));
         built_free(&b);
 
         /* wrong numbers (a host whose node does not match what the driver reports) */
-        assert_int_equal(tu_sh("mknod '%s/nvidia0' c 195 7", dev), 0);
+        s.edit_host = renumber_gpu0;
         build(&s, &b);
         assert_int_equal(b.r, -EINVAL);
         assert_null(b.plan);
@@ -1126,10 +1224,17 @@ test_host_nodes(void **state)
         built_free(&b);
 
         /* a regular file where the node should be */
-        assert_int_equal(tu_sh("rm '%s/nvidia0' && touch '%s/nvidia0'", dev, dev), 0);
+        s.edit_host = regular_gpu0;
         build(&s, &b);
         assert_int_equal(b.r, -EINVAL);
         assert_null(b.plan);
+        built_free(&b);
+
+        /* a node discovery could not stat: its error */
+        s.edit_host = unreadable_gpu0;
+        build(&s, &b);
+        assert_int_equal(b.r, -EACCES);
+        assert_non_null(strstr(b.err.msg, "nvidia0': Permission denied"));
         built_free(&b);
 }
 
@@ -1142,7 +1247,6 @@ test_params(void **state)
         struct built b;
         (void)state;
 
-        REQUIRE_DEV("dev-1gpu");
         assert_true(asprintf(&proc, "%s/proc-params", tu_tmpdir()) > 0);
         assert_true(asprintf(&params, "%s/driver/nvidia/params", proc) > 0);
         assert_int_equal(
@@ -1185,7 +1289,6 @@ test_params_growth(void **state)
         struct built b;
         (void)state;
 
-        REQUIRE_DEV("dev-1gpu");
         assert_true(asprintf(&proc, "%s/proc-growth", tu_tmpdir()) > 0);
         assert_true(asprintf(&params, "%s/driver/nvidia/params", proc) > 0);
         assert_int_equal(
@@ -1239,7 +1342,6 @@ test_json(void **state)
         json_error_t jerr;
         (void)state;
 
-        REQUIRE_DEV("dev-1gpu");
         build(&s, &b);
         assert_int_equal(b.r, 0);
         _cleanup_free_ char *text = nvh_plan_to_json(b.plan, JSON_COMPACT);
@@ -1374,7 +1476,6 @@ test_mig(void **state)
         struct built b;
         (void)state;
 
-        REQUIRE_DEV("dev-mig");
         build(&s, &b);
         if (b.r < 0)
                 fail_msg("%s", b.err.msg);
@@ -1390,7 +1491,7 @@ test_mig(void **state)
         want_cap(&nodes[n++], names, k++, (unsigned)caps, ci_minor(1, 2, 1)); /* 0:2 = gi2/ci1 */
         want_cap(&nodes[n++], names, k++, (unsigned)caps, gi_minor(1, 13));
         want_cap(&nodes[n++], names, k++, (unsigned)caps, ci_minor(1, 13, 0));
-        check_nodes(b.plan, b.dev, nodes, n);
+        check_nodes(&b, nodes, n);
         for (size_t i = 0; i < b.plan->n_ops; i++)
                 if (b.plan->ops[i].kind == NVH_OP_MKNOD &&
                     starts_with(b.plan->ops[i].ctr_path, "/dev/nvidia-caps/"))
@@ -1434,7 +1535,6 @@ test_mig_config_monitor(void **state)
         struct built b;
         (void)state;
 
-        REQUIRE_DEV("dev-mig");
         build(&s, &b);
         if (b.r < 0)
                 fail_msg("%s", b.err.msg);
@@ -1445,7 +1545,7 @@ test_mig_config_monitor(void **state)
         want_cap(&nodes[n++], names, k++, caps, ci_minor(1, 1, 0));
         want_cap(&nodes[n++], names, k++, caps, 1); /* mig/config */
         want_cap(&nodes[n++], names, k++, caps, 2); /* mig/monitor */
-        check_nodes(b.plan, b.dev, nodes, n);
+        check_nodes(&b, nodes, n);
         assert_int_equal(find_op(b.plan, NVH_OP_MKNOD, "/dev/nvidia-caps/nvidia-cap1")->mode, 0400);
         assert_int_equal(find_op(b.plan, NVH_OP_MKNOD, "/dev/nvidia-caps/nvidia-cap2")->mode, 0444);
         check_proc_copy(b.plan, b.proc, "capabilities/mig/config");
@@ -1480,30 +1580,32 @@ test_mig_unknown(void **state)
         expect_unknown("proc-mig", "MIG-4f1c9b1e-5a4d-5a4f-9f1e-2b3c4d5e6f70", -EOPNOTSUPP);
 }
 
+static void
+drop_cap157(struct nvh_host *host)
+{
+        drop_node(host, "nvidia-caps/nvidia-cap157");
+}
+
+static void
+renumber_cap157(struct nvh_host *host)
+{
+        host_node(host, "nvidia-caps/nvidia-cap157")->minor = 158;
+}
+
 /* The host must have the cap nodes the driver reports, with those numbers. */
 static void
 test_mig_host_nodes(void **state)
 {
         static const char *const devs[] = {"0:1", NULL};
-        _cleanup_free_ char *dev = NULL;
         struct built b;
         (void)state;
 
-        REQUIRE_DEV("dev-mig");
-        if (geteuid() != 0) {
-                fprintf(stderr, "copying device nodes needs root, skipping\n");
-                skip();
-        }
-        assert_true(asprintf(&dev, "%s/dev-mig-broken", tu_tmpdir()) > 0);
-        assert_int_equal(tu_sh("rm -rf '%s' && cp -a '%s/dev-mig' '%s' && rm "
-                               "'%s/nvidia-caps/nvidia-cap157'",
-                               dev, tu_fixtures(), dev, dev),
-                         0);
         struct setup s = {.proc_name = "proc-mig",
-                          .dev_name = dev,
+                          .dev_name = "dev-mig",
                           .caps = NVH_CAP_COMPUTE,
                           .sel = NVH_DEVSEL_LIST,
-                          .devices = devs};
+                          .devices = devs,
+                          .edit_host = drop_cap157};
         build(&s, &b);
         assert_int_equal(b.r, -ENOENT);
         assert_null(b.plan);
@@ -1512,10 +1614,7 @@ test_mig_host_nodes(void **state)
         built_free(&b);
 
         /* a node with other numbers than the capability file gives */
-        _cleanup_free_ char *proc = fx("proc-mig");
-        assert_int_equal(tu_sh("mknod '%s/nvidia-caps/nvidia-cap157' c %d 158", dev,
-                               proc_major(proc, "nvidia-caps")),
-                         0);
+        s.edit_host = renumber_cap157;
         build(&s, &b);
         assert_int_equal(b.r, -EINVAL);
         assert_null(b.plan);
@@ -1524,10 +1623,7 @@ test_mig_host_nodes(void **state)
         built_free(&b);
 
         /* and with it right, the plan builds */
-        assert_int_equal(tu_sh("rm '%s/nvidia-caps/nvidia-cap157' && mknod "
-                               "'%s/nvidia-caps/nvidia-cap157' c %d 157",
-                               dev, dev, proc_major(proc, "nvidia-caps")),
-                         0);
+        s.edit_host = NULL;
         build(&s, &b);
         if (b.r < 0)
                 fail_msg("%s", b.err.msg);
@@ -1535,15 +1631,19 @@ test_mig_host_nodes(void **state)
         built_free(&b);
 }
 
-/* NVIDIA_IMEX_CHANNELS: channel<N> nodes of the nvidia-caps-imex-channels major, each with its
- * cgroup rule; "all" is every channel the host has; a channel the host lacks is an error. */
+/* The cgroup grant of a device node. */
 static const struct nvh_op *
-next_op(const struct nvh_plan *p, const struct nvh_op *op)
+grant_of(const struct nvh_plan *p, const struct nvh_op *node)
 {
-        size_t i = (size_t)(op - p->ops) + 1;
-        return i < p->n_ops ? &p->ops[i] : NULL;
+        for (size_t i = 0; i < p->n_ops; i++)
+                if (p->ops[i].kind == NVH_OP_CGROUP_ALLOW && p->ops[i].major == node->major &&
+                    p->ops[i].minor == node->minor)
+                        return &p->ops[i];
+        return NULL;
 }
 
+/* NVIDIA_IMEX_CHANNELS: channel<N> nodes of the nvidia-caps-imex-channels major, each with its
+ * cgroup rule; "all" is every channel the host has; a channel the host lacks is an error. */
 static void
 test_imex(void **state)
 {
@@ -1552,7 +1652,6 @@ test_imex(void **state)
         struct built b;
         (void)state;
 
-        REQUIRE_DEV("dev-1gpu");
         struct setup s = {.proc_name = "proc-1gpu",
                           .dev_name = "dev-1gpu",
                           .caps = NVH_CAP_UTILITY,
@@ -1567,7 +1666,7 @@ test_imex(void **state)
         assert_non_null(n);
         assert_int_equal(n->major, major);
         assert_int_equal(n->minor, 1);
-        const struct nvh_op *c = next_op(b.plan, n);
+        const struct nvh_op *c = grant_of(b.plan, n);
         assert_non_null(c);
         assert_int_equal(c->kind, NVH_OP_CGROUP_ALLOW);
         assert_int_equal(c->major, major);

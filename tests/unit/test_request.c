@@ -198,7 +198,8 @@ test_device_list(void **state)
         struct nvh_request *req = req_ok((const char *[]){
             "NVIDIA_VISIBLE_DEVICES=0, 2 ,GPU-3F1A2B3C-0000-1111-2222-333344445555,"
             "00000000:65:00.0,MIG-1a2b3c4d-aaaa-bbbb-cccc-ddddeeeeffff,1:0,,002,"
-            "0000:65:00.0,gpu-3f1a2b3c-0000-1111-2222-333344445555,MIG-GPU-abcd/1/0,b3:1f.7",
+            "0000:65:00.0,gpu-3f1a2b3c-0000-1111-2222-333344445555,MIG-GPU-3f1a2b3c-0000-1111-2222-"
+            "333344445555/1/0,b3:1f.7",
             NULL});
 
         assert_true(req->gpu_container);
@@ -207,7 +208,8 @@ test_device_list(void **state)
         assert_strv(req->devices,
                     (const char *[]){"0", "2", "GPU-3f1a2b3c-0000-1111-2222-333344445555",
                                      "0000:65:00.0", "MIG-1a2b3c4d-aaaa-bbbb-cccc-ddddeeeeffff",
-                                     "1:0", "MIG-GPU-abcd/1/0", "0000:b3:1f.7", NULL});
+                                     "1:0", "MIG-GPU-3f1a2b3c-0000-1111-2222-333344445555/1/0",
+                                     "0000:b3:1f.7", NULL});
         nvh_request_free(req);
 }
 
@@ -239,7 +241,6 @@ test_device_tokens(void **state)
             {"0", NVH_DEVTOK_INDEX, "0"},
             {"0007", NVH_DEVTOK_INDEX, "7"},
             {"123456789", NVH_DEVTOK_INDEX, "123456789"},
-            {"GPU-a", NVH_DEVTOK_GPU_UUID, "GPU-a"},
             {"Gpu-ABCDEF01-2345-6789-abcd-ef0123456789", NVH_DEVTOK_GPU_UUID,
              "GPU-abcdef01-2345-6789-abcd-ef0123456789"},
             {"MIG-ABCDEF01-2345-6789-abcd-ef0123456789", NVH_DEVTOK_MIG_UUID,
@@ -252,6 +253,8 @@ test_device_tokens(void **state)
             {"1a2b3:65:00.0", NVH_DEVTOK_PCI, "1a2b3:65:00.0"},
             {"0:0", NVH_DEVTOK_MIG_INDEX, "0:0"},
             {"03:12", NVH_DEVTOK_MIG_INDEX, "3:12"},
+            {"0:2:1", NVH_DEVTOK_MIG_ID, "0:2:1"},
+            {"1:13:0", NVH_DEVTOK_MIG_ID, "1:13:0"},
         };
         static const char *const bad[] = {
             "",
@@ -268,7 +271,18 @@ test_device_tokens(void **state)
             "MIG-GPU-abc/1/2/3",
             "1:",
             ":1",
-            "1:2:3",
+            "1:2:3:4",
+            "1::3",
+            "1:2:",
+            "01:2:0", /* leading zeros: a bus id without its function, not a MIG device */
+            /* whole UUIDs only: prefixes, wrong grouping */
+            "GPU-a",
+            "GPU-3f1a2b3c",
+            "GPU-3f1a2b3c-0000-1111-2222-33334444555",
+            "GPU-3f1a2b3c-0000-1111-2222-3333444455556",
+            "GPU-3f1a2b3c00000-1111-2222-333344445555",
+            "MIG-3f1a2b3c-0000-1111-2222",
+            "MIG-GPU-3f1a2b3c/1/0",
             "a:1",
             "65:00.8",
             "65:20.0",
@@ -324,9 +338,11 @@ test_parse_devices(void **state)
         enum nvh_devsel sel = NVH_DEVSEL_LIST;
         char **devs = NULL;
 
-        assert_int_equal(nvh_request_parse_devices("1, GPU-AB,1", &sel, &devs, &err), 0);
+        assert_int_equal(nvh_request_parse_devices("1, GPU-3F1A2B3C-0000-1111-2222-333344445555,1",
+                                                   &sel, &devs, &err),
+                         0);
         assert_int_equal(sel, NVH_DEVSEL_LIST);
-        assert_strv(devs, (const char *[]){"1", "GPU-ab", NULL});
+        assert_strv(devs, (const char *[]){"1", "GPU-3f1a2b3c-0000-1111-2222-333344445555", NULL});
         strv_free(devs);
         assert_int_equal(nvh_request_parse_devices("all", &sel, &devs, &err), 0);
         assert_int_equal(sel, NVH_DEVSEL_ALL);
@@ -394,7 +410,8 @@ static void
 test_device_mounts(void **state)
 {
         const struct mnt mounts[] = {
-            {"/dev/null", "/var/run/nvidia-container-devices/GPU-ABCD"},
+            {"/dev/null",
+             "/var/run/nvidia-container-devices/GPU-3F1A2B3C-0000-1111-2222-333344445555"},
             {"/dev//null/", "//var/run//nvidia-container-devices/./1/"},
             {"/dev/zero", "/var/run/nvidia-container-devices/2"},
             {"/dev/null", "/var/run/nvidia-container-devicesX/3"},
@@ -412,7 +429,8 @@ test_device_mounts(void **state)
         assert_true(req->gpu_container);
         assert_string_equal(req->source, "mounts");
         assert_int_equal(req->sel, NVH_DEVSEL_LIST);
-        assert_strv(req->devices, (const char *[]){"GPU-abcd", "1", NULL});
+        assert_strv(req->devices,
+                    (const char *[]){"GPU-3f1a2b3c-0000-1111-2222-333344445555", "1", NULL});
         nvh_request_free(req);
 
         /* Without an env var at all they still make a GPU container. */
@@ -581,14 +599,16 @@ test_mig(void **state)
 {
         struct nvh_request *req;
 
-        req = req_ok_policy((const char *[]){"NVIDIA_VISIBLE_DEVICES=all",
-                                             "NVIDIA_MIG_CONFIG_DEVICES=all",
-                                             "NVIDIA_MIG_MONITOR_DEVICES=0, GPU-AB,0", NULL},
-                            NULL, true, &default_policy);
+        req = req_ok_policy(
+            (const char *[]){
+                "NVIDIA_VISIBLE_DEVICES=all", "NVIDIA_MIG_CONFIG_DEVICES=all",
+                "NVIDIA_MIG_MONITOR_DEVICES=0, GPU-3F1A2B3C-0000-1111-2222-333344445555,0", NULL},
+            NULL, true, &default_policy);
         assert_int_equal(req->mig_config_sel, NVH_DEVSEL_ALL);
         assert_null(req->mig_config[0]);
         assert_int_equal(req->mig_monitor_sel, NVH_DEVSEL_LIST);
-        assert_strv(req->mig_monitor, (const char *[]){"0", "GPU-ab", NULL});
+        assert_strv(req->mig_monitor,
+                    (const char *[]){"0", "GPU-3f1a2b3c-0000-1111-2222-333344445555", NULL});
         nvh_request_free(req);
 
         /* Empty means not asked, privileged or not. */
@@ -606,6 +626,70 @@ test_mig(void **state)
         req_err_policy(
             (const char *[]){"NVIDIA_VISIBLE_DEVICES=all", "NVIDIA_MIG_MONITOR_DEVICES=0,x", NULL},
             NULL, true, &default_policy, -EINVAL, "NVIDIA_MIG_MONITOR_DEVICES: unknown device 'x'");
+}
+
+/* One policy gate for every env-driven request: with accept_env_unprivileged off, an
+ * unprivileged container whose devices come from device mounts gets no device nodes through
+ * its env (devices, IMEX channels), is refused MIG control, and keeps its capabilities
+ * (driver files only) within allowed_caps. */
+static void
+test_policy_gate(void **state)
+{
+        struct nvh_request_policy strict = default_policy;
+        const struct mnt mounts[] = {{"/dev/null", "/var/run/nvidia-container-devices/0"},
+                                     {NULL, NULL}};
+        struct nvh_request *req;
+
+        (void)state;
+        strict.accept_env_unprivileged = false;
+        strict.allowed_caps = NVH_CAP_UTILITY | NVH_CAP_COMPUTE;
+
+        /* devices: the mounts decide, the env's "all" is not consulted */
+        req = req_ok_policy((const char *[]){"NVIDIA_VISIBLE_DEVICES=all", NULL}, mounts, false,
+                            &strict);
+        assert_true(req->gpu_container);
+        assert_int_equal(req->sel, NVH_DEVSEL_LIST);
+        assert_strv(req->devices, (const char *[]){"0", NULL});
+        nvh_request_free(req);
+
+        /* IMEX: ignored and noted, "all" and a list alike */
+        req = req_ok_policy((const char *[]){"NVIDIA_IMEX_CHANNELS=all", NULL}, mounts, false,
+                            &strict);
+        assert_false(req->imex_all);
+        assert_null(req->imex_channels[0]);
+        assert_contains(req->note, "ignoring NVIDIA_IMEX_CHANNELS='all' in an unprivileged "
+                                   "container (accept_env_unprivileged is off)");
+        nvh_request_free(req);
+        req = req_ok_policy((const char *[]){"NVIDIA_IMEX_CHANNELS=1,2", NULL}, mounts, false,
+                            &strict);
+        assert_false(req->imex_all);
+        assert_null(req->imex_channels[0]);
+        assert_contains(req->note, "ignoring NVIDIA_IMEX_CHANNELS='1,2'");
+        nvh_request_free(req);
+        /* ... honoured when privileged, or when the policy accepts the env */
+        req = req_ok_policy((const char *[]){"NVIDIA_IMEX_CHANNELS=all", NULL}, mounts, true,
+                            &strict);
+        assert_true(req->imex_all);
+        nvh_request_free(req);
+        req = req_ok_policy((const char *[]){"NVIDIA_IMEX_CHANNELS=1", NULL}, mounts, false,
+                            &default_policy);
+        assert_strv(req->imex_channels, (const char *[]){"1", NULL});
+        nvh_request_free(req);
+
+        /* MIG config and monitor: refused */
+        req_err_policy((const char *[]){"NVIDIA_MIG_CONFIG_DEVICES=all", NULL}, mounts, false,
+                       &strict, -EPERM,
+                       "NVIDIA_MIG_CONFIG_DEVICES: requires a privileged container: 'all'");
+        req_err_policy((const char *[]){"NVIDIA_MIG_MONITOR_DEVICES=all", NULL}, mounts, false,
+                       &strict, -EPERM,
+                       "NVIDIA_MIG_MONITOR_DEVICES: requires a privileged container: 'all'");
+
+        /* capabilities: honoured within allowed_caps */
+        req = req_ok_policy((const char *[]){"NVIDIA_DRIVER_CAPABILITIES=compute,graphics", NULL},
+                            mounts, false, &strict);
+        assert_int_equal(req->caps, NVH_CAP_COMPUTE);
+        assert_contains(req->note, "capabilities not allowed by policy dropped: graphics");
+        nvh_request_free(req);
 }
 
 static void
@@ -657,6 +741,7 @@ main(void)
             cmocka_unit_test(test_requires),
             cmocka_unit_test(test_mig),
             cmocka_unit_test(test_imex),
+            cmocka_unit_test(test_policy_gate),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
