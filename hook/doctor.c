@@ -593,7 +593,9 @@ check_engines(struct report *rep)
 
                 if (bin) {
                         any = true;
-                        if (file_has("/etc/containerd/config.toml", "runtimes.nvhook]"))
+                        /* setup's handler, or one written by hand around the shim. */
+                        if (file_has("/etc/containerd/config.toml", "runtimes.nvhook]") ||
+                            file_has("/etc/containerd/config.toml", "nvhook-runtime"))
                                 json_array_append_new(ours,
                                                       json_string("/etc/containerd/config.toml"));
                         report_engine(rep, "containerd", bin, ours, theirs,
