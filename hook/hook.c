@@ -13,6 +13,8 @@
 
 #include "caps.h"
 #include "cdi.h"
+#include "cgroup.h"
+#include "compat.h"
 #include "driver.h"
 #include "drvcache.h"
 #include "facts.h"
@@ -23,6 +25,7 @@
 #include "layout.h"
 #include "log.h"
 #include "macros.h"
+#include "nsenter.h"
 #include "nvhook.h"
 #include "oci.h"
 #include "plan.h"
@@ -145,6 +148,27 @@ check_requirements(struct run *run, struct nvh_err *err)
         return 0;
 }
 
+/* CUDA forward compatibility (lib/compat.h): cache entries for the image's newer compat
+ * libraries, read in-root. */
+static int
+add_cuda_compat(struct run *run, const char *host_rootfs, int pid, struct nvh_err *err)
+{
+        _cleanup_close_ int root_fd = -1;
+        struct nvh_compat c = {0};
+        int r;
+
+        r = nvh_layout_open_root(host_rootfs, pid, &root_fd, err);
+        if (r >= 0)
+                r = nvh_compat_probe_fd(root_fd, run->sys->driver_version, &c, err);
+        if (r >= 0 && c.version[0])
+                r = nvh_compat_plan(run->plan, &c, run->sel->gpus, run->sel->n_gpus,
+                                    run->sys->driver_version, err);
+        nvh_compat_free(&c);
+        return r < 0 ? r : 0;
+}
+
+static int prepare_request(struct run *run, const char *host_rootfs, int pid, struct nvh_err *err);
+
 /* Everything up to the plan; shared by the hook and explain. */
 static int
 prepare(struct run *run, const char *bundle, int pid, struct nvh_err *err)
@@ -179,6 +203,16 @@ prepare(struct run *run, const char *bundle, int pid, struct nvh_err *err)
         if (r < 0)
                 return r;
         phase_done(run, PH_REQUEST);
+        return prepare_request(run, run->spec->host_rootfs, pid, err);
+}
+
+/* From the request to the plan: discovery, requirements, the image's layout (pid > 0: seen
+ * through that process's mount namespace, else the caller's), the plan. */
+static int
+prepare_request(struct run *run, const char *host_rootfs, int pid, struct nvh_err *err)
+{
+        int r;
+
         if (!run->req->gpu_container) {
                 run->decision = "not a GPU container";
                 return 0;
@@ -214,7 +248,7 @@ prepare(struct run *run, const char *bundle, int pid, struct nvh_err *err)
                 return r;
         phase_done(run, PH_REQUIRE);
 
-        r = nvh_layout_probe(run->spec->host_rootfs, pid, &run->layout, err);
+        r = nvh_layout_probe(host_rootfs, pid, &run->layout, err);
         if (r < 0)
                 return r;
         phase_done(run, PH_LAYOUT);
@@ -224,10 +258,16 @@ prepare(struct run *run, const char *bundle, int pid, struct nvh_err *err)
                                     .host = run->host,
                                     .sel = run->sel,
                                     .drv = run->drv,
-                                    .layout = &run->layout};
+                                    .layout = &run->layout,
+                                    .create_missing_nodes = true};
         r = nvh_plan_build(&in, &run->plan, err);
         if (r < 0)
                 return r;
+        if (run->cli->conf.cuda_compat) {
+                r = add_cuda_compat(run, host_rootfs, pid, err);
+                if (r < 0)
+                        return r;
+        }
         phase_done(run, PH_PLAN);
         run->decision = "inject";
         return 0;
@@ -317,6 +357,12 @@ nvh_cmd_hook(struct nvh_cli *cli)
                                 t.root_gid = (int)run.spec->gid_mappings[i].host_id;
                 if (t.root_gid < 0)
                         t.root_gid = t.root_uid;
+                /* A runtime that itself runs in a user namespace (rootless): no mknod, no
+                 * cgroup writes there; the host's nodes are bound, as in `--user` mode. */
+                if (nvh_nsenter_in_user_ns()) {
+                        t.user_ns = true;
+                        t.cgroup_mode = NVH_CGROUP_NONE;
+                }
                 r = nvh_inject_run(run.plan, &t, &run.stats, &err);
                 phase_done(&run, PH_INJECT);
         }
@@ -366,4 +412,27 @@ nvh_cmd_explain(struct nvh_cli *cli)
         }
         run_free(&run);
         return 0;
+}
+
+/* Front ends that build the request themselves (nvidia-container-cli) run the hook's
+ * pipeline from discovery on. req is taken (freed here). */
+int
+nvh_engine_run(struct nvh_cli *cli, struct nvh_request *req, const struct nvh_inject_target *t,
+               nvh_engine_edit_fn edit, void *userdata, struct nvh_err *err)
+{
+        struct run run = {.cli = cli, .req = req};
+        int r;
+
+        run.t0 = run.tlast = nvh_log_now_ns();
+        r = prepare_request(&run, t->host_rootfs, t->same_ns ? 0 : t->pid, err);
+        if (r >= 0 && run.plan && edit)
+                r = edit(run.plan, userdata, err);
+        if (r >= 0 && run.plan) {
+                r = nvh_inject_run(run.plan, t, &run.stats, err);
+                phase_done(&run, PH_INJECT);
+        }
+        run.t[PH_TOTAL] = nvh_log_now_ns() - run.t0;
+        write_log(&run, r < 0 ? 1 : 0, err);
+        run_free(&run);
+        return r;
 }

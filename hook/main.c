@@ -22,6 +22,12 @@ cmd_nothing(struct nvh_cli *cli)
 }
 
 static int
+cmd_nvcli(struct nvh_cli *cli)
+{
+        return nvh_cmd_nvcli(cli, cli->argc, cli->argv);
+}
+
+static int
 cmd_wrong_stage(struct nvh_cli *cli)
 {
         /* Those stages run in the container's namespaces, after pivot_root: the host's driver
@@ -60,6 +66,8 @@ static const struct command {
      "--bundle DIR [--pid PID]: the plan for a bundle"},
     {"cdi", nvh_cmd_cdi, false, 3, false,
      "generate [--output FILE] [--kind KIND] | list [--kind KIND] | check FILE: CDI specs"},
+    {"cli", cmd_nvcli, false, 0, true,
+     "ARGS...: nvidia-container-cli's command line (also run as nvidia-container-cli)"},
     {"doctor", nvh_cmd_doctor, false, 0, false, "[--json]: check this node, say what to fix"},
     {"setup", nvh_cmd_setup, false, 0, false,
      "[--engine docker|podman|crio|containerd|all] [--dry-run] [--undo] [--root DIR]: register "

@@ -77,6 +77,7 @@ nvh_conf_defaults(struct nvh_conf *c)
             .cache_dir = strdup("/run/nvhook"),
             .disable_require = false,
             .cgroup_mode = NVH_CONF_CGROUP_AUTO,
+            .cuda_compat = true,
         };
         if (!c->driver_root || !c->ldcache || !c->proc_root || !c->dev_root || !c->cache_dir) {
                 nvh_conf_free_contents(c);
@@ -105,6 +106,7 @@ static const struct field {
     {"disable_require", K_BOOL, offsetof(struct nvh_conf, disable_require)},
     {"cgroup", K_CGROUP, offsetof(struct nvh_conf, cgroup_mode)},
     {"runtime", K_PATH_OR_NULL, offsetof(struct nvh_conf, runtime)},
+    {"cuda_compat", K_BOOL, offsetof(struct nvh_conf, cuda_compat)},
 };
 
 static int

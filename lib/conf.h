@@ -36,6 +36,8 @@ struct nvh_conf {
         enum nvh_conf_cgroup cgroup_mode; /* "cgroup": auto|v1|v2|none ("auto") */
         char *runtime;                    /* "runtime": the real runtime nvhook-runtime execs
                                              (null: "runc" from PATH) */
+        bool cuda_compat;                 /* "cuda_compat": prefer the image's CUDA forward
+                                             compatibility libraries (true) */
 };
 
 /* Fill c with the defaults (c's previous contents are not freed). 0 or -ENOMEM. */

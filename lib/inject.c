@@ -86,7 +86,7 @@ open_sources(struct inject *in, struct nvh_err *err)
                 case NVH_OP_MKNOD:
                         /* Only a user namespace refuses mknod: then the host node itself is
                          * bound, and it must be opened here, in the host namespace. */
-                        if (in->t->user_ns)
+                        if (in->t->user_ns && op->host_path)
                                 r = nvh_mount_open_source(op->host_path, false, &in->src[i].fd,
                                                           err);
                         break;
@@ -192,6 +192,13 @@ do_mknod(struct inject *in, size_t i, struct nvh_err *err)
         r = parent_of(in, op->ctr_path, &dir_fd, name, err);
         if (r < 0)
                 return r;
+        if (in->t->user_ns && !op->host_path) {
+                /* A node missing on the host: nothing to bind, and mknod needs privilege. */
+                nvh_log_warn("'%s' has no host node and cannot be made without privilege: "
+                             "skipped (run nvidia-modprobe on the host)",
+                             op->ctr_path);
+                return 0;
+        }
         if (in->t->user_ns)
                 return nvh_devnode_bind(dir_fd, name, in->src[i].fd, err);
         return nvh_devnode_create(dir_fd, name, op->mode, op->major, op->minor, in->src[i].fd, err);
@@ -452,12 +459,14 @@ nvh_inject_run(const struct nvh_plan *plan, const struct nvh_inject_target *t,
                 goto out;
         stats->ns_sources = nvh_log_now_ns() - t0;
 
-        r = nvh_nsenter_mnt(t->pid, &in.host_mnt_fd, err);
-        if (r < 0)
-                goto out;
+        if (!t->same_ns) {
+                r = nvh_nsenter_mnt(t->pid, &in.host_mnt_fd, err);
+                if (r < 0)
+                        goto out;
+        }
         r = apply_in_container(&in, rules, &n_rules, stats, err);
         act_as_container_root(&in, false);
-        {
+        if (!t->same_ns) {
                 struct nvh_err err2 = {0};
                 r2 = nvh_nsenter_restore(in.host_mnt_fd, &err2);
                 if (r >= 0 && r2 < 0) {

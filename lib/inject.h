@@ -15,6 +15,9 @@ struct nvh_inject_target {
         int cgroup_mode;         /* enum nvh_cgroup_mode */
         bool user_ns;            /* the container has a user namespace: bind nodes */
         int root_uid, root_gid;  /* host ids of the container's root there, -1 when none */
+        bool same_ns;            /* the caller already is in the container's mount namespace
+                                    (nvidia-container-cli without --pid): no setns; pid only
+                                    names the cgroup */
 };
 
 struct nvh_inject_stats {

@@ -162,7 +162,16 @@ int
 nvh_layout_probe(const char *host_rootfs, int pid, struct nvh_layout *ret, struct nvh_err *err)
 {
         _cleanup_close_ int root_fd = -1;
+        int r = nvh_layout_open_root(host_rootfs, pid, &root_fd, err);
+
+        return r < 0 ? r : nvh_layout_probe_fd(root_fd, ret, err);
+}
+
+int
+nvh_layout_open_root(const char *host_rootfs, int pid, int *ret_fd, struct nvh_err *err)
+{
         _cleanup_free_ char *path = NULL;
+        int root_fd;
 
         /* Before pivot_root the container's mount namespace shows the rootfs at the same path
          * as the bundle says; /proc/<pid>/root enters that namespace's view without setns. */
@@ -181,5 +190,6 @@ nvh_layout_probe(const char *host_rootfs, int pid, struct nvh_layout *ret, struc
                         return nvh_err_set(err, -ESRCH, "container process %d is not running", pid);
                 return nvh_err_set(err, -e, "open rootfs '%s': %s", host_rootfs, strerror(e));
         }
-        return nvh_layout_probe_fd(root_fd, ret, err);
+        *ret_fd = root_fd;
+        return 0;
 }

@@ -22,3 +22,6 @@ int nvh_layout_probe_fd(int root_fd, struct nvh_layout *ret, struct nvh_err *err
 /* Open the rootfs as the container's mount namespace sees it (through /proc/<pid>/root when
  * pid > 0, else in the caller's namespace) and probe it. */
 int nvh_layout_probe(const char *host_rootfs, int pid, struct nvh_layout *ret, struct nvh_err *err);
+
+/* The O_PATH directory fd of the rootfs as nvh_layout_probe opens it (caller closes). */
+int nvh_layout_open_root(const char *host_rootfs, int pid, int *ret_fd, struct nvh_err *err);

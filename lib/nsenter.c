@@ -84,3 +84,18 @@ nvh_nsenter_restore(int host_mnt_fd, struct nvh_err *err)
                                    strerror(errno));
         return 0;
 }
+
+/* The initial user namespace maps every id onto itself: "0 0 4294967295". */
+bool
+nvh_nsenter_in_user_ns(void)
+{
+        unsigned long inside = 0, outside = 0, count = 4294967295UL;
+        FILE *f = fopen("/proc/self/uid_map", "re");
+
+        if (!f)
+                return false;
+        if (fscanf(f, "%lu %lu %lu", &inside, &outside, &count) != 3)
+                count = 4294967295UL;
+        fclose(f);
+        return !(inside == 0 && outside == 0 && count == 4294967295UL);
+}

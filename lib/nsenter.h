@@ -25,3 +25,7 @@ int nvh_nsenter_restore(int host_mnt_fd, struct nvh_err *err);
 
 /* Skip pidfds and use /proc/<pid>/ns/mnt (tests). */
 void nvh_nsenter_set_fallback(bool force);
+
+/* Whether the caller runs in a user namespace other than the initial one (a rootless runtime,
+ * LXC's unprivileged hook, enroot): mknod and cgroup writes are not possible there. */
+bool nvh_nsenter_in_user_ns(void);

@@ -112,6 +112,41 @@ has_op(const struct nvh_plan *plan, enum nvh_op_kind kind, const char *ctr_path)
         return false;
 }
 
+/* The node (host_path NULL: none on the host) and its cgroup rule. */
+static int
+add_node_ops(struct nvh_plan *plan, const char *name, const char *host_path, const char *ctr_path,
+             unsigned major, unsigned minor, mode_t mode, const char *why, struct nvh_err *err)
+{
+        struct nvh_op *op = plan_add(plan, NVH_OP_MKNOD, "%s", why);
+
+        if (!op || set_str(&op->host_path, host_path) < 0 || set_str(&op->ctr_path, ctr_path) < 0)
+                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+        op->major = major;
+        op->minor = minor;
+        op->mode = mode & 0777;
+        plan->n_nodes++;
+
+        op = plan_add(plan, NVH_OP_CGROUP_ALLOW, "device %s", name);
+        if (!op || set_str(&op->ctr_path, ctr_path) < 0)
+                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+        op->major = major;
+        op->minor = minor;
+        return 0;
+}
+
+/* An optional node the driver reports (its major is in /proc/devices) but nobody made on the
+ * host (nvidia-modprobe did not run): the container gets it anyway, mode 0666, as the driver's
+ * own nodes are; CUDA would otherwise fail later, far from the cause. */
+static int
+add_missing_node(struct nvh_plan *plan, const char *name, const char *ctr_path, unsigned major,
+                 unsigned minor, const char *why, struct nvh_err *err)
+{
+        char buf[sizeof(((struct nvh_op *)0)->why)];
+
+        snprintf(buf, sizeof(buf), "%s (no host node)", why);
+        return add_node_ops(plan, name, NULL, ctr_path, major, minor, 0666, buf, err);
+}
+
 /* mode < 0: the host node's permission bits. A node already in the plan is not added again
  * (MIG devices of one GPU instance share its access capability). */
 static int
@@ -121,7 +156,6 @@ add_node_mode(struct nvh_plan *plan, const struct nvh_host *host, const char *na
         _cleanup_free_ char *host_path = nvh_fileio_path_join(host->host_dev, name);
         _cleanup_free_ char *ctr_path = nvh_fileio_path_join("/dev", name);
         const struct nvh_host_node *node = nvh_host_find(host, name);
-        struct nvh_op *op;
 
         if (!host_path || !ctr_path)
                 return nvh_err_set(err, -ENOMEM, "plan: out of memory");
@@ -137,20 +171,8 @@ add_node_mode(struct nvh_plan *plan, const struct nvh_host *host, const char *na
                                    "device node '%s' is not the char device %u:%u the driver "
                                    "reports",
                                    host_path, major, minor);
-        op = plan_add(plan, NVH_OP_MKNOD, "%s", why);
-        if (!op || set_str(&op->host_path, host_path) < 0 || set_str(&op->ctr_path, ctr_path) < 0)
-                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
-        op->major = major;
-        op->minor = minor;
-        op->mode = mode < 0 ? node->mode & 0777 : (mode_t)mode & 0777;
-        plan->n_nodes++;
-
-        op = plan_add(plan, NVH_OP_CGROUP_ALLOW, "device %s", name);
-        if (!op || set_str(&op->ctr_path, ctr_path) < 0)
-                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
-        op->major = major;
-        op->minor = minor;
-        return 0;
+        return add_node_ops(plan, name, host_path, ctr_path, major, minor,
+                            mode < 0 ? node->mode : (mode_t)mode, why, err);
 }
 
 static int
@@ -158,6 +180,22 @@ add_node(struct nvh_plan *plan, const struct nvh_host *host, const char *name, u
          unsigned minor, bool required, const char *why, struct nvh_err *err)
 {
         return add_node_mode(plan, host, name, major, minor, required, -1, why, err);
+}
+
+/* An optional control node: skipped when the host has none, or made (create_missing_nodes). */
+static int
+add_optional_node(struct nvh_plan *plan, const struct nvh_plan_input *in, const char *name,
+                  unsigned major, unsigned minor, const char *why, struct nvh_err *err)
+{
+        _cleanup_free_ char *ctr_path = nvh_fileio_path_join("/dev", name);
+        const struct nvh_host_node *node = nvh_host_find(in->host, name);
+
+        if (!ctr_path)
+                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+        if (in->create_missing_nodes && !has_op(plan, NVH_OP_MKNOD, ctr_path) &&
+            (!node || node->error == -ENOENT))
+                return add_missing_node(plan, name, ctr_path, major, minor, why, err);
+        return add_node(plan, in->host, name, major, minor, false, why, err);
 }
 
 /* /dev/nvidia-caps/nvidia-cap<minor>, mode as the driver gives it (DeviceFileMode), else
@@ -545,14 +583,14 @@ plan_nodes(struct nvh_plan *plan, const struct nvh_plan_input *in, struct nvh_er
         if (r >= 0 && sys->majors.nvidia_uvm >= 0) {
                 unsigned uvm = (unsigned)sys->majors.nvidia_uvm;
 
-                r = add_node(plan, in->host, "nvidia-uvm", uvm, 0, false, "unified memory", err);
+                r = add_optional_node(plan, in, "nvidia-uvm", uvm, 0, "unified memory", err);
                 if (r >= 0)
-                        r = add_node(plan, in->host, "nvidia-uvm-tools", uvm, 1, false,
-                                     "unified memory tools", err);
+                        r = add_optional_node(plan, in, "nvidia-uvm-tools", uvm, 1,
+                                              "unified memory tools", err);
         }
         if (r >= 0 && (plan->caps & NVH_CAP_DISPLAY))
-                r = add_node(plan, in->host, "nvidia-modeset", nv, NVIDIA_MODESET_MINOR, false,
-                             "display: modeset", err);
+                r = add_optional_node(plan, in, "nvidia-modeset", nv, NVIDIA_MODESET_MINOR,
+                                      "display: modeset", err);
         for (size_t i = 0; r >= 0 && i < in->sel->n_gpus; i++) {
                 char name[32];
 
@@ -720,4 +758,18 @@ nvh_plan_to_json(const struct nvh_plan *plan, unsigned json_flags)
         out = json_dumps(root, json_flags);
         json_decref(root);
         return out;
+}
+
+int
+nvh_plan_add_ldcache(struct nvh_plan *plan, const char *key, const char *value, int elf_class,
+                     const char *why, struct nvh_err *err)
+{
+        int r = add_ldcache(plan, key, value, elf_class, err);
+
+        if (r < 0)
+                return r;
+        snprintf(plan->ops[plan->n_ops - 1].why, sizeof(plan->ops[0].why), "%s", why);
+        /* Back into execution order: after the driver's cache entries (so it wins over them),
+         * before the cgroup grants. */
+        return plan_order(plan, err);
 }

@@ -69,6 +69,10 @@ struct nvh_plan_input {
         const struct nvh_selection *sel; /* GPUs, MIG devices, IMEX channels (lib/select.h) */
         const struct nvh_driver *drv;    /* driver files */
         const struct nvh_layout *layout; /* the image's library directories */
+        bool create_missing_nodes;       /* optional control nodes (nvidia-uvm, nvidia-uvm-tools,
+                                            nvidia-modeset) whose major the driver reports but
+                                            that have no host node are made in the container
+                                            (host_path NULL) instead of skipped */
 };
 
 int nvh_plan_build(const struct nvh_plan_input *in, struct nvh_plan **ret, struct nvh_err *err);
@@ -85,3 +89,9 @@ nvh_plan_freep(struct nvh_plan **plan)
 char *nvh_plan_to_json(const struct nvh_plan *plan, unsigned json_flags);
 
 const char *nvh_plan_op_kind_name(enum nvh_op_kind kind);
+
+/* Add an NVH_OP_LDCACHE operation key -> value (a container path) of elf_class after the
+ * plan's other cache entries, keeping execution order (CUDA forward compatibility,
+ * lib/compat.c). */
+int nvh_plan_add_ldcache(struct nvh_plan *plan, const char *key, const char *value, int elf_class,
+                         const char *why, struct nvh_err *err);

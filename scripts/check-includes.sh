@@ -26,7 +26,7 @@ place 3 gpus host driver driver_resolve drvcache facts layout
 # select: a request's device tokens resolved against the host.
 place 4 select
 # plan: the pure list of operations, and CDI specs built from the same data.
-place 5 plan cdi
+place 5 plan cdi compat
 # executors: what touches the container and its cgroup.
 place 6 inject cgroup devbpf
 # hook/: what every command shares, the commands, and main with its command table.

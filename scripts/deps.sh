@@ -4,8 +4,8 @@ set -eu
 packages=(
         build-essential cmake pkg-config
         libjansson-dev libcap-dev libseccomp-dev libelf-dev libcmocka-dev
-        runc crun podman conmon debootstrap busybox-static jq strace util-linux kmod
-        containerd docker.io
+        runc crun podman conmon containerd docker.io lxc liblxc-common debootstrap busybox-static
+        jq strace util-linux kmod
         clang-format shellcheck
 )
 missing=()

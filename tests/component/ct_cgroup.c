@@ -19,8 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <stdbool.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -255,8 +258,8 @@ test_v1(void)
         int r;
 
         if (access("/sys/fs/cgroup/devices/devices.allow", F_OK) != 0) {
-                fprintf(stderr, "no cgroup v1 devices hierarchy at /sys/fs/cgroup/devices, "
-                                "skipping the v1 test\n");
+                fprintf(stderr, "SKIP: v1 cases: no cgroup v1 devices hierarchy at "
+                                "/sys/fs/cgroup/devices (a cgroup v2 only host)\n");
                 return;
         }
         snprintf(dir, sizeof(dir), "/sys/fs/cgroup/devices/nvh-test-%d", (int)getpid());
@@ -493,6 +496,14 @@ out:
         CHECK(rmdir(dir) == 0, "rmdir '%s': %s", dir, strerror(errno));
 }
 
+static bool
+is_cgroup2(const char *path)
+{
+        struct statfs sfs;
+
+        return statfs(path, &sfs) == 0 && (unsigned long)sfs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
 static void
 test_v2(void)
 {
@@ -502,16 +513,26 @@ test_v2(void)
 
         fd = nvh_devbpf_load(prog, runtime_prog(prog, 10, 200), &err);
         if (fd < 0) {
-                fprintf(stderr, "cannot load bpf programs (%s), skipping the v2 test\n", err.msg);
+                fprintf(stderr, "SKIP: v2 cases: cannot load bpf programs (%s)\n", err.msg);
                 return;
         }
         close(fd);
-        /* Force the v2-only view a v2 host has: cgroup2 on /sys/fs/cgroup, in a private mount
-         * namespace (the v1 mounts underneath stay in mountinfo but are hidden). */
-        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-            mount("none", "/sys/fs/cgroup", "cgroup2", 0, NULL) < 0) {
-                CHECK(0, "private cgroup2 mount: %s", strerror(errno));
+        /* The v2-only view a v2 host has: cgroup2 on /sys/fs/cgroup. A pure v2 host (or a
+         * namespace that made it so) already has it, and mounting it there again fails with
+         * EBUSY; otherwise force it in a private mount namespace (the v1 mounts underneath
+         * stay in mountinfo but are hidden). */
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+                CHECK(0, "private mount namespace: %s", strerror(errno));
                 return;
+        }
+        if (is_cgroup2("/sys/fs/cgroup")) {
+                fprintf(stderr, "v2: cgroup2 already on /sys/fs/cgroup, using it\n");
+        } else if (mount("none", "/sys/fs/cgroup", "cgroup2", 0, NULL) < 0) {
+                CHECK(0, "mount cgroup2 on /sys/fs/cgroup in a private namespace: %s",
+                      strerror(errno));
+                return;
+        } else {
+                fprintf(stderr, "v2: cgroup2 mounted on /sys/fs/cgroup in a private namespace\n");
         }
         test_v2_case("multi", BPF_F_ALLOW_MULTI, 1);
         test_v2_case("single", 0, 1);
@@ -580,7 +601,7 @@ main(int argc, char **argv)
                 return grant_main(argc, argv);
         test_resolve();
         if (geteuid() != 0) {
-                fprintf(stderr, "%d failures in resolution; cgroup tests need root, skipping\n",
+                fprintf(stderr, "%d failures in resolution; SKIP: cgroup tests need root\n",
                         failures);
                 return failures ? 1 : 77;
         }
@@ -595,14 +616,14 @@ main(int argc, char **argv)
         snprintf(nodem, sizeof(nodem), "%s/mk", tmpdir);
         if (mknod(node0, S_IFCHR | 0666, makedev(195, 0)) < 0 ||
             mknod(node1, S_IFCHR | 0666, makedev(195, 1)) < 0) {
-                fprintf(stderr, "mknod in %s: %s, skipping\n", tmpdir, strerror(errno));
+                fprintf(stderr, "SKIP: mknod in %s: %s\n", tmpdir, strerror(errno));
                 return 77;
         }
         {
                 int fd = open(node0, O_RDWR | O_CLOEXEC);
                 if (fd >= 0 || errno != ENXIO) {
-                        fprintf(stderr, "195:0 does not fail with ENXIO here (a driver? nodev?), "
-                                        "skipping\n");
+                        fprintf(stderr, "SKIP: 195:0 does not fail with ENXIO here (a driver? "
+                                        "nodev?)\n");
                         if (fd >= 0)
                                 close(fd);
                         return 77;

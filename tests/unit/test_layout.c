@@ -43,10 +43,17 @@ setup(void **state)
          * or libm (or has ld-linux.so.2 as interpreter, as the real one does). */
         int r = tu_sh("set -e; cd '%s'; echo 'int nvh_libc_stub(void){return 0;}' > f.c\n"
                       "gcc -shared -fPIC -nostdlib -Wl,-soname,libc.so.6 -o libc64.so f.c\n"
-                      "mkdir -p m32 && gcc -m32 -shared -fPIC -nostdlib "
-                      "  -Wl,-soname,libm.so.6 -o m32/libm.so.6 f.c\n"
+                      "mkdir -p m32\n"
+                      "if gcc -m32 -shared -fPIC -nostdlib "
+                      "  -Wl,-soname,libm.so.6 -o m32/libm.so.6 f.c; then\n"
                       "gcc -m32 -shared -fPIC -nostdlib -Wl,-soname,libc.so.6 -o libc32.so f.c "
-                      "  -Wl,--no-as-needed -Lm32 -l:libm.so.6\n",
+                      "  -Wl,--no-as-needed -Lm32 -l:libm.so.6\n"
+                      /* a gcc without 32-bit support: the same stubs from as --32 and ld */
+                      "else printf '%%s\\n' .text '.globl nvh_libc_stub' "
+                      "  'nvh_libc_stub: xorl %%eax, %%eax' ret | as --32 -o f32.o\n"
+                      "ld -m elf_i386 -shared -soname libm.so.6 -o m32/libm.so.6 f32.o\n"
+                      "ld -m elf_i386 -shared -soname libc.so.6 -o libc32.so f32.o "
+                      "  --no-as-needed -Lm32 -l:libm.so.6; fi\n",
                       T);
         if (r != 0) {
                 fprintf(stderr, "cannot build libc stubs (gcc, gcc -m32), skipping\n");

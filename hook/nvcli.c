@@ -1,0 +1,1016 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* nvidia-container-cli's command line on nvhook's engine (argv[0] "nvidia-container-cli", or
+ * "nvhook cli ..."). Tools that exec NVIDIA's CLI instead of running an OCI hook (containerd's
+ * `ctr run --gpus`, LXC's hooks/nvidia, enroot, Apptainer) get the same discovery, selection,
+ * plan and injection as the hook. glibc's argp parses the command line, as the incumbent's
+ * does, so --help, --usage and the errors for unknown options read and exit the same.
+ *
+ * Trusts: argv (the caller is the runtime or the administrator), never the image. Never runs
+ * a program: --ldconfig=@PATH is accepted and nvhook writes the linker cache itself; a
+ * container path (no '@') is refused (CVE-2024-0136/0137: the image's ldconfig would run). */
+#include <argp.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "cgroup.h"
+#include "driver.h"
+#include "drvcache.h"
+#include "facts.h"
+#include "gpus.h"
+#include "host.h"
+#include "inject.h"
+#include "log.h"
+#include "macros.h"
+#include "nsenter.h"
+#include "nvcli.h"
+#include "nvhook.h"
+#include "plan.h"
+#include "request.h"
+#include "select.h"
+
+#define PROG "nvidia-container-cli"
+#define NVCLI_COMPAT_VERSION "1.17.0" /* the incumbent's version whose formats are matched */
+#define NVCLI_MAX_REQS 64
+
+enum { CMD_NONE, CMD_INFO, CMD_LIST, CMD_CONFIGURE };
+
+struct nvcli {
+        struct nvh_cli *cli;
+        struct nvh_nvcli_opts o;
+        int cmd;
+};
+
+static int
+opt_join(char **dst, const char *arg)
+{
+        char *s = NULL;
+
+        if (asprintf(&s, "%s%s%s", *dst ? *dst : "", *dst ? "," : "", arg) < 0)
+                return -ENOMEM;
+        free(*dst);
+        *dst = s;
+        return 0;
+}
+
+static error_t
+info_parser(int key, char *arg, struct argp_state *state)
+{
+        struct nvh_nvcli_opts *o = state->input;
+
+        (void)arg;
+        switch (key) {
+        case 'c':
+                o->csv = true;
+                return 0;
+        case ARGP_KEY_ARG:
+                argp_error(state, "unexpected argument '%s'", arg);
+                return 0;
+        default:
+                return ARGP_ERR_UNKNOWN;
+        }
+}
+
+enum {
+        K_COMPAT32 = 0x80,
+        K_MIG_CONFIG,
+        K_MIG_MONITOR,
+        K_IMEX,
+        K_NO_CGROUPS,
+        K_NO_DEVBIND,
+        K_FIRMWARES,
+        K_NGX,
+        K_NO_PIVOT,
+        K_NO_IMEX,
+        K_COMPAT_MODE,
+};
+
+/* A boolean option: its key and its field. */
+struct flag {
+        int key;
+        size_t off;
+};
+
+static bool
+set_flag(const struct flag *flags, size_t n, int key, struct nvh_nvcli_opts *o)
+{
+        for (size_t i = 0; i < n; i++) {
+                if (flags[i].key == key) {
+                        *(bool *)(void *)((char *)o + flags[i].off) = true;
+                        return true;
+                }
+        }
+        return false;
+}
+
+/* Options list and configure share; repeated ones are joined with ','. 1: not one of them. */
+static int
+selection_opt(int key, const char *arg, struct nvh_nvcli_opts *o)
+{
+        switch (key) {
+        case 'd':
+                return opt_join(&o->devices, arg);
+        case K_MIG_CONFIG:
+                return opt_join(&o->mig_config, arg);
+        case K_MIG_MONITOR:
+                return opt_join(&o->mig_monitor, arg);
+        case K_IMEX:
+                return opt_join(&o->imex, arg);
+        default:
+                return 1;
+        }
+}
+
+static error_t
+list_parser(int key, char *arg, struct argp_state *state)
+{
+        static const struct flag flags[] = {
+            {'l', offsetof(struct nvh_nvcli_opts, list_libs)},
+            {'b', offsetof(struct nvh_nvcli_opts, list_bins)},
+            {'i', offsetof(struct nvh_nvcli_opts, list_ipcs)},
+            {K_FIRMWARES, offsetof(struct nvh_nvcli_opts, list_firmwares)},
+            {K_COMPAT32, offsetof(struct nvh_nvcli_opts, compat32)},
+        };
+        struct nvh_nvcli_opts *o = state->input;
+        int r = selection_opt(key, arg, o);
+
+        if (r <= 0 || set_flag(flags, ARRAY_SIZE(flags), key, o))
+                goto out;
+        r = 0;
+        switch (key) {
+        case ARGP_KEY_ARG:
+                argp_error(state, "unexpected argument '%s'", arg);
+                return 0;
+        case ARGP_KEY_END:
+                /* No selection at all: everything, every device. */
+                if (!o->list_libs && !o->list_bins && !o->list_ipcs && !o->list_firmwares &&
+                    !o->devices) {
+                        o->list_libs = o->list_bins = o->list_ipcs = o->list_firmwares = true;
+                        o->compat32 = true;
+                        r = opt_join(&o->devices, "all");
+                }
+                break;
+        default:
+                return ARGP_ERR_UNKNOWN;
+        }
+out:
+        if (r < 0)
+                argp_failure(state, 1, ENOMEM, "input error");
+        return 0;
+}
+
+static error_t
+configure_parser(int key, char *arg, struct argp_state *state)
+{
+        struct nvh_nvcli_opts *o = state->input;
+        static const struct {
+                int key;
+                unsigned cap;
+        } caps[] = {
+            {'c', NVH_CAP_COMPUTE},  {'u', NVH_CAP_UTILITY},         {'v', NVH_CAP_VIDEO},
+            {'g', NVH_CAP_GRAPHICS}, {'D', NVH_CAP_DISPLAY},         {K_NGX, NVH_CAP_NGX},
+            {'n', NVH_CAP_NGX},      {K_COMPAT32, NVH_CAP_COMPAT32},
+        };
+        char *end = NULL;
+        long v;
+        static const struct flag flags[] = {
+            {K_NO_CGROUPS, offsetof(struct nvh_nvcli_opts, no_cgroups)},
+            {K_NO_DEVBIND, offsetof(struct nvh_nvcli_opts, no_devbind)},
+        };
+        int r = selection_opt(key, arg, o);
+
+        if (r <= 0 || set_flag(flags, ARRAY_SIZE(flags), key, o))
+                goto out;
+        r = 0;
+        for (size_t i = 0; i < ARRAY_SIZE(caps); i++) {
+                if (key == caps[i].key) {
+                        o->caps |= caps[i].cap;
+                        return 0;
+                }
+        }
+        switch (key) {
+        case 'p':
+                errno = 0;
+                v = strtol(arg, &end, 10);
+                if (!*arg || *end || errno || v <= 0 || v > 0x7fffffff) {
+                        argp_failure(state, 1, 0, "input error: invalid pid '%s'", arg);
+                        return EINVAL;
+                }
+                o->pid = (int)v;
+                break;
+        case 'r':
+                if (o->n_reqs >= NVCLI_MAX_REQS) {
+                        argp_failure(state, 1, 0, "input error: too many requirements");
+                        return EINVAL;
+                }
+                o->reqs[o->n_reqs++] = arg;
+                break;
+        case 'l':
+                o->ldconfig = arg;
+                break;
+        case K_COMPAT_MODE:
+                o->compat_mode = arg;
+                break;
+        case ARGP_KEY_ARG:
+                if (state->arg_num > 0)
+                        argp_error(state, "unexpected argument '%s'", arg);
+                else
+                        o->rootfs = arg;
+                break;
+        case ARGP_KEY_END:
+                if (!o->rootfs)
+                        argp_usage(state);
+                break;
+        default:
+                return ARGP_ERR_UNKNOWN;
+        }
+out:
+        if (r < 0)
+                argp_failure(state, 1, ENOMEM, "input error");
+        return 0;
+}
+
+static const struct argp info_argp = {
+    (const struct argp_option[]){
+        {NULL, 0, NULL, 0, "Options:", -1},
+        {"csv", 'c', NULL, 0, "Output in CSV format", -1},
+        {0},
+    },
+    info_parser,
+    NULL,
+    "Query the driver and report information about the driver and devices.",
+    NULL,
+    NULL,
+    NULL,
+};
+
+static const struct argp list_argp = {
+    (const struct argp_option[]){
+        {NULL, 0, NULL, 0, "Options:", -1},
+        {"device", 'd', "ID", 0, "Device UUID(s) or index(es) to list", -1},
+        {"libraries", 'l', NULL, 0, "List driver libraries", -1},
+        {"binaries", 'b', NULL, 0, "List driver binaries", -1},
+        {"ipcs", 'i', NULL, 0, "List driver ipcs", -1},
+        {"firmwares", K_FIRMWARES, NULL, 0, "List driver firmwares", -1},
+        {"compat32", K_COMPAT32, NULL, 0, "Enable 32bits compatibility", -1},
+        {"mig-config", K_MIG_CONFIG, "ID", 0, "MIG devices to list config capabilities files for",
+         -1},
+        {"mig-monitor", K_MIG_MONITOR, "ID", 0,
+         "MIG devices to list monitor capabilities files for", -1},
+        {"imex-channel", K_IMEX, "CHANNEL", 0, "IMEX channel ID(s) to list", -1},
+        {0},
+    },
+    list_parser,
+    NULL,
+    "Query the driver and list the components required in order to configure a container with "
+    "GPU support.",
+    NULL,
+    NULL,
+    NULL,
+};
+
+static const struct argp configure_argp = {
+    (const struct argp_option[]){
+        {NULL, 0, NULL, 0, "Options:", -1},
+        {"pid", 'p', "PID", 0, "Container PID", -1},
+        {"device", 'd', "ID", 0, "Device UUID(s) or index(es) to isolate", -1},
+        {"require", 'r', "EXPR", 0, "Check container requirements", -1},
+        {"ldconfig", 'l', "PATH", 0,
+         "Path to the ldconfig binary: only '@HOST_PATH' is accepted, and nothing is run "
+         "(nvhook writes the linker cache itself)",
+         -1},
+        {"compute", 'c', NULL, 0, "Enable compute capability", -1},
+        {"utility", 'u', NULL, 0, "Enable utility capability", -1},
+        {"video", 'v', NULL, 0, "Enable video capability", -1},
+        {"graphics", 'g', NULL, 0, "Enable graphics capability", -1},
+        {"display", 'D', NULL, 0, "Enable display capability", -1},
+        {"ngx", 'n', NULL, 0, "Enable ngx capability", -1},
+        {"compat32", K_COMPAT32, NULL, 0, "Enable 32bits compatibility", -1},
+        {"mig-config", K_MIG_CONFIG, "ID", 0, "Enable configuration of MIG devices", -1},
+        {"mig-monitor", K_MIG_MONITOR, "ID", 0, "Enable monitoring of MIG devices", -1},
+        {"imex-channel", K_IMEX, "CHANNEL", 0, "IMEX channel ID(s) to inject", -1},
+        {"no-cgroups", K_NO_CGROUPS, NULL, 0, "Don't use cgroup enforcement", -1},
+        {"no-devbind", K_NO_DEVBIND, NULL, 0, "Don't bind mount devices", -1},
+        {"cuda-compat-mode", K_COMPAT_MODE, "MODE", 0, "Accepted; see nvhook(1)", -1},
+        {0},
+    },
+    configure_parser,
+    "ROOTFS",
+    "Configure a container with GPU support by exposing device drivers to it.\v"
+    "With --pid, nvhook enters the mount namespace of that process; without it, it works in "
+    "its own (LXC's mount hook). See nvhook(1).",
+    NULL,
+    NULL,
+    NULL,
+};
+
+static const struct {
+        const char *name;
+        int cmd;
+        const struct argp *argp;
+} commands[] = {
+    {"info", CMD_INFO, &info_argp},
+    {"list", CMD_LIST, &list_argp},
+    {"configure", CMD_CONFIGURE, &configure_argp},
+};
+
+static int
+parse_ugid(const char *arg, struct nvh_nvcli_opts *o)
+{
+        char *end = NULL;
+        unsigned long u, g;
+
+        errno = 0;
+        u = strtoul(arg, &end, 10);
+        if (end == arg || errno || u >= 0xffffffffUL || (*end && *end != ':'))
+                return -EINVAL;
+        g = u;
+        if (*end == ':') {
+                const char *gs = end + 1;
+                g = strtoul(gs, &end, 10);
+                if (end == gs || errno || g >= 0xffffffffUL || *end)
+                        return -EINVAL;
+        }
+        o->uid = (long)u;
+        o->gid = (long)g;
+        return 0;
+}
+
+static error_t
+global_parser(int key, char *arg, struct argp_state *state)
+{
+        struct nvh_nvcli_opts *o = state->input;
+
+        switch (key) {
+        case 'd':
+                o->debug = arg;
+                return 0;
+        case 'k':
+                o->load_kmods = true;
+                return 0;
+        case K_NO_PIVOT:
+                o->no_pivot = true;
+                return 0;
+        case 'q':
+                o->quiet = true;
+                return 0;
+        case 'u':
+                o->user = true;
+                if (arg && parse_ugid(arg, o) < 0) {
+                        argp_failure(state, 1, 0, "input error: invalid user '%s'", arg);
+                        return EINVAL;
+                }
+                return 0;
+        case 'r':
+                o->root = arg;
+                return 0;
+        case 'l':
+                o->ldcache = arg;
+                return 0;
+        case K_NO_IMEX:
+                return 0;
+        case ARGP_KEY_ARGS: {
+                char **sub = state->argv + state->next;
+                int subc = state->argc - state->next;
+                char name[64];
+
+                for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+                        if (!streq(sub[0], commands[i].name))
+                                continue;
+                        o->cmd_index = (int)i;
+                        snprintf(name, sizeof(name), "%s %s", state->name, commands[i].name);
+                        sub[0] = name;
+                        argp_parse(commands[i].argp, subc, sub, 0, NULL, o);
+                        sub[0] = (char *)commands[i].name;
+                        return 0;
+                }
+                argp_error(state, "unknown command '%s'", sub[0]);
+                return EINVAL;
+        }
+        case ARGP_KEY_END:
+                if (o->cmd_index < 0)
+                        argp_usage(state);
+                return 0;
+        default:
+                return ARGP_ERR_UNKNOWN;
+        }
+}
+
+static void
+print_version(FILE *f, struct argp_state *state)
+{
+        (void)state;
+        fprintf(f, "cli-version: %s\nlib-version: nvhook %s\n", NVCLI_COMPAT_VERSION, NVH_VERSION);
+}
+
+static const struct argp global_argp = {
+    (const struct argp_option[]){
+        {NULL, 0, NULL, 0, "Options:", -1},
+        {"debug", 'd', "FILE", 0, "Log debug information", -1},
+        {"load-kmods", 'k', NULL, 0, "Load kernel modules", -1},
+        {"no-pivot", K_NO_PIVOT, NULL, 0, "Do not use pivot_root (accepted: nvhook never does)",
+         -1},
+        {"quiet", 'q', NULL, 0, "Log errors only", -1},
+        {"user", 'u', "UID[:GID]", OPTION_ARG_OPTIONAL,
+         "Unprivileged mode: no device nodes made, no cgroup writes, files owned by UID:GID", -1},
+        {"root", 'r', "PATH", 0, "Path to the driver root directory", -1},
+        {"ldcache", 'l', "FILE", 0, "Path to the system's DSO cache", -1},
+        {"no-create-imex-channels", K_NO_IMEX, NULL, 0, "Accepted; nvhook creates none", -1},
+        {NULL, 0, NULL, 0, "Commands:", 0},
+        {"info", 0, NULL, OPTION_DOC | OPTION_NO_USAGE,
+         "Report information about the driver and devices", 0},
+        {"list", 0, NULL, OPTION_DOC | OPTION_NO_USAGE, "List driver components", 0},
+        {"configure", 0, NULL, OPTION_DOC | OPTION_NO_USAGE,
+         "Configure a container with GPU support", 0},
+        {0},
+    },
+    global_parser,
+    "COMMAND [ARG...]",
+    "nvidia-container-cli's command line on nvhook's engine.",
+    NULL,
+    NULL,
+    NULL,
+};
+
+int
+nvh_nvcli_parse(int argc, char **argv, struct nvh_nvcli_opts *o)
+{
+        *o = (struct nvh_nvcli_opts){.cmd_index = -1, .uid = -1, .gid = -1};
+        argp_err_exit_status = 1;
+        argp_program_version_hook = print_version;
+        argv[0] = (char *)PROG;
+        return -argp_parse(&global_argp, argc, argv, ARGP_IN_ORDER, NULL, o);
+}
+
+void
+nvh_nvcli_opts_free(struct nvh_nvcli_opts *o)
+{
+        free(o->devices);
+        free(o->mig_config);
+        free(o->mig_monitor);
+        free(o->imex);
+        o->devices = o->mig_config = o->mig_monitor = o->imex = NULL;
+}
+
+static void
+fail(const char *what, const struct nvh_err *err)
+{
+        fprintf(stderr, "%s: %s error: %s\n", PROG, what,
+                err->msg[0] ? err->msg : strerror(-err->code));
+}
+
+/* The request's devices resolved by the one selector (lib/select.h). The incumbent's device
+ * errors: "<token>: unknown device" (the first token that resolves to nothing). */
+static int
+select_gpus(struct nvh_system *sys, const struct nvh_host *host, const char *devices,
+            struct nvh_request *req, struct nvh_selection **ret_sel)
+{
+        struct nvh_err err = {0};
+        _cleanup_strv_ char **toks = NULL;
+        enum nvh_devsel sel = NVH_DEVSEL_NONE;
+
+        req->sel = NVH_DEVSEL_NONE;
+        if (!devices)
+                return 0;
+        if (nvh_request_parse_devices(devices, &sel, &toks, &err) < 0 || sel == NVH_DEVSEL_NONE) {
+                fprintf(stderr, "%s: device error: %s: unknown device\n", PROG, devices);
+                return -EINVAL;
+        }
+        req->sel = sel;
+        req->devices = toks;
+        if (nvh_select_resolve(req, sys, host, ret_sel, &err) >= 0) {
+                TAKE_PTR(toks);
+                return 0;
+        }
+        req->devices = NULL;
+        for (char **t = toks; *t; t++) {
+                struct nvh_request one = {.sel = NVH_DEVSEL_LIST, .devices = (char *[]){*t, NULL}};
+                _cleanup_selection_ struct nvh_selection *s1 = NULL;
+
+                if (nvh_select_resolve(&one, sys, host, &s1, &err) < 0) {
+                        fprintf(stderr, "%s: device error: %s: unknown device\n", PROG, *t);
+                        return -EINVAL;
+                }
+        }
+        return fail("device", &err), -EINVAL;
+}
+
+/* NVML's bus id form: 8-digit domain, upper-case hex. */
+static void
+format_bus_id(const char *bus_id, char *buf, size_t size)
+{
+        unsigned dom = 0, bus = 0, dev = 0, fn = 0;
+
+        if (sscanf(bus_id, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) == 4)
+                snprintf(buf, size, "%08X:%02X:%02X.%X", dom, bus, dev, fn);
+        else
+                snprintf(buf, size, "%s", bus_id);
+}
+
+static void
+fact(struct nvh_cli *cli, const struct nvh_driver *drv, const struct nvh_system *sys,
+     const char *key, const char *bus_id, char *buf, size_t size)
+{
+        struct nvh_err err = {0};
+
+        if (nvh_facts_get(cli->conf.cache_dir, drv, sys, key, bus_id, buf, size, &err) < 0) {
+                nvh_log_debug("%s: %s", key, err.msg);
+                snprintf(buf, size, "N/A");
+        }
+}
+
+static int
+discover(struct nvh_cli *cli, unsigned caps, struct nvh_system **ret_sys,
+         struct nvh_driver **ret_drv)
+{
+        struct nvh_driver_opts dopts = {0};
+        struct nvh_err err = {0};
+
+        if (nvh_gpus_open(cli->conf.proc_root, ret_sys, &err) < 0)
+                return fail("initialization", &err), -EIO;
+        dopts.host_root = cli->conf.driver_root;
+        dopts.rel_ldcache = cli->conf.ldcache;
+        dopts.version = (*ret_sys)->driver_version;
+        dopts.caps = caps;
+        if (nvh_drvcache_discover(cli->conf.cache_dir, &dopts, false, ret_drv, &err) < 0)
+                return fail("initialization", &err), -EIO;
+        return 0;
+}
+
+static int
+cmd_info(struct nvh_cli *cli, const struct nvh_nvcli_opts *o)
+{
+        struct nvh_system *sys = NULL;
+        struct nvh_driver *drv = NULL;
+        struct nvh_err err = {0};
+        char cuda[32];
+        int r = 1;
+
+        if (discover(cli, NVH_CAP_UTILITY | NVH_CAP_COMPUTE, &sys, &drv) < 0)
+                goto out;
+        if (nvh_gpus_load_all(sys, &err) < 0) {
+                fail("detection", &err);
+                goto out;
+        }
+        fact(cli, drv, sys, "cuda", NULL, cuda, sizeof(cuda));
+        if (o->csv)
+                printf("NVRM version,CUDA version\n%s,%s\n\nDevice Index,Device Minor,Model,Brand,"
+                       "GPU UUID,Bus Location,Architecture\n",
+                       sys->driver_version, cuda);
+        else
+                printf("%-16s%s\n%-16s%s\n", "NVRM version:", sys->driver_version,
+                       "CUDA version:", cuda);
+        for (size_t i = 0; i < sys->n_gpus; i++) {
+                const struct nvh_gpu *g = &sys->gpus[i];
+                char brand[64], arch[32], bus[32];
+
+                fact(cli, drv, sys, "brand", g->bus_id, brand, sizeof(brand));
+                fact(cli, drv, sys, "arch", g->bus_id, arch, sizeof(arch));
+                /* NVML's brand names start with a capital ("Nvidia", "Tesla"). */
+                if (brand[0] >= 'a' && brand[0] <= 'z')
+                        brand[0] = (char)(brand[0] - 'a' + 'A');
+                format_bus_id(g->bus_id, bus, sizeof(bus));
+                if (o->csv)
+                        printf("%u,%u,%s,%s,%s,%s,%s\n", g->index, g->minor, g->model, brand,
+                               g->uuid, bus, arch);
+                else
+                        printf("\n%-16s%u\n%-16s%u\n%-16s%s\n%-16s%s\n%-16s%s\n%-16s%s\n%-16s%s\n",
+                               "Device Index:", g->index, "Device Minor:", g->minor,
+                               "Model:", g->model, "Brand:", brand, "GPU UUID:", g->uuid,
+                               "Bus Location:", bus, "Architecture:", arch);
+        }
+        r = 0;
+out:
+        nvh_driver_free(drv);
+        nvh_gpus_free(sys);
+        return r;
+}
+
+/* The incumbent lists components in its own table order; nvhook's discovery keeps the host
+ * cache's. Known names sort first, in that order; the rest follow in discovery order. */
+static const char *const component_order[] = {
+    "nvidia-smi",
+    "nvidia-debugdump",
+    "nvidia-persistenced",
+    "nv-fabricmanager",
+    "nvidia-cuda-mps-control",
+    "nvidia-cuda-mps-server",
+    "nvidia-imex",
+    "nvidia-imex-ctl",
+    "libnvidia-ml.so",
+    "libnvidia-cfg.so",
+    "libnvidia-nscq.so",
+    "libcuda.so",
+    "libcudadebugger.so",
+    "libnvidia-opencl.so",
+    "libnvidia-gpucomp.so",
+    "libnvidia-ptxjitcompiler.so",
+    "libnvidia-fatbinaryloader.so",
+    "libnvidia-allocator.so",
+    "libnvidia-compiler.so",
+    "libnvidia-pkcs11.so",
+    "libnvidia-pkcs11-openssl3.so",
+    "libnvidia-nvvm.so",
+    "libvdpau_nvidia.so",
+    "libnvidia-encode.so",
+    "libnvidia-opticalflow.so",
+    "libnvcuvid.so",
+    "libnvidia-eglcore.so",
+    "libnvidia-glcore.so",
+    "libnvidia-tls.so",
+    "libnvidia-glsi.so",
+    "libnvidia-fbc.so",
+    "libnvidia-ifr.so",
+    "libnvidia-rtcore.so",
+    "libnvoptix.so",
+    "libGLX_nvidia.so",
+    "libEGL_nvidia.so",
+    "libGLESv2_nvidia.so",
+    "libGLESv1_CM_nvidia.so",
+    "libnvidia-glvkspirv.so",
+    "libnvidia-cbl.so",
+    "libnvidia-ngx.so",
+};
+
+static size_t
+component_rank(const char *host_path)
+{
+        const char *base = strrchr(host_path, '/');
+
+        base = base ? base + 1 : host_path;
+        for (size_t i = 0; i < ARRAY_SIZE(component_order); i++) {
+                size_t n = strlen(component_order[i]);
+                if (strncmp(base, component_order[i], n) == 0 && (!base[n] || base[n] == '.'))
+                        return i;
+        }
+        return ARRAY_SIZE(component_order);
+}
+
+static void
+print_files(const struct nvh_driver *drv, enum nvh_file_kind kind, int elf_class)
+{
+        for (size_t rank = 0; rank <= ARRAY_SIZE(component_order); rank++) {
+                for (size_t i = 0; i < drv->n_files; i++) {
+                        const struct nvh_driver_file *f = &drv->files[i];
+                        bool ipc = kind == NVH_FILE_SOCKET &&
+                                   (f->kind == NVH_FILE_SOCKET || f->kind == NVH_FILE_DIR);
+
+                        if ((f->kind != kind && !ipc) || (elf_class && f->elf_class != elf_class))
+                                continue;
+                        if (component_rank(f->host_path) == rank)
+                                printf("%s\n", f->host_path);
+                }
+        }
+}
+
+static int
+cmd_list(struct nvh_cli *cli, const struct nvh_nvcli_opts *o)
+{
+        static const char *const ctl[] = {"nvidiactl", "nvidia-uvm", "nvidia-uvm-tools",
+                                          "nvidia-modeset"};
+        struct nvh_system *sys = NULL;
+        struct nvh_driver *drv = NULL;
+        struct nvh_request req = {0};
+        struct nvh_err err = {0};
+        _cleanup_host_ struct nvh_host *host = NULL;
+        _cleanup_selection_ struct nvh_selection *sel = NULL;
+        int r = 1;
+
+        if (discover(cli, NVH_CAP_ALL, &sys, &drv) < 0)
+                goto out;
+        if (nvh_host_scan(cli->conf.dev_root, &host, &err) < 0) {
+                fail("detection", &err);
+                goto out;
+        }
+        if (select_gpus(sys, host, o->devices, &req, &sel) < 0)
+                goto out;
+        if (sel) {
+                for (size_t i = 0; i < ARRAY_SIZE(ctl); i++) {
+                        const struct nvh_host_node *n = nvh_host_find(host, ctl[i]);
+                        if (n && n->error == 0 && S_ISCHR(n->mode))
+                                printf("/dev/%s\n", ctl[i]);
+                }
+                for (size_t i = 0; i < sel->n_gpus; i++)
+                        printf("/dev/nvidia%u\n", sel->gpus[i]->minor);
+        }
+        if (o->list_bins)
+                print_files(drv, NVH_FILE_BIN, 0);
+        if (o->list_libs) {
+                print_files(drv, NVH_FILE_LIB, 64);
+                if (o->compat32)
+                        print_files(drv, NVH_FILE_LIB, 32);
+        }
+        if (o->list_firmwares)
+                print_files(drv, NVH_FILE_FIRMWARE, 0);
+        if (o->list_ipcs)
+                print_files(drv, NVH_FILE_SOCKET, 0);
+        r = 0;
+out:
+        strv_free(req.devices);
+        nvh_driver_free(drv);
+        nvh_gpus_free(sys);
+        return r;
+}
+
+/* --no-devbind: the caller makes the nodes; their cgroup access is still granted. */
+static int
+drop_nodes(struct nvh_plan *plan, void *userdata, struct nvh_err *err)
+{
+        size_t k = 0;
+
+        (void)err;
+        if (!*(bool *)userdata)
+                return 0;
+        for (size_t i = 0; i < plan->n_ops; i++) {
+                struct nvh_op *op = &plan->ops[i];
+                if (op->kind == NVH_OP_MKNOD) {
+                        free(op->host_path);
+                        free(op->ctr_path);
+                        free(op->target);
+                        continue;
+                }
+                plan->ops[k++] = *op;
+        }
+        plan->n_ops = k;
+        plan->n_nodes = 0;
+        return 0;
+}
+
+static int
+strv_from(const char *const *v, size_t n, char ***ret)
+{
+        char **out = calloc(n + 1, sizeof(*out));
+
+        if (!out)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                out[i] = strdup(v[i]);
+                if (!out[i]) {
+                        strv_free(out);
+                        return -ENOMEM;
+                }
+        }
+        *ret = out;
+        return 0;
+}
+
+/* "all" or a comma list of decimal channel numbers. */
+static int
+parse_imex(const char *list, struct nvh_request *req)
+{
+        _cleanup_free_ char *copy = strdup(list);
+        char *save = NULL;
+        size_t n = 0;
+
+        if (!copy)
+                return -ENOMEM;
+        if (streq(list, "all")) {
+                req->imex_all = true;
+                return 0;
+        }
+        for (const char *c = list; *c; c++)
+                n += *c == ',';
+        req->imex_channels = calloc(n + 2, sizeof(char *));
+        if (!req->imex_channels)
+                return -ENOMEM;
+        n = 0;
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                char *end = NULL;
+                unsigned long v;
+
+                errno = 0;
+                v = strtoul(t, &end, 10);
+                if (!*t || *end || errno || v > NVH_GPUS_MAX_MINOR || t[0] == '-')
+                        return -EINVAL;
+                if (asprintf(&req->imex_channels[n++], "%lu", v) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static int
+mig_list(const char *list, enum nvh_devsel *sel, char ***toks)
+{
+        struct nvh_err err = {0};
+
+        if (!list)
+                return 0;
+        strv_free(*toks);
+        *toks = NULL;
+        return nvh_request_parse_devices(list, sel, toks, &err);
+}
+
+static int
+cmd_configure(struct nvh_cli *cli, const struct nvh_nvcli_opts *o)
+{
+        struct nvh_request *req = NULL;
+        struct nvh_inject_target t = {0};
+        struct nvh_err err = {0};
+        bool no_devbind = o->no_devbind;
+        int r;
+
+        if (o->rootfs[0] != '/' || streq(o->rootfs, "/")) {
+                fprintf(stderr, "%s: input error: invalid rootfs directory '%s'\n", PROG,
+                        o->rootfs);
+                return 1;
+        }
+        if (o->ldconfig && o->ldconfig[0] != '@') {
+                fprintf(stderr,
+                        "%s: input error: --ldconfig='%s' names a program inside the container: "
+                        "refused (nvhook never runs the image's programs; give '@HOST_PATH', "
+                        "nvhook then writes the linker cache itself)\n",
+                        PROG, o->ldconfig);
+                return 1;
+        }
+        if (o->compat_mode && !streq(o->compat_mode, "ldconfig") &&
+            !streq(o->compat_mode, "disabled")) {
+                fprintf(stderr,
+                        "%s: input error: --cuda-compat-mode='%s' is not supported (nvhook "
+                        "never mounts the image's compat libraries): use ldconfig or disabled\n",
+                        PROG, o->compat_mode);
+                return 1;
+        }
+        t.user_ns = o->user || nvh_nsenter_in_user_ns();
+        if (t.user_ns && !o->no_cgroups) {
+                fprintf(stderr,
+                        "%s: input error: an unprivileged (--user or user-namespaced) configure "
+                        "cannot write device cgroups: add --no-cgroups (the caller grants the "
+                        "devices)\n",
+                        PROG);
+                return 1;
+        }
+        req = calloc(1, sizeof(*req));
+        if (!req)
+                return 1;
+        req->gpu_container = true;
+        req->source = "cli";
+        req->caps = o->caps & cli->conf.allowed_caps;
+        req->disable_require = cli->conf.disable_require;
+        if (strv_from((const char *const *)o->reqs, o->n_reqs, &req->requires) < 0 ||
+            strv_from((const char *const *)o->reqs, o->n_reqs, &req->require_names) < 0)
+                goto nomem;
+        req->devices = calloc(1, sizeof(char *));
+        req->mig_config = calloc(1, sizeof(char *));
+        req->mig_monitor = calloc(1, sizeof(char *));
+        if (!req->imex_channels)
+                req->imex_channels = calloc(1, sizeof(char *));
+        if (!req->devices || !req->mig_config || !req->mig_monitor || !req->imex_channels)
+                goto nomem;
+        if (o->devices) {
+                strv_free(req->devices);
+                req->devices = NULL;
+                r = nvh_request_parse_devices(o->devices, &req->sel, &req->devices, &err);
+                if (r < 0) {
+                        fprintf(stderr, "%s: device error: %s: unknown device\n", PROG, o->devices);
+                        goto fail;
+                }
+        }
+        if (mig_list(o->mig_config, &req->mig_config_sel, &req->mig_config) < 0 ||
+            mig_list(o->mig_monitor, &req->mig_monitor_sel, &req->mig_monitor) < 0) {
+                fprintf(stderr, "%s: input error: bad MIG device list\n", PROG);
+                goto fail;
+        }
+        if (o->imex) {
+                strv_free(req->imex_channels);
+                req->imex_channels = NULL;
+                if (parse_imex(o->imex, req) < 0 || (!req->imex_all && !req->imex_channels)) {
+                        fprintf(stderr, "%s: input error: bad IMEX channel list '%s'\n", PROG,
+                                o->imex);
+                        goto fail;
+                }
+        }
+
+        t.host_rootfs = o->rootfs;
+        t.cgroup_mode = o->no_cgroups ? NVH_CGROUP_NONE : (int)cli->conf.cgroup_mode;
+        t.root_uid = t.root_gid = -1;
+        if (o->pid > 0) {
+                t.pid = o->pid;
+        } else {
+                /* Standalone: the caller (LXC's mount hook) already is in the container's
+                 * namespaces; the cgroup is the parent's, as the incumbent does. */
+                t.pid = (int)getppid();
+                t.same_ns = true;
+        }
+        if (o->user && o->uid >= 0 && geteuid() == 0 && !nvh_nsenter_in_user_ns()) {
+                t.root_uid = (int)o->uid;
+                t.root_gid = (int)o->gid;
+        }
+        if (o->compat_mode && streq(o->compat_mode, "disabled"))
+                cli->conf.cuda_compat = false;
+        cli->stage = "configure";
+        r = nvh_engine_run(cli, TAKE_PTR(req), &t, drop_nodes, &no_devbind, &err);
+        if (r < 0) {
+                fail(r == -EPERM && strstr(err.msg, "unsatisfied") ? "requirement" : "mount", &err);
+                return 1;
+        }
+        return 0;
+nomem:
+        fprintf(stderr, "%s: out of memory\n", PROG);
+fail:
+        nvh_request_free(req);
+        return 1;
+}
+
+static bool
+module_loaded(const char *name)
+{
+        _cleanup_free_ char *line = NULL;
+        size_t cap = 0, n = strlen(name);
+        bool found = false;
+        FILE *f = fopen("/proc/modules", "re");
+
+        if (!f)
+                return false;
+        while (!found && getline(&line, &cap, f) > 0)
+                found = strncmp(line, name, n) == 0 && line[n] == ' ';
+        fclose(f);
+        return found;
+}
+
+/* --load-kmods: load the driver's modules that are not loaded yet with the host's modprobe,
+ * by absolute path, with an empty environment and fixed arguments. The only program nvhook
+ * ever runs, and only under this flag. */
+static void
+load_kmods(void)
+{
+        static const char *const mods[] = {"nvidia", "nvidia_uvm", "nvidia_modeset"};
+        static const char modprobe[] = "/sbin/modprobe";
+
+        for (size_t i = 0; i < ARRAY_SIZE(mods); i++) {
+                char *const argv[] = {(char *)"modprobe", (char *)"-q", (char *)"--",
+                                      (char *)mods[i], NULL};
+                char *const envp[] = {NULL};
+                int status = 0;
+                pid_t pid;
+
+                if (module_loaded(mods[i]))
+                        continue;
+                pid = fork();
+                if (pid < 0) {
+                        nvh_log_warn("--load-kmods: fork: %s", strerror(errno));
+                        return;
+                }
+                if (pid == 0) {
+                        execve(modprobe, argv, envp);
+                        _exit(127);
+                }
+                while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                        ;
+                if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                        nvh_log_warn("--load-kmods: %s %s failed (status %d)", modprobe, mods[i],
+                                     status);
+        }
+}
+
+int
+nvh_cmd_nvcli(struct nvh_cli *cli, int argc, char **argv)
+{
+        struct nvh_nvcli_opts o;
+        int r;
+
+        r = nvh_nvcli_parse(argc, argv, &o);
+        if (r < 0 || o.cmd_index < 0) {
+                nvh_nvcli_opts_free(&o);
+                return 1;
+        }
+        if (o.root || o.ldcache) {
+                _cleanup_free_ char *abs = o.root ? realpath(o.root, NULL) : NULL;
+                if (o.root && !abs) {
+                        fprintf(stderr, "%s: input error: --root '%s': %s\n", PROG, o.root,
+                                strerror(errno));
+                        nvh_nvcli_opts_free(&o);
+                        return 1;
+                }
+                if ((abs && nvh_conf_set_str(&cli->conf.driver_root, abs) < 0) ||
+                    (o.ldcache && nvh_conf_set_str(&cli->conf.ldcache, o.ldcache) < 0)) {
+                        nvh_nvcli_opts_free(&o);
+                        return 1;
+                }
+        }
+        if (o.debug)
+                nvh_log_set_level(NVH_LOG_DEBUG);
+        else if (o.quiet)
+                nvh_log_set_level(NVH_LOG_ERROR);
+        if (o.load_kmods && !o.user && !nvh_nsenter_in_user_ns())
+                load_kmods();
+        switch (commands[o.cmd_index].cmd) {
+        case CMD_INFO:
+                r = cmd_info(cli, &o);
+                break;
+        case CMD_LIST:
+                r = cmd_list(cli, &o);
+                break;
+        default:
+                r = cmd_configure(cli, &o);
+                break;
+        }
+        nvh_nvcli_opts_free(&o);
+        return r;
+}
