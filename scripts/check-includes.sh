@@ -16,7 +16,7 @@ place() {
 }
 layer_names=(base fd parsers discovery select plan executors cli commands main)
 # base: the toolbox every module may use.
-place 0 err macros log fileio json syscalls kfeatures pci
+place 0 err macros log fileio json syscalls kfeatures pci nvh_commit
 # fd: low-level in-root fd modules (beside base), usable by discovery and the executors.
 place 1 rootfs mount nsenter devnode
 # parsers: untrusted or host input into data.
@@ -31,7 +31,7 @@ place 5 plan cdi compat
 place 6 inject cgroup devbpf
 # hook/: what every command shares, the commands, and main with its command table.
 place 7 cli
-place 8 nvhook hook commands cdi_cmd runtime nvcli
+place 8 nvhook hook commands cdi_cmd runtime nvcli doctor setup
 place 9 main nvhook-probe
 
 # Known edges waiting for their fix; each names the change that removes it.
