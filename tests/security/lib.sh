@@ -182,16 +182,22 @@ sec_check_host() {
 }
 
 sec_bundle() {
-        local dir=$1
+        local dir=$1 conf=${SEC_CONF:-$SEC_QUIET} t
         shift
-        rig_bundle "$dir" busybox
+        # One template per hook config: a copy is cheaper than `runc spec` and the edits.
+        t=$RIG_TMP/sec-template-$(echo "$conf" | md5sum | cut -c1-8)
+        if [ ! -d "$t" ]; then
+                rig_bundle "$t" busybox
+                hook_allow_mknod "$t"
+                rig_hook "$t" prestart "$(sec_hook_wrapper)" --config "$conf" prestart
+        fi
+        mkdir -p "$dir"
+        cp -a "$t/." "$dir/"
         if [ $# -gt 0 ]; then
                 rig_env "$dir" "$@"
         else
                 rig_env "$dir" NVIDIA_VISIBLE_DEVICES=all
         fi
-        hook_allow_mknod "$dir"
-        rig_hook "$dir" prestart "$(sec_hook_wrapper)" --config "${SEC_CONF:-$SEC_QUIET}" prestart
 }
 
 # The last hook run's result: SEC_HOOK_RC / _ERR / _RSS / _MS (rc empty: the hook never ran).
