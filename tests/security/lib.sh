@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # SEC_HOOK_* and the like are results read by the tests
 # tests/security/lib.sh -- rig for the adversarial suite (tests/security/test_sec_*.sh), on top
 # of tests/e2e/lib.sh and hook_lib.sh. Every test: a fake GPU host in a private mount namespace
 # (the namespace the runtime and the hook run in stands for the host), hostile images or

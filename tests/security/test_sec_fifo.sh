@@ -41,6 +41,7 @@ node() {
         sec_bundle "$b"
         rm -f "$b/rootfs$path"
         mkdir -p "$(dirname "$b/rootfs$path")"
+        # shellcheck disable=SC2034  # p is used by the eval'ed setup
         (p=$b/rootfs$path && eval "$setup") || rig_die "case $n: setup failed"
         rig_args "$b" sh -c 'echo NODE-DONE'
         sec_start "$b" "node-$n" "$expect"

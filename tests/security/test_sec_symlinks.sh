@@ -16,6 +16,7 @@ evil() {
         n=$((n + 1))
         b=$RIG_TMP/sym-$n
         sec_bundle "$b"
+        # shellcheck disable=SC2034  # S and up are used by the eval'ed setup
         (r=$b/rootfs S=$SEC_SENT up=$up && cd "$r" && eval "$setup") ||
                 rig_die "case $n: setup failed"
         rig_args "$b" sh -c 'echo SYM-DONE'
