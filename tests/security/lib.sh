@@ -25,7 +25,7 @@
 #   sec_check_host LABEL           fail unless: this namespace's mount table is as at setup, the
 #                                  sentinel tree hashes the same, no file under /etc, /usr, /run
 #                                  (outside /run/nvhook) that a hook could have made is newer than
-#                                  the stamp, no new NVIDIA file or device node on the host
+#                                  the stamp (fail for NVIDIA files, caches, nodes, FIFOs)
 #   sec_fail MSG                   "FAIL[<test>]: MSG", exit 1 (a weakness, not a rig error)
 
 SEC_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -59,11 +59,12 @@ sec__sentinel_hash() {
                 find . -type f -exec md5sum {} + | sort) | md5sum
 }
 
-# NVIDIA-looking files and device nodes on the host, outside the fixtures and our scratch dir.
-sec__nv_files() {
-        find /etc /usr /lib /run /var/run -xdev \( -path /run/nvhook -o -path "$RIG_TMP" \) \
-                -prune -o \( -iname '*nvidia*' -o -name 'libcuda*' -o -name 'libnv*' \
-                -o -type c -o -type b \) -print 2>/dev/null | sort
+# Files under /etc, /usr, /run (outside nvhook's cache dir and our scratch dir) created or
+# changed since the stamp, as "<type> <path>".
+sec__newer() {
+        find /etc /usr /run -xdev \( -path /run/nvhook -o -path "$RIG_TMP" \) -prune -o \
+                \( -newer "$SEC_STAMP" -o -cnewer "$SEC_STAMP" \) ! -type d -printf '%y %p\n' \
+                2>/dev/null || true
 }
 
 sec__helpers() {
@@ -150,7 +151,6 @@ sec_setup() {
         sec_hook_wrapper >/dev/null
         SEC_BASE_MOUNTS=$(sec__mounts)
         SEC_BASE_SENT=$(sec__sentinel_hash)
-        SEC_BASE_NV=$(sec__nv_files)
         SEC_STAMP=$RIG_TMP/stamp
         touch "$SEC_STAMP"
         sleep 0.01
@@ -166,16 +166,10 @@ sec_check_host() {
         [ "$(sec__sentinel_hash)" = "$SEC_BASE_SENT" ] ||
                 sec_fail "$label: the host sentinel tree changed: $(cd "$SEC_SENT" &&
                         find . -newer "$SEC_STAMP" | tr '\n' ' ')"
-        now=$(sec__nv_files)
-        if [ "$now" != "$SEC_BASE_NV" ]; then
-                sec_fail "$label: new NVIDIA files or device nodes on the host: $(comm -13 \
-                        <(echo "$SEC_BASE_NV") <(echo "$now") | tr '\n' ' ')"
-        fi
         # Other jobs on the machine may touch /etc or /usr (package installs): fail for what a
-        # GPU hook writes (libraries, links, caches, nodes), note the rest.
-        newer=$(find /etc /usr /run -xdev \( -path /run/nvhook -o -path "$RIG_TMP" \) -prune \
-                -o -newer "$SEC_STAMP" ! -type d -print 2>/dev/null || true)
-        if echo "$newer" | grep -Eq 'nvidia|cuda|libnv|ld\.so\.cache|firmware|/dev/'; then
+        # GPU hook makes (libraries, links, caches, firmware, device nodes), note the rest.
+        newer=$(sec__newer)
+        if echo "$newer" | grep -Eq '^[cbp] |nvidia|cuda|libnv|ld\.so\.cache|firmware'; then
                 sec_fail "$label: host files changed: $(echo "$newer" | tr '\n' ' ')"
         fi
         [ -z "$newer" ] || rig_log "note: host files changed by someone else: $(echo "$newer" |

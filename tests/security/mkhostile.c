@@ -2,7 +2,8 @@
 /* mkhostile OUT MODE [N]: write a hostile new-format ld.so.cache (glibc-ld.so.cache1.1) for
  * tests/security/test_sec_caches.sh, built with gcc at test time:
  *   valid N   N distinct x86-64 entries plus libc.so.6 in /usr/lib64
- *   bomb N    N bytes in all: every entry's key and value point at one long shared string
+ *   bomb N    N bytes in all: every entry's key and value point at the same two strings, the
+ *             value 4000 bytes long (copied per entry, N bytes cost 170 times N)
  *   x32       libc.so.6 for x86-64 in /usr/lib64 and for x32 in /usr/libx32 */
 #include <stdint.h>
 #include <stdio.h>
@@ -68,16 +69,17 @@ main(int argc, char **argv)
                 }
                 put(f, n + 1, e, str, len);
         } else if (!strcmp(argv[2], "bomb")) {
-                /* Half the file entries, half one string. */
-                long ne = n / 2 / sizeof(*e), ls = n - (long)sizeof(struct hdr) - ne * 24;
+                /* One short key and one 4000-byte path (within any sane per-string cap), shared
+                 * by every entry: the rest of the N bytes are entries. */
+                long ls = 13 + 4001, ne = (n - (long)sizeof(struct hdr) - ls) / (long)sizeof(*e);
                 e = calloc(ne, sizeof(*e));
-                str = malloc(ls);
+                str = calloc(1, ls);
                 base = sizeof(struct hdr) + ne * sizeof(*e);
-                str[0] = '/';
-                memset(str + 1, 'a', ls - 2);
-                str[ls - 1] = 0;
+                memcpy(str, "libbomb.so.1", 13);
+                str[13] = '/';
+                memset(str + 14, 'a', ls - 15);
                 for (long i = 0; i < ne; i++)
-                        e[i] = (struct ent){.flags = LIBC6_X8664, .key = base, .value = base};
+                        e[i] = (struct ent){.flags = LIBC6_X8664, .key = base, .value = base + 13};
                 put(f, ne, e, str, ls);
         } else if (!strcmp(argv[2], "x32")) {
                 static const char s[] = "libc.so.6\0/usr/lib64/libc.so.6\0/usr/libx32/libc.so.6";
