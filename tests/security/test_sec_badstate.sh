@@ -47,7 +47,8 @@ wait "$dead" || true
 # shellcheck disable=SC2086
 sec_hook_direct refuse "" $hook < <(sec_state "$b" "$dead")
 check dead-pid
-# A live process in another mount namespace that sees the bundle (a reused pid).
+# A reused pid: a live process in a copy of the host's mount namespace (as a service with
+# PrivateTmp has), which sees the bundle's rootfs path but is no container.
 unshare -m --propagation private sleep 1000 &
 other=$!
 trap 'kill "$other" 2>/dev/null || true; rig__inner_cleanup' EXIT
@@ -56,7 +57,8 @@ om=$(awk '{ $1 = ""; $2 = ""; print }' "/proc/$other/mountinfo" | sort)
 # shellcheck disable=SC2086
 sec_hook_direct refuse "" $hook < <(sec_state "$b" "$other")
 [ "$(awk '{ $1 = ""; $2 = ""; print }' "/proc/$other/mountinfo" | sort)" = "$om" ] ||
-        sec_fail "reused-pid: the hook mounted in a namespace that is not the container's"
+        sec_fail "reused-pid: the hook mounted in a namespace that is not the container's" \
+                "(a copy of the host's, where the bundle's rootfs is no mount of its own)"
 check reused-pid
 kill "$other"
 # Another container's init, with our bundle.

@@ -13,20 +13,28 @@ rig_require_cmd strace
 
 # The hook under strace: its opens and reads, to show a node of the image is never read.
 trace=$RIG_TMP/trace
-printf '#!/bin/sh\nexec %s -f -qq -e trace=open,openat,openat2,read,close,pread64 -e signal=none -o "%s.$$" %s "$@"\n' \
+printf '#!/bin/sh\nexec %s -f -qq -e trace=open,openat,openat2,read,close,pread64,setns -e signal=none -o "%s.$$" %s "$@"\n' \
         "$(command -v strace)" "$trace" "$NVHOOK" >"$RIG_TMP/bin/traced-nvhook"
 chmod 0755 "$RIG_TMP/bin/traced-nvhook"
 # The wrapper is made once per test with the NVHOOK it sees: remake it with the traced one.
 rm -f "$RIG_TMP/bin/sec-hook"
 NVHOOK=$RIG_TMP/bin/traced-nvhook sec_hook_wrapper >/dev/null
 
-# Successful non-O_PATH opens of NAME that were then read (pid fd pairs, until closed).
+# Successful non-O_PATH opens of NAME while in the container's mount namespace (between the
+# hook's setns into it and back: the image's file, not the driver tree's own of that name) that
+# were then read (pid fd pairs, until closed): prints the open and the read.
 read_of() {
         local name=$1
         shift
         awk -v name="$name" '
-        index($0, name) && /open/ && !/O_PATH/ && $NF ~ /^[0-9]+$/ { fd[$1 " " $NF] = 1 }
-        $2 ~ /^(read|pread64)\(/ { split($2, a, /[(,]/); if (($1 " " a[2]) in fd) { print; exit } }
+        $2 ~ /^setns\(/ && /CLONE_NEWNS/ && $NF == 0 { inside[$1] = !inside[$1] }
+        inside[$1] && index($0, name) && /open/ && !/O_PATH/ && $NF ~ /^[0-9]+$/ {
+                fd[$1 " " $NF] = $0
+        }
+        $2 ~ /^(read|pread64)\(/ {
+                split($2, a, /[(,]/)
+                if (($1 " " a[2]) in fd) { print fd[$1 " " a[2]] " / " $0; exit }
+        }
         $2 ~ /^close\(/ { split($2, a, /[()]/); delete fd[$1 " " a[2]] }
         ' "$@"
 }
