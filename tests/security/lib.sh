@@ -274,3 +274,13 @@ sec_state() {
 sec_rebase() {
         SEC_BASE_MOUNTS=$(sec__mounts)
 }
+
+# Path of the swapper (tests/security/swap.c), built once per test.
+sec_swapper() {
+        local bin=$RIG_TMP/bin/swap
+        if [ ! -x "$bin" ]; then
+                rig_require_cmd gcc
+                gcc -O2 -Wall -o "$bin" "$SEC_LIB_DIR/swap.c" || rig_die "cannot build the swapper"
+        fi
+        echo "$bin"
+}

@@ -7,7 +7,6 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 rig_enter_private_ns "$@"
-rig_require_cmd gcc
 ft=$RIG_TMP/fake-tmp
 mkdir -p "$ft/$(basename "$RIG_TMP")"
 mount -n --bind "$RIG_TMP" "$ft/$(basename "$RIG_TMP")"
@@ -43,29 +42,12 @@ mps 'mkdir -m 0755 /tmp/nvidia-mps'
 mps 'ln -s "$SEC_SENT" /tmp/nvidia-mps'
 
 # The swap: a root-owned directory and a symlink to the sentinel, exchanged while starting.
-cat >"$RIG_TMP/swap.c" <<'EOF'
-#define _GNU_SOURCE
-#include <fcntl.h>
-#include <signal.h>
-#include <stdio.h>
-static volatile sig_atomic_t stop;
-static void on_term(int s) { (void)s; stop = 1; }
-int main(int argc, char **argv)
-{
-        unsigned long n = 0;
-        signal(SIGTERM, on_term);
-        while (!stop && argc == 3)
-                n += renameat2(AT_FDCWD, argv[1], AT_FDCWD, argv[2], RENAME_EXCHANGE) == 0;
-        printf("%lu\n", n);
-        return 0;
-}
-EOF
-gcc -O2 -o "$RIG_TMP/bin/swap1" "$RIG_TMP/swap.c" || rig_die "cannot build the swapper"
+swap=$(sec_swapper)
 for i in $(seq 1 "${SEC_RACE_N:-6}"); do
         rm -rf /tmp/nvidia-mps /tmp/nvidia-mps.evil
         mkdir -m 0755 /tmp/nvidia-mps
         ln -s "$SEC_SENT" /tmp/nvidia-mps.evil
-        "$RIG_TMP/bin/swap1" /tmp/nvidia-mps /tmp/nvidia-mps.evil >"$RIG_TMP/swaps" &
+        "$swap" /tmp/nvidia-mps /tmp/nvidia-mps.evil >"$RIG_TMP/swaps" &
         swapper=$!
         b=$RIG_TMP/mps-race-$i
         sec_bundle "$b"

@@ -8,30 +8,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 rig_enter_private_ns "$@"
 sec_setup
-rig_require_cmd gcc
-cat >"$RIG_TMP/swap.c" <<'EOF'
-/* swap A B...: exchange each pair (A, B) forever (until killed); counts swaps on SIGTERM. */
-#define _GNU_SOURCE
-#include <fcntl.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
-static volatile sig_atomic_t stop;
-static void on_term(int s) { (void)s; stop = 1; }
-int main(int argc, char **argv)
-{
-        unsigned long n = 0;
-        signal(SIGTERM, on_term);
-        while (!stop)
-                for (int i = 1; i + 1 < argc; i += 2)
-                        n += renameat2(AT_FDCWD, argv[i], AT_FDCWD, argv[i + 1],
-                                       RENAME_EXCHANGE) == 0;
-        printf("%lu\n", n);
-        return 0;
-}
-EOF
-gcc -O2 -o "$RIG_TMP/bin/swap" "$RIG_TMP/swap.c" || rig_die "cannot build the swapper"
+swap=$(sec_swapper)
 
 N=${SEC_RACE_N:-12}
 ok=0 refused=0
@@ -47,7 +24,7 @@ for i in $(seq 1 "$N"); do
         mkdir -p "$r/dev/nvidia-caps"
         ln -s "$SEC_SENT/dev" "$r/dev/nvidia-caps.evil"
         rig_args "$b" sh -c 'echo RACE-DONE'
-        "$RIG_TMP/bin/swap" "$r/usr/lib64" "$r/usr/lib64.evil" "$r/etc" "$r/etc.evil" \
+        "$swap" "$r/usr/lib64" "$r/usr/lib64.evil" "$r/etc" "$r/etc.evil" \
                 "$r/dev/nvidia-caps" "$r/dev/nvidia-caps.evil" >"$RIG_TMP/swaps.$i" &
         swapper=$!
         rig_run runc "$b" "race-$i"
