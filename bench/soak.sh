@@ -62,6 +62,7 @@ chmod 0755 "$wrap"
 
 cat >"$RIG_TMP/bin/progs.c" <<'EOF'
 /* Count the machine's BPF programs (BPF_PROG_GET_NEXT_ID); "-" when the kernel refuses. */
+#include <errno.h>
 #include <linux/bpf.h>
 #include <stdio.h>
 #include <string.h>
@@ -74,8 +75,12 @@ int main(void)
         for (;;) {
                 memset(&a, 0, sizeof(a));
                 a.start_id = id;
-                if (syscall(SYS_bpf, BPF_PROG_GET_NEXT_ID, &a, sizeof(a)) < 0)
-                        break;
+                if (syscall(SYS_bpf, BPF_PROG_GET_NEXT_ID, &a, sizeof(a)) < 0) {
+                        if (errno == ENOENT)
+                                break;
+                        printf("-\n");
+                        return 0;
+                }
                 id = a.next_id;
                 n++;
         }
