@@ -20,7 +20,8 @@
 #                                  refuse (hook refused with one line), any (either). Sets
 #                                  SEC_HOOK_RC, SEC_HOOK_ERR (stderr file), SEC_HOOK_RSS (KiB),
 #                                  SEC_HOOK_MS; then sec_check_host
-#   sec_hook_direct EXPECT NEEDLE CMD...  run CMD (an nvhook invocation) under timeout; EXPECT as
+#   sec_hook_direct EXPECT NEEDLE CMD...  run CMD (an nvhook invocation) under timeout ($SEC_LABEL
+#                                  names it in failures); EXPECT as
 #                                  above; a refusal must be one stderr line containing NEEDLE
 #   sec_check_host LABEL           fail unless: this namespace's mount table is as at setup, the
 #                                  sentinel tree hashes the same, no file under /etc, /usr, /run
@@ -261,7 +262,7 @@ sec_hook_direct() {
                 rc=$?
         SEC_HOOK_RC=$rc
         SEC_HOOK_ERR=$RIG_TMP/direct.err
-        sec__judge "direct: $*" "$expect" "$rc" "$RIG_TMP/direct.err" "$needle"
+        sec__judge "${SEC_LABEL:-direct: $*}" "$expect" "$rc" "$RIG_TMP/direct.err" "$needle"
 }
 
 # OCI state for a direct hook run.

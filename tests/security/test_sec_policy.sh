@@ -1,9 +1,10 @@
 #!/bin/bash
 # Policy bypasses: with accept_env_unprivileged=false, an unprivileged container (runc's
-# default spec has no CAP_SYS_ADMIN) gets nothing that its env asks for: devices
-# (NVIDIA_VISIBLE_DEVICES, legacy CUDA_VERSION), capabilities, MIG config/monitor, IMEX
-# channels -- also when its devices come from an allowed device mount. Each start either
-# ignores the env request or refuses it in one line; the host never changes.
+# default spec has no CAP_SYS_ADMIN) gets no device its env asks for: GPUs
+# (NVIDIA_VISIBLE_DEVICES, legacy CUDA_VERSION), IMEX channels, MIG config/monitor -- also when
+# its GPU comes from an allowed device mount; and its NVIDIA_DRIVER_CAPABILITIES cannot go
+# beyond allowed_capabilities. Each start either ignores the env request or refuses it in one
+# line; the host never changes.
 set -eu
 . "$(dirname "$0")/lib.sh"
 rig_enter_private_ns "$@"
@@ -14,7 +15,8 @@ mkdir -p /dev/nvidia-caps-imex-channels
 mknod -m 666 /dev/nvidia-caps-imex-channels/channel0 c "$imex" 0
 mknod -m 666 /dev/nvidia-caps-imex-channels/channel1 c "$imex" 1
 SEC_CONF=$RIG_TMP/strict.json
-jq '.accept_env_unprivileged = false | .accept_device_mounts = true' "$SEC_QUIET" >"$SEC_CONF"
+jq '.accept_env_unprivileged = false | .accept_device_mounts = true
+        | .allowed_capabilities = "utility,compute"' "$SEC_QUIET" >"$SEC_CONF"
 export SEC_CONF
 sec_rebase
 
