@@ -109,7 +109,9 @@ hook_fds() {
         [ -f "$RIG_TMP/trace" ] || { echo -; return 0; }
         awk '
         /^(open|openat|openat2|open_tree|fsopen|fsmount|fspick|socket|pidfd_open|memfd_create|dup|dup2|dup3|fcntl|bpf|epoll_create1|eventfd2|timerfd_create)\(/ {
-                if ($NF ~ /^[0-9]+$/ && ($1 !~ /^fcntl/ || $0 ~ /F_DUPFD/)) open[$NF] = 1
+                # (0-2 are stdio: a bpf() command that returns 0 made no descriptor)
+                if ($NF ~ /^[0-9]+$/ && $NF > 2 && ($1 !~ /^fcntl/ || $0 ~ /F_DUPFD/))
+                        open[$NF] = 1
         }
         /^pipe2?\(/ { if (match($0, /\[[0-9]+, [0-9]+\]/)) { split(substr($0, RSTART + 1, RLENGTH - 2), p, ", "); open[p[1]] = 1; open[p[2]] = 1 } }
         /^close\(/ { split($0, a, /[()]/); delete open[a[2]] }
