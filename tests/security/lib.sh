@@ -5,29 +5,36 @@
 # (the namespace the runtime and the hook run in stands for the host), hostile images or
 # inputs, and after every start a check that the host did not change.
 #
-#   sec_setup [PROC_TREE]          rig_enter_private_ns must have run; fake GPU host
-#                                  (hook_setup), the hook wrapper, a sentinel tree at $SEC_SENT
-#                                  (files with known hashes, a symlink, a FIFO, a node-free dir),
-#                                  and the host baseline (mount table of this namespace, stamp)
-#   sec_hook_wrapper               path of the wrapper that runtimes run as the hook: nvhook under
+#   sec_setup [PROC_TREE]          after rig_enter_private_ns: fake GPU host (hook_setup), the
+#                                  hook wrapper, a sentinel tree at $SEC_SENT (files with known
+#                                  contents, a symlink, a FIFO, directories etc/ lib/ dev/ fw/
+#                                  that hostile images point at), the baseline (this namespace's
+#                                  mount table, sentinel hash, a stamp file)
+#   sec_rebase                     the current mount table becomes the baseline (after a test's
+#                                  own setup mounts)
+#   sec_hook_wrapper               path of the wrapper runtimes run as the hook: nvhook under
 #                                  `timeout` (a hang is rc 124), prlimit --as ($SEC_HOOK_AS) and
-#                                  sec-rusage (peak RSS), its
-#                                  stderr kept; each run appends "rc maxrss_kb ms" to
-#                                  $SEC_HOOKLOG.runs and its stderr to $SEC_HOOKLOG.<n>.err
-#   sec_bundle DIR [ENV...]        busybox bundle with the wrapped hook (prestart), NVIDIA_VISIBLE_
-#                                  DEVICES=all unless ENV is given, CAP_MKNOD
+#                                  sec-rusage (peak RSS, wall time); per run it appends the rc to
+#                                  $SEC_HOOKLOG.runs and keeps stderr in $SEC_HOOKLOG.<n>.err
+#   sec_bundle DIR [ENV...]        busybox bundle running the wrapped hook at prestart with
+#                                  --config ${SEC_CONF:-$SEC_QUIET}, CAP_MKNOD, env ENV (default
+#                                  NVIDIA_VISIBLE_DEVICES=all); copied from one template
 #   sec_start DIR ID EXPECT        run it with runc; EXPECT: ok (hook rc 0 and the container ran),
-#                                  refuse (hook refused with one line), any (either). Sets
+#                                  refuse (hook refused with one line), any (either). Always:
+#                                  no hang, no signal, peak RSS <= $SEC_MAX_RSS_KB. Sets
 #                                  SEC_HOOK_RC, SEC_HOOK_ERR (stderr file), SEC_HOOK_RSS (KiB),
-#                                  SEC_HOOK_MS; then sec_check_host
-#   sec_hook_direct EXPECT NEEDLE CMD...  run CMD (an nvhook invocation) under timeout ($SEC_LABEL
-#                                  names it in failures); EXPECT as
-#                                  above; a refusal must be one stderr line containing NEEDLE
-#   sec_check_host LABEL           fail unless: this namespace's mount table is as at setup, the
-#                                  sentinel tree hashes the same, no file under /etc, /usr, /run
-#                                  (outside /run/nvhook) that a hook could have made is newer than
-#                                  the stamp (fail for NVIDIA files, caches, nodes, FIFOs)
-#   sec_fail MSG                   "FAIL[<test>]: MSG", exit 1 (a weakness, not a rig error)
+#                                  SEC_HOOK_MS; then sec_check_host ID
+#   sec_hook_direct EXPECT NEEDLE CMD...  run CMD (an nvhook invocation) under timeout, judged as
+#                                  above; a refusal must be one stderr line containing NEEDLE;
+#                                  $SEC_LABEL names the case in failures
+#   sec_state BUNDLE PID           an OCI state (JSON) for a direct run
+#   sec_check_host LABEL           fail unless: this namespace's mount table is the baseline,
+#                                  the sentinel tree hashes the same, and no file under /etc,
+#                                  /usr, /run (outside /run/nvhook) changed since the stamp that
+#                                  looks like nvhook's (NVIDIA names, caches, firmware, device
+#                                  nodes, FIFOs); other changes are noted (package installs)
+#   sec_swapper                    path of the swapper (swap.c): exchanges path pairs until TERM
+#   sec_fail MSG                   "FAIL: MSG", exit 1 (a weakness found, not a rig error)
 
 SEC_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/e2e/lib.sh
