@@ -1,8 +1,8 @@
 #!/bin/bash
 # Host volumes and shared propagation: the image's cache says libc.so.6 lives in /vol/lib,
-# where the spec bind-mounts a host directory (holding a host libcuda.so.1 link). nvhook must
-# not create, link or mount anything in the host volume. Then the same volume as an rshared
-# mount of a shared host directory: no mount the hook makes may propagate to the host.
+# where the spec bind-mounts a host directory (holding a host libcuda.so.1 link). First as an
+# rshared mount of a shared host directory: no mount the hook makes may propagate to the host.
+# Then as a plain bind: nvhook must not create, link or mount anything in the host volume.
 set -eu
 . "$(dirname "$0")/lib.sh"
 rig_enter_private_ns "$@"
@@ -28,7 +28,27 @@ image() {
                 rig_die "the image cache does not list /vol/lib/libc.so.6"
 }
 
-# 1. A plain bind from the host (private propagation).
+# 1. The volume as an rshared mount of a shared host directory, in a container whose root
+# propagation is rshared too (what Kubernetes sets for a Bidirectional volume).
+mount -n --bind "$vol" "$vol"
+mount -n --make-shared "$vol"
+sec_rebase
+b=$RIG_TMP/vol-shared
+sec_bundle "$b"
+image "$b"
+rig_jq "$b" '.mounts += [{destination: "/vol", type: "bind", source: $s,
+        options: ["rbind", "rw", "rshared"]}] | .linux.rootfsPropagation = "rshared"' \
+        --arg s "$vol"
+rig_args "$b" sh -c 'echo VOL-DONE'
+before=$(volsnap)
+n_before=$(grep -c . /proc/self/mountinfo)
+sec_start "$b" vol-shared any
+rig_log "vol-shared: hook rc $SEC_HOOK_RC, mounts $n_before -> $(grep -c . /proc/self/mountinfo)"
+[ "$(volsnap)" = "$before" ] || sec_fail "vol-shared: nvhook wrote into the host volume"
+umount -n "$vol"
+sec_rebase
+
+# 2. A plain bind from the host (private propagation).
 b=$RIG_TMP/vol-bind
 sec_bundle "$b"
 image "$b"
@@ -43,20 +63,4 @@ rig_log "vol-bind: hook rc $SEC_HOOK_RC $(cat "$SEC_HOOK_ERR")"
 [ "$(readlink "$vol/lib/libcuda.so.1")" = libcuda.so.host ] ||
         sec_fail "vol-bind: the host's libcuda.so.1 link was repointed"
 
-# 2. The volume as an rshared mount of a shared host directory.
-mount -n --bind "$vol" "$vol"
-mount -n --make-shared "$vol"
-sec_rebase
-b=$RIG_TMP/vol-shared
-sec_bundle "$b"
-image "$b"
-rig_jq "$b" '.mounts += [{destination: "/vol", type: "bind", source: $s,
-        options: ["rbind", "rw", "rshared"]}]' --arg s "$vol"
-rig_args "$b" sh -c 'echo VOL-DONE'
-before=$(volsnap)
-n_before=$(grep -c . /proc/self/mountinfo)
-sec_start "$b" vol-shared any
-rig_log "vol-shared: hook rc $SEC_HOOK_RC, mounts $n_before -> $(grep -c . /proc/self/mountinfo)"
-[ "$(volsnap)" = "$before" ] || sec_fail "vol-shared: nvhook wrote into the host volume"
-umount -n "$vol"
 rig_log "ok"
