@@ -45,14 +45,14 @@ echo "GPUs: $n, index/UUID/bus id agree with nvidia-smi"
 # A bundle whose container checks it sees exactly the GPUs listed in WANT (UUIDs) and that
 # every other GPU's node, made by hand, is denied.
 bundle() { # DIR VISIBLE WANT_UUIDS...
-        local b=$1 vis=$2 others="" u
+        local b=$1 vis=$2 others="" o_minor o_uuid
         shift 2
         NVH_KEEP_CACHE=1 rig_bundle "$b" host
         cp "$RIG_TMP/vecadd" "$b/rootfs/usr/local/bin/vecadd"
         rig_env "$b" NVIDIA_VISIBLE_DEVICES="$vis" NVIDIA_DRIVER_CAPABILITIES=compute,utility
         hook_allow_mknod "$b"
-        while read -r _ minor uuid _; do
-                case " $* " in *" $uuid "*) ;; *) others="$others $minor" ;; esac
+        while read -r _ o_minor o_uuid _; do
+                case " $* " in *" $o_uuid "*) ;; *) others="$others $o_minor" ;; esac
         done <"$RIG_TMP/nvhook-gpus"
         rig_args "$b" sh -c '
 set -e
@@ -83,7 +83,7 @@ expect_gpus() { # ID BUS_IDS...: the run passed and procfs lists exactly these b
 }
 
 # 2. Every GPU by index, UUID and bus id; then all; then a set.
-while read -r idx _ uuid bus; do
+while read -r idx _ uuid bus <&3; do
         for form in "$idx" "$uuid" "$bus"; do
                 id=g$idx-$(echo "$form" | tr -c 'a-zA-Z0-9\n' '-' | cut -c1-20)
                 bundle "$RIG_TMP/$id" "$form" "$uuid"
@@ -91,7 +91,7 @@ while read -r idx _ uuid bus; do
                 expect_gpus "$id" "$bus"
                 echo "GPU $idx by '$form': $(grep -o 'vecadd ok.*' "$RIG_STDOUT")"
         done
-done <"$RIG_TMP/nvhook-gpus"
+done 3<"$RIG_TMP/nvhook-gpus"
 # shellcheck disable=SC2046 # one word per UUID
 bundle "$RIG_TMP/all" all $(awk '{ print $3 }' "$RIG_TMP/nvhook-gpus")
 rig_run runc "$RIG_TMP/all" all
@@ -118,7 +118,7 @@ mkdir -p "$RIG_TMP/state/par"
 pids=()
 k=0
 reps=$([ "$n" -ge 2 ] && echo 1 || echo 8)
-while read -r idx _ uuid bus; do
+while read -r idx _ uuid bus <&3; do
         for r in $(seq 1 "$reps"); do
                 id=par-$idx-$r
                 bundle "$RIG_TMP/$id" "$idx" "$uuid"
@@ -128,7 +128,7 @@ while read -r idx _ uuid bus; do
                 pids+=($!)
                 k=$((k + 1))
         done
-done <"$RIG_TMP/nvhook-gpus"
+done 3<"$RIG_TMP/nvhook-gpus"
 wait "${pids[@]}"
 fails=0
 for f in "$RIG_TMP"/par-*.out; do
@@ -144,7 +144,7 @@ echo "concurrent: $k containers at once, $fails failed; hook ms $(jq -s -c '[.[]
 # 4. What the machine has of NVLink/NVSwitch, fabric manager, IMEX and MIG, and what a request
 #    gets of it (nothing is changed on the GPUs).
 echo "--- nvlink: $(nvidia-smi nvlink -s 2>&1 | head -n 3 | tr '\n' ' ')"
-echo "--- fabric manager: $(pgrep -l nv-fabricmanager || echo 'not running')"
+echo "--- fabric manager: $(pgrep -af nv-fabricmanager || echo 'not running')"
 echo "--- MIG mode: $(nvidia-smi --query-gpu=mig.mode.current --format=csv,noheader | tr '\n' ' ')"
 echo "--- MIG capability files: $(ls /proc/driver/nvidia/capabilities/ 2>&1 | tr '\n' ' ')"
 echo "--- IMEX channels on the host: $(ls /dev/nvidia-caps-imex-channels 2>/dev/null | tr '\n' ' ' || true)"
