@@ -31,7 +31,7 @@ place 5 plan cdi compat
 place 6 inject cgroup devbpf
 # hook/: what every command shares, the commands, and main with its command table.
 place 7 cli
-place 8 nvhook hook commands cdi_cmd runtime nvcli doctor setup
+place 8 nvhook hook commands cdi_cmd runtime nvcli nvcli_args doctor setup
 place 9 main nvhook-probe
 
 # Known edges waiting for their fix; each names the change that removes it.
