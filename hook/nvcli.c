@@ -525,7 +525,10 @@ load_kmods(void)
                         continue;
                 pid = fork();
                 if (pid < 0) {
-                        nvh_log_warn("--load-kmods: fork: %s", strerror(errno));
+                        struct nvh_err err = {0};
+
+                        nvh_err_errno(&err, "--load-kmods: fork");
+                        nvh_log_warn("%s", err.msg);
                         return;
                 }
                 if (pid == 0) {
@@ -550,9 +553,10 @@ nvh_cmd_nvcli(struct nvh_cli *cli, int argc, char **argv)
         if (o.root || o.ldcache) {
                 _cleanup_free_ char *abs = o.root ? realpath(o.root, NULL) : NULL;
                 if (o.root && !abs) {
-                        fprintf(stderr, "%s: input error: --root '%s': %s\n", PROG, o.root,
-                                strerror(errno));
-                        return 1;
+                        struct nvh_err err = {0};
+
+                        nvh_err_errno(&err, "--root '%s'", o.root);
+                        return fail("input", &err), 1;
                 }
                 if ((abs && nvh_conf_set_str(&cli->conf.driver_root, abs) < 0) ||
                     (o.ldcache && nvh_conf_set_str(&cli->conf.ldcache, o.ldcache) < 0))
