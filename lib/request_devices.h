@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The device-token grammar and device lists of a request (lib/request.h includes this header;
- * lib/request_devices.c). Device existence is checked later, against the host (lib/select.h). */
+/* The device-token grammar and device lists of a request (lib/request_devices.c), split from
+ * lib/request.c, which includes this header as lib/request.h does: its two public parsers keep
+ * their nvh_request_ names; the nvh_request_devices_ ones serve lib/request.c. Device existence
+ * is checked later, against the host (lib/select.h). */
 #pragma once
 
 #include <errno.h>
@@ -43,7 +45,7 @@ enum nvh_devtok {
  * devices in all their spellings, low enough that the duplicate check stays cheap. */
 #define NVH_REQUEST_DEVICES_MAX 1024u
 
-/* A growable NULL-terminated string vector. */
+/* A growable NULL-terminated string vector: how lib/request*.c build a request's vectors. */
 struct strv_buf {
         char **v;
         size_t n, cap;
