@@ -8,6 +8,7 @@
  * a program: --ldconfig=@PATH is accepted and nvhook writes the linker cache itself; a
  * container path (no '@') is refused (CVE-2024-0136/0137: the image's ldconfig would run). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,8 +40,12 @@
 static void
 fail(const char *what, const struct nvh_err *err)
 {
-        fprintf(stderr, "%s: %s error: %s\n", PROG, what,
-                err->msg[0] ? err->msg : strerror(-err->code));
+        char line[NVH_ERR_MSG_MAX + 64];
+
+        snprintf(line, sizeof(line), "%s error: %s", what,
+                 err->msg[0] ? err->msg : strerror(-err->code));
+        fprintf(stderr, "%s: %s\n", PROG, line);
+        nvh_log_syslog_error(line);
 }
 
 /* The request's devices resolved by the one selector (lib/select.h). The incumbent's device
@@ -547,6 +552,7 @@ int
 nvh_cmd_nvcli(struct nvh_cli *cli, int argc, char **argv)
 {
         _cleanup_nvcli_args_ struct nvh_nvcli_opts o = {0};
+        _cleanup_close_ int debug_fd = -1;
 
         if (nvh_nvcli_args_parse(argc, argv, &o) < 0 || o.cmd == NVH_NVCLI_CMD_NONE)
                 return 1;
@@ -562,9 +568,22 @@ nvh_cmd_nvcli(struct nvh_cli *cli, int argc, char **argv)
                     (o.ldcache && nvh_conf_set_str(&cli->conf.ldcache, o.ldcache) < 0))
                         return 1;
         }
-        if (o.debug)
-                nvh_log_set_level(NVH_LOG_DEBUG);
-        else if (o.quiet)
+        nvh_log_syslog_open(cli->conf.syslog, PROG);
+        if (o.debug) {
+                /* The incumbent's --debug=FILE: debug lines go to FILE (the caller's host
+                 * path), stderr keeps its level. */
+                debug_fd =
+                    open(o.debug, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+                if (debug_fd < 0) {
+                        struct nvh_err err = {0};
+
+                        nvh_err_errno(&err, "--debug '%s'", o.debug);
+                        return fail("input", &err), 1;
+                }
+                nvh_log_set_file(debug_fd);
+                nvh_log_debug("%s: debug log opened", PROG);
+        }
+        if (o.quiet)
                 nvh_log_set_level(NVH_LOG_ERROR);
         if (o.load_kmods && !o.user && !nvh_nsenter_in_user_ns())
                 load_kmods();
