@@ -31,6 +31,14 @@ syslogd=$!
 for _ in $(seq 50); do [ -e "$RIG_TMP/syslog.ready" ] && break; sleep 0.1; done
 [ -e "$RIG_TMP/syslog.ready" ] || rig_die "syslog stand-in did not start"
 
+# The stand-in writes what it receives a moment later: wait for a line (5 s at most).
+syslog_has() {
+        for _ in $(seq 50); do
+                grep -q "$1" "$RIG_TMP/syslog" && return 0
+                sleep 0.1
+        done
+        return 1
+}
 conf() { jq --arg s "$sock" ". * {syslog: \$s, log_level: \"warning\"} * $1" "$HOOK_CONF"; }
 
 gpu=$RIG_TMP/gpu
@@ -75,7 +83,7 @@ grep -q "warning: capabilities not allowed by policy dropped: .*graphics" "$RIG_
         rig_die "no warning on stderr for the dropped capabilities: $(cat "$RIG_TMP/hook.err")"
 tail -n 1 "$HOOK_LOG" | jq -e '.warnings | map(select(test("dropped: .*graphics"))) | length == 1' \
         >/dev/null || rig_die "no warning in the JSON log line: $(tail -n 1 "$HOOK_LOG")"
-grep -q '^<28>nvhook\[[0-9]*\]: container surface-all: capabilities not allowed' "$RIG_TMP/syslog" ||
+syslog_has '^<28>nvhook\[[0-9]*\]: container surface-all: capabilities not allowed' ||
         rig_die "the warning did not reach the system log: $(cat "$RIG_TMP/syslog")"
 
 # 3. An error reaches the system log with the container id (crun drops a hook's stderr).
@@ -84,7 +92,7 @@ rig_env "$gpu" NVIDIA_VISIBLE_DEVICES=7
 rc=0
 "$NVHOOK" --config "$RIG_TMP/log.json" prestart <<<"$(state "$gpu")" 2>"$RIG_TMP/err" || rc=$?
 [ "$rc" != 0 ] || rig_die "an unknown GPU did not fail"
-grep -q "^<27>nvhook\[[0-9]*\]: container surface-1: .*'7'" "$RIG_TMP/syslog" ||
+syslog_has "^<27>nvhook\[[0-9]*\]: container surface-1: .*'7'" ||
         rig_die "the error did not reach the system log: $(cat "$RIG_TMP/syslog")"
 
 # 4. nvhook-probe says why in words: a libcuda whose cuInit fails, one without the symbol.
