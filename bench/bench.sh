@@ -221,13 +221,18 @@ plainroot=$RIG_TMP/plaincache-root
 cp -a "$lower" "$plainroot"
 : >"$out/cache10k"
 : >"$out/cache-plain"
+for c in cache10k cache-plain; do
+        : >"$out/$c.log"
+        jq -n --argjson b "$conf_base" --arg log "$out/$c.log" '$b + {log_file: $log}' \
+                >"$out/conf-$c.json"
+done
 for i in $(seq 1 "$S"); do
         for c in cache10k cache-plain; do
                 d=$RIG_TMP/$c-$i
                 [ "$c" = cache10k ] && lo=$bigroot || lo=$plainroot
                 fresh_bundle "$d" "$lo" NVIDIA_VISIBLE_DEVICES=0
                 created "$d"
-                "$T" "$d.state" "$NVHOOK" --config "$conf" prestart >>"$out/$c"
+                "$T" "$d.state" "$NVHOOK" --config "$out/conf-$c.json" prestart >>"$out/$c"
                 released "$d"
                 drop_bundle "$d"
         done
@@ -330,7 +335,7 @@ st() { python3 "$src/bench/stats.py" "$@"; }
         jq -s -r '[.[].phases_ms] as $p | ($p[0] | keys_unsorted) as $k
                 | $k[] as $name | [$p[][$name]] | sort | "  \($name): \(.[length / 2 | floor] * 1000 | round / 1000)"' \
                 "$out/hook.phases"
-        for c in gpus64 capsall; do
+        for c in gpus1 gpus64 capsall cache-plain cache10k; do
                 [ -s "$out/$c.log" ] || continue
                 printf '\nphase medians (ms), %s:' "$c"
                 jq -s -r '[.[].phases_ms] as $p | ($p[0] | keys_unsorted) as $k

@@ -614,6 +614,7 @@ nvh_plan_build(const struct nvh_plan_input *in, struct nvh_plan **ret, struct nv
         if (!plan)
                 return nvh_err_set(err, -ENOMEM, "plan: out of memory");
         plan->layout = *in->layout;
+        plan->layout.ldcache = NULL; /* the probe's, not the plan's (pure data) */
         /* What a capability implies (video runs on the CUDA libraries, display on the
          * graphics stack) is in the component tables: each file lists every capability that
          * selects it, so discovery and the plan agree. */
