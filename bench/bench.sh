@@ -33,7 +33,8 @@ build=${BUILD:-$src/build}
 NVHOOK=${NVHOOK:-$build/nvhook}
 bdir=${NVH_BENCH_BIN:-$build/bench}
 T=$bdir/timeexec
-for b in "$NVHOOK" "$T" "$bdir/bench_floor" "$bdir/bench_empty" "$bdir/bench_mkcache"; do
+for b in "$NVHOOK" "$T" "$bdir/bench_floor" "$bdir/bench_empty" "$bdir/bench_mkcache" \
+        "$bdir/bench_bpfload"; do
         [ -x "$b" ] || rig_die "'$b' missing: build first (bash scripts/build.sh)"
 done
 if [ "$NVH_BENCH_QUICK" = 1 ]; then
@@ -240,6 +241,14 @@ done
 awk '$2 != 0 { bad = 1 } END { exit !bad }' "$out/cache10k" "$out/cache-plain" &&
         rig_die "cache10k: the hook failed (see $log)"
 
+# 4b: the verifier's cost against program size: the device program composed for the 1-GPU
+# and the 64-GPU grants in front of a runtime-like program, loaded S times each.
+: >"$out/bpf.info"
+for g in 1 64; do
+        "$bdir/bench_bpfload" "$g" "$S" >"$out/bpf$g" 2>>"$out/bpf.info" ||
+                rig_die "bench_bpfload $g failed: $(cat "$out/bpf.info")"
+done
+
 # 5: container start overhead, with and without the hook, alternating.
 start_samples() {
         local rt=$1 bin=$2 i d hooked
@@ -317,6 +326,8 @@ st() { python3 "$src/bench/stats.py" "$@"; }
         st "nvhook, all capabilities" "$out/capsall" "1 GPU" "$out/gpus1"
         st "nvhook, image without the big cache (paired)" "$out/cache-plain"
         st "nvhook, image cache 10,000 entries" "$out/cache10k" "plain" "$out/cache-plain"
+        st "BPF device program load, 1-GPU grants" "$out/bpf1"
+        st "BPF device program load, 64-GPU grants" "$out/bpf64" "1 GPU" "$out/bpf1"
         if [ -s "$out/start-runc-plain" ]; then
                 st "runc run, no hook" "$out/start-runc-plain"
                 st "runc run, with nvhook" "$out/start-runc-hook" "no hook" "$out/start-runc-plain"
@@ -330,6 +341,7 @@ st() { python3 "$src/bench/stats.py" "$@"; }
         echo "concurrency failures: $failures / $C"
         echo "syscalls per injected file: $syscalls"
         echo "peak RSS of the hook: $rss KiB"
+        sed 's/^/BPF program, /' "$out/bpf.info"
         echo
         echo "phase medians (ms, from the hook's JSON log, 1 GPU utility+compute):"
         jq -s -r '[.[].phases_ms] as $p | ($p[0] | keys_unsorted) as $k
