@@ -288,6 +288,24 @@ if command -v strace >/dev/null && ! skipped strace; then
         # strace -c's last line: "100.00 SECONDS USECS/CALL CALLS [ERRORS] total"
         calls=$(awk '$NF == "total" { print $4 }' "$out/strace")
         syscalls="$(awk -v c="$calls" -v n="$nbind" 'BEGIN { printf "%.1f", c / n }') ($calls syscalls in all, $nbind bind-mounted files)"
+        # Per-GPU work: the syscalls of `all` on the 1- and 64-GPU trees.
+        if [ -n "$fx" ]; then
+                for g in 1 64; do
+                        rig_fake_gpu_host "$fx/proc-${g}gpu"
+                        d=$RIG_TMP/strace-$g
+                        fresh_bundle "$d" "$lower" NVIDIA_VISIBLE_DEVICES=all
+                        created "$d"
+                        strace -f -c -o "$out/strace-all$g" "$NVHOOK" --config "$conf" prestart \
+                                <"$d.state" >/dev/null
+                        released "$d"
+                        drop_bundle "$d"
+                        [ -z "${NVH_BENCH_TRACE:-}" ] || cp "$out/strace-all$g" "$NVH_BENCH_TRACE.all$g"
+                done
+                rig_fake_gpu_host "$fx/proc-1gpu"
+                c1=$(awk '$NF == "total" { print $4 }' "$out/strace-all1")
+                c64=$(awk '$NF == "total" { print $4 }' "$out/strace-all64")
+                syscalls="$syscalls; all GPUs: $c1 at 1 GPU, $c64 at 64 ($(awk -v a="$c1" -v b="$c64" 'BEGIN { printf "%.1f", (b - a) / 63 }') per extra GPU)"
+        fi
 fi
 rss=$(awk '{ print $3 }' "$out/hook" | sort -n | tail -1)
 

@@ -204,7 +204,8 @@ open_sources(struct inject *in, struct nvh_err *err)
                                 r = nvh_mount_open_source(op->host_path, 0, &in->src[i].mnt, err);
                         break;
                 case NVH_OP_PROC_FILE:
-                        if (op->host_path) {
+                        /* Content the plan carries (read at discovery) wins over its source. */
+                        if (op->host_path && !op->target) {
                                 r = nvh_fileio_read_at(AT_FDCWD, op->host_path, PROC_FILE_MAX, 1,
                                                        &in->src[i].content, NULL, err);
                         } else {
