@@ -34,7 +34,7 @@ NVHOOK=${NVHOOK:-$build/nvhook}
 bdir=${NVH_BENCH_BIN:-$build/bench}
 T=$bdir/timeexec
 for b in "$NVHOOK" "$T" "$bdir/bench_floor" "$bdir/bench_empty" "$bdir/bench_mkcache" \
-        "$bdir/bench_bpfload"; do
+        "$bdir/bench_bpfload" "$bdir/bench_mountcost"; do
         [ -x "$b" ] || rig_die "'$b' missing: build first (bash scripts/build.sh)"
 done
 if [ "$NVH_BENCH_QUICK" = 1 ]; then
@@ -249,6 +249,20 @@ for g in 1 64; do
                 rig_die "bench_bpfload $g failed: $(cat "$out/bpf.info")"
 done
 
+# 4c: what one injected file costs, by part, in a held container (bench/mountcost.c): a new
+# file on the image's overlay, a read-only bind on it, a new file in a tmpfs, a bind on that.
+: >"$out/mountcost"
+for i in $(seq 1 "$S"); do
+        d=$RIG_TMP/mc-$i
+        fresh_bundle "$d" "$lower"
+        created "$d"
+        "$bdir/bench_mountcost" "$(jq .pid "$d.state")" "$d/rootfs" "$nbind" "$srcfile" \
+                >>"$out/mountcost"
+        released "$d"
+        drop_bundle "$d"
+done
+for k in 1 2 3 4; do awk -v k="$k" '{ print $k }' "$out/mountcost" >"$out/mountcost$k"; done
+
 # 5: container start overhead, with and without the hook, alternating.
 start_samples() {
         local rt=$1 bin=$2 i d hooked
@@ -346,6 +360,10 @@ st() { python3 "$src/bench/stats.py" "$@"; }
         st "nvhook, image cache 10,000 entries" "$out/cache10k" "plain" "$out/cache-plain"
         st "BPF device program load, 1-GPU grants" "$out/bpf1"
         st "BPF device program load, 64-GPU grants" "$out/bpf64" "1 GPU" "$out/bpf1"
+        st "per file: create on the image's overlay" "$out/mountcost1"
+        st "per file: ro bind mount on it" "$out/mountcost2"
+        st "per file: create in a tmpfs (mount included)" "$out/mountcost3" overlay "$out/mountcost1"
+        st "per file: ro bind mount on the tmpfs file" "$out/mountcost4"
         if [ -s "$out/start-runc-plain" ]; then
                 st "runc run, no hook" "$out/start-runc-plain"
                 st "runc run, with nvhook" "$out/start-runc-hook" "no hook" "$out/start-runc-plain"
