@@ -12,9 +12,14 @@
 #   2 the floor: exec of an empty static binary; a minimal static C program doing the same
 #     number of read-only bind mounts into the same kind of container
 #   3 phase breakdown from the hook's own JSON log
+#   1b the same on a bare rootfs (a fresh directory, no overlay); the incumbent
+#     (nvidia-container-cli configure) where installed
 #   4 scaling: 1, 8, 64 GPUs (fake trees), all capabilities, a 10,000-entry image ld.so.cache
+#     (paired with the same image without it); 4b the BPF verifier's cost for the 1- and 64-GPU
+#     grants (bench/bpfload.c); 4c one injected file's cost by part (bench/mountcost.c)
 #   5 container start overhead: runc run / crun run of a trivial container with and without
-#   6 syscalls per injected file (strace -f -c), peak RSS (wait4 rusage)
+#   6 syscalls per injected file (strace -f -c) and per extra GPU (all, 1 vs 64 GPUs), peak
+#     RSS (wait4 rusage)
 #   7 concurrency: 100 starts with the hook, 16 at a time: failures, p50, p99
 #
 # Knobs (environment): NVH_BENCH_N, NVH_BENCH_S, NVH_BENCH_M override the sample counts of
