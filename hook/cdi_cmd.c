@@ -20,13 +20,29 @@
 
 #define CDI_SPEC_MAX (4u << 20)
 
+/* Append a formatted name to v (sized by the caller, NULL-terminated by calloc). */
+static int __attribute__((format(printf, 3, 4))) name_add(char **v, size_t *n, const char *fmt, ...)
+{
+        char *s = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        v[(*n)++] = s;
+        return 0;
+}
+
 /* The device names of this node: every GPU by index and by UUID, every MIG device as
  * "<gpu>:<mig>", and "all". NULL-terminated. */
 static int
 device_names(const struct nvh_system *sys, char ***ret, struct nvh_err *err)
 {
+        _cleanup_strv_ char **v = NULL;
         size_t cap = 2, n = 0;
-        char **v;
 
         for (size_t i = 0; i < sys->n_gpus; i++)
                 cap += 2 + sys->gpus[i].n_migs;
@@ -36,22 +52,18 @@ device_names(const struct nvh_system *sys, char ***ret, struct nvh_err *err)
         for (size_t i = 0; i < sys->n_gpus; i++) {
                 const struct nvh_gpu *g = &sys->gpus[i];
 
-                if (asprintf(&v[n++], "%u", g->index) < 0)
-                        goto oom;
-                if (g->uuid[0] && nvh_cdi_name_ok(g->uuid) && !(v[n++] = strdup(g->uuid)))
-                        goto oom;
+                if (name_add(v, &n, "%u", g->index) < 0)
+                        return nvh_err_set(err, -ENOMEM, "out of memory");
+                if (g->uuid[0] && nvh_cdi_name_ok(g->uuid) && name_add(v, &n, "%s", g->uuid) < 0)
+                        return nvh_err_set(err, -ENOMEM, "out of memory");
                 for (size_t m = 0; m < g->n_migs; m++)
-                        if (asprintf(&v[n++], "%u:%u", g->index, g->migs[m].index) < 0)
-                                goto oom;
+                        if (name_add(v, &n, "%u:%u", g->index, g->migs[m].index) < 0)
+                                return nvh_err_set(err, -ENOMEM, "out of memory");
         }
-        if (!(v[n++] = strdup("all")))
-                goto oom;
-        *ret = v;
+        if (name_add(v, &n, "all") < 0)
+                return nvh_err_set(err, -ENOMEM, "out of memory");
+        *ret = TAKE_PTR(v);
         return 0;
-oom:
-        v[n - 1] = NULL;
-        strv_free(v);
-        return nvh_err_set(err, -ENOMEM, "out of memory");
 }
 
 /* "vendor.tld/class": lower-case letters, digits, '-', '_' and '.' in the vendor; letters,
@@ -234,46 +246,55 @@ is_alnum(char ch)
         return is_digit(ch) || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
 }
 
-/* A driver version in s ("580.95.05", "470.82"): three digits, a dot, two or three digits,
- * optionally a dot and two digits, not part of a longer word. Copies the first one that
- * differs from want into ret; false when every version in s is want (or there is none). */
+static size_t
+digits(const char *s)
+{
+        size_t n = 0;
+
+        while (is_digit(s[n]))
+                n++;
+        return n;
+}
+
+/* Whether s starts with a driver version: three digits, a dot, two or three digits,
+ * optionally a dot and two digits, not followed by a letter or digit. *ret_len: how many
+ * characters were read (the version's length when it is one). */
+static bool
+version_at(const char *s, size_t *ret_len)
+{
+        size_t a = digits(s), b, c, n;
+
+        *ret_len = a;
+        if (a != 3 || s[a] != '.')
+                return false;
+        b = digits(s + a + 1);
+        n = *ret_len = a + 1 + b;
+        if (b < 2 || b > 3)
+                return false;
+        if (s[n] == '.' && is_digit(s[n + 1])) {
+                c = digits(s + n + 1);
+                n = *ret_len = n + 1 + c;
+                if (c != 2)
+                        return false;
+        }
+        return !is_alnum(s[n]);
+}
+
+/* A driver version in s ("580.95.05", "470.82"), not part of a longer word. Copies the first
+ * one that differs from want into ret; false when every version in s is want (or there is
+ * none). */
 static bool
 foreign_version(const char *s, const char *want, char *ret, size_t size)
 {
         for (size_t i = 0; s[i]; i++) {
-                size_t n = 0, a, b, c = 0;
+                size_t n = 0;
 
                 if (!is_digit(s[i]) || (i > 0 && is_alnum(s[i - 1])))
                         continue;
-                while (is_digit(s[i + n]))
-                        n++;
-                a = n;
-                if (a != 3 || s[i + n] != '.')
-                        goto skip;
-                n++;
-                b = 0;
-                while (is_digit(s[i + n])) {
-                        n++;
-                        b++;
-                }
-                if (b < 2 || b > 3)
-                        goto skip;
-                if (s[i + n] == '.' && is_digit(s[i + n + 1])) {
-                        n++;
-                        while (is_digit(s[i + n])) {
-                                n++;
-                                c++;
-                        }
-                        if (c != 2)
-                                goto skip;
-                }
-                if (is_alnum(s[i + n]))
-                        goto skip;
-                if (strlen(want) != n || strncmp(s + i, want, n) != 0) {
+                if (version_at(s + i, &n) && (strlen(want) != n || strncmp(s + i, want, n) != 0)) {
                         snprintf(ret, size, "%.*s", (int)n, s + i);
                         return true;
                 }
-        skip:
                 i += n ? n - 1 : 0;
         }
         return false;

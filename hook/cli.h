@@ -23,6 +23,9 @@ struct nvh_cli {
         const char *bundle;      /* explain: --bundle */
         int pid;                 /* explain: --pid (0: host view of the rootfs) */
         const char *stage;       /* hook: prestart | createRuntime | ...; NULL for the others */
+        const char *engine;      /* setup: --engine */
+        bool dry_run;            /* setup: --dry-run */
+        bool undo;               /* setup: --undo */
         const char *cdi_device;  /* hook: the first --cdi-device (hook/cdi_cmd.c) */
         const char *output;      /* cdi generate: --output */
         const char *kind;        /* cdi generate, list: --kind */

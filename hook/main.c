@@ -7,10 +7,13 @@
 #include <string.h>
 
 #include "cli.h"
+#include "doctor.h"
 #include "kfeatures.h"
 #include "log.h"
 #include "macros.h"
+#include "nvh_commit.h"
 #include "nvhook.h"
+#include "setup.h"
 
 static int
 cmd_nothing(struct nvh_cli *cli)
@@ -66,6 +69,10 @@ static const struct command {
      "generate [--output FILE] [--kind KIND] | list [--kind KIND] | check FILE: CDI specs"},
     {"cli", cmd_nvcli, false, 0, true,
      "ARGS...: nvidia-container-cli's command line (also run as nvidia-container-cli)"},
+    {"doctor", nvh_cmd_doctor, false, 0, false, "[--json]: check this node, say what to fix"},
+    {"setup", nvh_cmd_setup, false, 0, false,
+     "[--engine docker|podman|crio|containerd|all] [--dry-run] [--undo] [--root DIR]: register "
+     "nvhook with the container engines"},
 };
 
 static const struct command *find_command(const char *name);
@@ -136,6 +143,15 @@ handle_opt(int c, const char *arg, struct nvh_cli *cli)
         case 'K':
                 cli->kind = arg;
                 return 0;
+        case 'e':
+                cli->engine = arg;
+                return 0;
+        case 'n':
+                cli->dry_run = true;
+                return 0;
+        case 'u':
+                cli->undo = true;
+                return 0;
         case 'P':
                 if (nvh_cli_parse_pid(arg, &cli->pid, &err) < 0) {
                         nvh_cli_fail(NULL, &err);
@@ -167,6 +183,9 @@ parse_argv(int argc, char **argv, struct nvh_cli *cli, const struct command **re
             {"cdi-device", required_argument, NULL, 'X'},
             {"output", required_argument, NULL, 'o'},
             {"kind", required_argument, NULL, 'K'},
+            {"engine", required_argument, NULL, 'e'},
+            {"dry-run", no_argument, NULL, 'n'},
+            {"undo", no_argument, NULL, 'u'},
             {"version", no_argument, NULL, 'V'},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
@@ -174,7 +193,7 @@ parse_argv(int argc, char **argv, struct nvh_cli *cli, const struct command **re
         int c, r;
 
         for (;;) {
-                c = getopt_long(argc, argv, "+c:DjC:d:r:p:v:b:P:X:o:K:Vh", opts, NULL);
+                c = getopt_long(argc, argv, "+c:DjC:d:r:p:v:b:P:X:o:K:e:nuVh", opts, NULL);
                 if (c == -1) {
                         if (optind >= argc)
                                 return -1;
@@ -202,7 +221,13 @@ parse_argv(int argc, char **argv, struct nvh_cli *cli, const struct command **re
                         continue;
                 }
                 if (c == 'V') {
-                        printf("nvhook %s\n", NVH_VERSION);
+                        struct nvh_doctor_feature feat[NVH_DOCTOR_N_FEATURES];
+                        char buf[256];
+
+                        nvh_doctor_probe_features(feat);
+                        nvh_doctor_format_features(feat, buf, sizeof(buf));
+                        printf("nvhook %s\ncommit: %s\nkernel features: %s\n", NVH_VERSION,
+                               NVH_COMMIT, buf);
                         return 0;
                 }
                 if (c == 'h') {

@@ -1,15 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* nvidia-container-cli's command line on nvhook's engine (argv[0] "nvidia-container-cli", or
+/* nvidia-container-cli's commands on nvhook's engine (argv[0] "nvidia-container-cli", or
  * "nvhook cli ..."). Tools that exec NVIDIA's CLI instead of running an OCI hook (containerd's
  * `ctr run --gpus`, LXC's hooks/nvidia, enroot, Apptainer) get the same discovery, selection,
- * plan and injection as the hook. glibc's argp parses the command line, as the incumbent's
- * does, so --help, --usage and the errors for unknown options read and exit the same.
+ * plan and injection as the hook. The command line is parsed in hook/nvcli_args.c.
  *
  * Trusts: argv (the caller is the runtime or the administrator), never the image. Never runs
  * a program: --ldconfig=@PATH is accepted and nvhook writes the linker cache itself; a
  * container path (no '@') is refused (CVE-2024-0136/0137: the image's ldconfig would run). */
-#include <argp.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,440 +29,23 @@
 #include "log.h"
 #include "macros.h"
 #include "nsenter.h"
-#include "nvcli.h"
+#include "nvcli_args.h"
 #include "nvhook.h"
 #include "plan.h"
 #include "request.h"
 #include "select.h"
 
-#define PROG "nvidia-container-cli"
-#define NVCLI_COMPAT_VERSION "1.17.0" /* the incumbent's version whose formats are matched */
-#define NVCLI_MAX_REQS 64
-
-enum { CMD_NONE, CMD_INFO, CMD_LIST, CMD_CONFIGURE };
-
-struct nvcli {
-        struct nvh_cli *cli;
-        struct nvh_nvcli_opts o;
-        int cmd;
-};
-
-static int
-opt_join(char **dst, const char *arg)
-{
-        char *s = NULL;
-
-        if (asprintf(&s, "%s%s%s", *dst ? *dst : "", *dst ? "," : "", arg) < 0)
-                return -ENOMEM;
-        free(*dst);
-        *dst = s;
-        return 0;
-}
-
-static error_t
-info_parser(int key, char *arg, struct argp_state *state)
-{
-        struct nvh_nvcli_opts *o = state->input;
-
-        (void)arg;
-        switch (key) {
-        case 'c':
-                o->csv = true;
-                return 0;
-        case ARGP_KEY_ARG:
-                argp_error(state, "unexpected argument '%s'", arg);
-                return 0;
-        default:
-                return ARGP_ERR_UNKNOWN;
-        }
-}
-
-enum {
-        K_COMPAT32 = 0x80,
-        K_MIG_CONFIG,
-        K_MIG_MONITOR,
-        K_IMEX,
-        K_NO_CGROUPS,
-        K_NO_DEVBIND,
-        K_FIRMWARES,
-        K_NGX,
-        K_NO_PIVOT,
-        K_NO_IMEX,
-        K_COMPAT_MODE,
-};
-
-/* A boolean option: its key and its field. */
-struct flag {
-        int key;
-        size_t off;
-};
-
-static bool
-set_flag(const struct flag *flags, size_t n, int key, struct nvh_nvcli_opts *o)
-{
-        for (size_t i = 0; i < n; i++) {
-                if (flags[i].key == key) {
-                        *(bool *)(void *)((char *)o + flags[i].off) = true;
-                        return true;
-                }
-        }
-        return false;
-}
-
-/* Options list and configure share; repeated ones are joined with ','. 1: not one of them. */
-static int
-selection_opt(int key, const char *arg, struct nvh_nvcli_opts *o)
-{
-        switch (key) {
-        case 'd':
-                return opt_join(&o->devices, arg);
-        case K_MIG_CONFIG:
-                return opt_join(&o->mig_config, arg);
-        case K_MIG_MONITOR:
-                return opt_join(&o->mig_monitor, arg);
-        case K_IMEX:
-                return opt_join(&o->imex, arg);
-        default:
-                return 1;
-        }
-}
-
-static error_t
-list_parser(int key, char *arg, struct argp_state *state)
-{
-        static const struct flag flags[] = {
-            {'l', offsetof(struct nvh_nvcli_opts, list_libs)},
-            {'b', offsetof(struct nvh_nvcli_opts, list_bins)},
-            {'i', offsetof(struct nvh_nvcli_opts, list_ipcs)},
-            {K_FIRMWARES, offsetof(struct nvh_nvcli_opts, list_firmwares)},
-            {K_COMPAT32, offsetof(struct nvh_nvcli_opts, compat32)},
-        };
-        struct nvh_nvcli_opts *o = state->input;
-        int r = selection_opt(key, arg, o);
-
-        if (r <= 0 || set_flag(flags, ARRAY_SIZE(flags), key, o))
-                goto out;
-        r = 0;
-        switch (key) {
-        case ARGP_KEY_ARG:
-                argp_error(state, "unexpected argument '%s'", arg);
-                return 0;
-        case ARGP_KEY_END:
-                /* No selection at all: everything, every device. */
-                if (!o->list_libs && !o->list_bins && !o->list_ipcs && !o->list_firmwares &&
-                    !o->devices) {
-                        o->list_libs = o->list_bins = o->list_ipcs = o->list_firmwares = true;
-                        o->compat32 = true;
-                        r = opt_join(&o->devices, "all");
-                }
-                break;
-        default:
-                return ARGP_ERR_UNKNOWN;
-        }
-out:
-        if (r < 0)
-                argp_failure(state, 1, ENOMEM, "input error");
-        return 0;
-}
-
-static error_t
-configure_parser(int key, char *arg, struct argp_state *state)
-{
-        struct nvh_nvcli_opts *o = state->input;
-        static const struct {
-                int key;
-                unsigned cap;
-        } caps[] = {
-            {'c', NVH_CAP_COMPUTE},  {'u', NVH_CAP_UTILITY},         {'v', NVH_CAP_VIDEO},
-            {'g', NVH_CAP_GRAPHICS}, {'D', NVH_CAP_DISPLAY},         {K_NGX, NVH_CAP_NGX},
-            {'n', NVH_CAP_NGX},      {K_COMPAT32, NVH_CAP_COMPAT32},
-        };
-        char *end = NULL;
-        long v;
-        static const struct flag flags[] = {
-            {K_NO_CGROUPS, offsetof(struct nvh_nvcli_opts, no_cgroups)},
-            {K_NO_DEVBIND, offsetof(struct nvh_nvcli_opts, no_devbind)},
-        };
-        int r = selection_opt(key, arg, o);
-
-        if (r <= 0 || set_flag(flags, ARRAY_SIZE(flags), key, o))
-                goto out;
-        r = 0;
-        for (size_t i = 0; i < ARRAY_SIZE(caps); i++) {
-                if (key == caps[i].key) {
-                        o->caps |= caps[i].cap;
-                        return 0;
-                }
-        }
-        switch (key) {
-        case 'p':
-                errno = 0;
-                v = strtol(arg, &end, 10);
-                if (!*arg || *end || errno || v <= 0 || v > 0x7fffffff) {
-                        argp_failure(state, 1, 0, "input error: invalid pid '%s'", arg);
-                        return EINVAL;
-                }
-                o->pid = (int)v;
-                break;
-        case 'r':
-                if (o->n_reqs >= NVCLI_MAX_REQS) {
-                        argp_failure(state, 1, 0, "input error: too many requirements");
-                        return EINVAL;
-                }
-                o->reqs[o->n_reqs++] = arg;
-                break;
-        case 'l':
-                o->ldconfig = arg;
-                break;
-        case K_COMPAT_MODE:
-                o->compat_mode = arg;
-                break;
-        case ARGP_KEY_ARG:
-                if (state->arg_num > 0)
-                        argp_error(state, "unexpected argument '%s'", arg);
-                else
-                        o->rootfs = arg;
-                break;
-        case ARGP_KEY_END:
-                if (!o->rootfs)
-                        argp_usage(state);
-                break;
-        default:
-                return ARGP_ERR_UNKNOWN;
-        }
-out:
-        if (r < 0)
-                argp_failure(state, 1, ENOMEM, "input error");
-        return 0;
-}
-
-static const struct argp info_argp = {
-    (const struct argp_option[]){
-        {NULL, 0, NULL, 0, "Options:", -1},
-        {"csv", 'c', NULL, 0, "Output in CSV format", -1},
-        {0},
-    },
-    info_parser,
-    NULL,
-    "Query the driver and report information about the driver and devices.",
-    NULL,
-    NULL,
-    NULL,
-};
-
-static const struct argp list_argp = {
-    (const struct argp_option[]){
-        {NULL, 0, NULL, 0, "Options:", -1},
-        {"device", 'd', "ID", 0, "Device UUID(s) or index(es) to list", -1},
-        {"libraries", 'l', NULL, 0, "List driver libraries", -1},
-        {"binaries", 'b', NULL, 0, "List driver binaries", -1},
-        {"ipcs", 'i', NULL, 0, "List driver ipcs", -1},
-        {"firmwares", K_FIRMWARES, NULL, 0, "List driver firmwares", -1},
-        {"compat32", K_COMPAT32, NULL, 0, "Enable 32bits compatibility", -1},
-        {"mig-config", K_MIG_CONFIG, "ID", 0, "MIG devices to list config capabilities files for",
-         -1},
-        {"mig-monitor", K_MIG_MONITOR, "ID", 0,
-         "MIG devices to list monitor capabilities files for", -1},
-        {"imex-channel", K_IMEX, "CHANNEL", 0, "IMEX channel ID(s) to list", -1},
-        {0},
-    },
-    list_parser,
-    NULL,
-    "Query the driver and list the components required in order to configure a container with "
-    "GPU support.",
-    NULL,
-    NULL,
-    NULL,
-};
-
-static const struct argp configure_argp = {
-    (const struct argp_option[]){
-        {NULL, 0, NULL, 0, "Options:", -1},
-        {"pid", 'p', "PID", 0, "Container PID", -1},
-        {"device", 'd', "ID", 0, "Device UUID(s) or index(es) to isolate", -1},
-        {"require", 'r', "EXPR", 0, "Check container requirements", -1},
-        {"ldconfig", 'l', "PATH", 0,
-         "Path to the ldconfig binary: only '@HOST_PATH' is accepted, and nothing is run "
-         "(nvhook writes the linker cache itself)",
-         -1},
-        {"compute", 'c', NULL, 0, "Enable compute capability", -1},
-        {"utility", 'u', NULL, 0, "Enable utility capability", -1},
-        {"video", 'v', NULL, 0, "Enable video capability", -1},
-        {"graphics", 'g', NULL, 0, "Enable graphics capability", -1},
-        {"display", 'D', NULL, 0, "Enable display capability", -1},
-        {"ngx", 'n', NULL, 0, "Enable ngx capability", -1},
-        {"compat32", K_COMPAT32, NULL, 0, "Enable 32bits compatibility", -1},
-        {"mig-config", K_MIG_CONFIG, "ID", 0, "Enable configuration of MIG devices", -1},
-        {"mig-monitor", K_MIG_MONITOR, "ID", 0, "Enable monitoring of MIG devices", -1},
-        {"imex-channel", K_IMEX, "CHANNEL", 0, "IMEX channel ID(s) to inject", -1},
-        {"no-cgroups", K_NO_CGROUPS, NULL, 0, "Don't use cgroup enforcement", -1},
-        {"no-devbind", K_NO_DEVBIND, NULL, 0, "Don't bind mount devices", -1},
-        {"cuda-compat-mode", K_COMPAT_MODE, "MODE", 0, "Accepted; see nvhook(1)", -1},
-        {0},
-    },
-    configure_parser,
-    "ROOTFS",
-    "Configure a container with GPU support by exposing device drivers to it.\v"
-    "With --pid, nvhook enters the mount namespace of that process; without it, it works in "
-    "its own (LXC's mount hook). See nvhook(1).",
-    NULL,
-    NULL,
-    NULL,
-};
-
-static const struct {
-        const char *name;
-        int cmd;
-        const struct argp *argp;
-} commands[] = {
-    {"info", CMD_INFO, &info_argp},
-    {"list", CMD_LIST, &list_argp},
-    {"configure", CMD_CONFIGURE, &configure_argp},
-};
-
-static int
-parse_ugid(const char *arg, struct nvh_nvcli_opts *o)
-{
-        char *end = NULL;
-        unsigned long u, g;
-
-        errno = 0;
-        u = strtoul(arg, &end, 10);
-        if (end == arg || errno || u >= 0xffffffffUL || (*end && *end != ':'))
-                return -EINVAL;
-        g = u;
-        if (*end == ':') {
-                const char *gs = end + 1;
-                g = strtoul(gs, &end, 10);
-                if (end == gs || errno || g >= 0xffffffffUL || *end)
-                        return -EINVAL;
-        }
-        o->uid = (long)u;
-        o->gid = (long)g;
-        return 0;
-}
-
-static error_t
-global_parser(int key, char *arg, struct argp_state *state)
-{
-        struct nvh_nvcli_opts *o = state->input;
-
-        switch (key) {
-        case 'd':
-                o->debug = arg;
-                return 0;
-        case 'k':
-                o->load_kmods = true;
-                return 0;
-        case K_NO_PIVOT:
-                o->no_pivot = true;
-                return 0;
-        case 'q':
-                o->quiet = true;
-                return 0;
-        case 'u':
-                o->user = true;
-                if (arg && parse_ugid(arg, o) < 0) {
-                        argp_failure(state, 1, 0, "input error: invalid user '%s'", arg);
-                        return EINVAL;
-                }
-                return 0;
-        case 'r':
-                o->root = arg;
-                return 0;
-        case 'l':
-                o->ldcache = arg;
-                return 0;
-        case K_NO_IMEX:
-                return 0;
-        case ARGP_KEY_ARGS: {
-                char **sub = state->argv + state->next;
-                int subc = state->argc - state->next;
-                char name[64];
-
-                for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
-                        if (!streq(sub[0], commands[i].name))
-                                continue;
-                        o->cmd_index = (int)i;
-                        snprintf(name, sizeof(name), "%s %s", state->name, commands[i].name);
-                        sub[0] = name;
-                        argp_parse(commands[i].argp, subc, sub, 0, NULL, o);
-                        sub[0] = (char *)commands[i].name;
-                        return 0;
-                }
-                argp_error(state, "unknown command '%s'", sub[0]);
-                return EINVAL;
-        }
-        case ARGP_KEY_END:
-                if (o->cmd_index < 0)
-                        argp_usage(state);
-                return 0;
-        default:
-                return ARGP_ERR_UNKNOWN;
-        }
-}
-
-static void
-print_version(FILE *f, struct argp_state *state)
-{
-        (void)state;
-        fprintf(f, "cli-version: %s\nlib-version: nvhook %s\n", NVCLI_COMPAT_VERSION, NVH_VERSION);
-}
-
-static const struct argp global_argp = {
-    (const struct argp_option[]){
-        {NULL, 0, NULL, 0, "Options:", -1},
-        {"debug", 'd', "FILE", 0, "Log debug information", -1},
-        {"load-kmods", 'k', NULL, 0, "Load kernel modules", -1},
-        {"no-pivot", K_NO_PIVOT, NULL, 0, "Do not use pivot_root (accepted: nvhook never does)",
-         -1},
-        {"quiet", 'q', NULL, 0, "Log errors only", -1},
-        {"user", 'u', "UID[:GID]", OPTION_ARG_OPTIONAL,
-         "Unprivileged mode: no device nodes made, no cgroup writes, files owned by UID:GID", -1},
-        {"root", 'r', "PATH", 0, "Path to the driver root directory", -1},
-        {"ldcache", 'l', "FILE", 0, "Path to the system's DSO cache", -1},
-        {"no-create-imex-channels", K_NO_IMEX, NULL, 0, "Accepted; nvhook creates none", -1},
-        {NULL, 0, NULL, 0, "Commands:", 0},
-        {"info", 0, NULL, OPTION_DOC | OPTION_NO_USAGE,
-         "Report information about the driver and devices", 0},
-        {"list", 0, NULL, OPTION_DOC | OPTION_NO_USAGE, "List driver components", 0},
-        {"configure", 0, NULL, OPTION_DOC | OPTION_NO_USAGE,
-         "Configure a container with GPU support", 0},
-        {0},
-    },
-    global_parser,
-    "COMMAND [ARG...]",
-    "nvidia-container-cli's command line on nvhook's engine.",
-    NULL,
-    NULL,
-    NULL,
-};
-
-int
-nvh_nvcli_parse(int argc, char **argv, struct nvh_nvcli_opts *o)
-{
-        *o = (struct nvh_nvcli_opts){.cmd_index = -1, .uid = -1, .gid = -1};
-        argp_err_exit_status = 1;
-        argp_program_version_hook = print_version;
-        argv[0] = (char *)PROG;
-        return -argp_parse(&global_argp, argc, argv, ARGP_IN_ORDER, NULL, o);
-}
-
-void
-nvh_nvcli_opts_free(struct nvh_nvcli_opts *o)
-{
-        free(o->devices);
-        free(o->mig_config);
-        free(o->mig_monitor);
-        free(o->imex);
-        o->devices = o->mig_config = o->mig_monitor = o->imex = NULL;
-}
+#define PROG NVH_NVCLI_PROG
 
 static void
 fail(const char *what, const struct nvh_err *err)
 {
-        fprintf(stderr, "%s: %s error: %s\n", PROG, what,
-                err->msg[0] ? err->msg : strerror(-err->code));
+        char line[NVH_ERR_MSG_MAX + 64];
+
+        snprintf(line, sizeof(line), "%s error: %s", what,
+                 err->msg[0] ? err->msg : strerror(-err->code));
+        fprintf(stderr, "%s: %s\n", PROG, line);
+        nvh_log_syslog_error(line);
 }
 
 /* The request's devices resolved by the one selector (lib/select.h). The incumbent's device
@@ -547,18 +129,15 @@ discover(struct nvh_cli *cli, unsigned caps, struct nvh_system **ret_sys,
 static int
 cmd_info(struct nvh_cli *cli, const struct nvh_nvcli_opts *o)
 {
-        struct nvh_system *sys = NULL;
-        struct nvh_driver *drv = NULL;
+        _cleanup_gpus_ struct nvh_system *sys = NULL;
+        _cleanup_driver_ struct nvh_driver *drv = NULL;
         struct nvh_err err = {0};
         char cuda[32];
-        int r = 1;
 
         if (discover(cli, NVH_CAP_UTILITY | NVH_CAP_COMPUTE, &sys, &drv) < 0)
-                goto out;
-        if (nvh_gpus_load_all(sys, &err) < 0) {
-                fail("detection", &err);
-                goto out;
-        }
+                return 1;
+        if (nvh_gpus_load_all(sys, &err) < 0)
+                return fail("detection", &err), 1;
         fact(cli, drv, sys, "cuda", NULL, cuda, sizeof(cuda));
         if (o->csv)
                 printf("NVRM version,CUDA version\n%s,%s\n\nDevice Index,Device Minor,Model,Brand,"
@@ -586,11 +165,7 @@ cmd_info(struct nvh_cli *cli, const struct nvh_nvcli_opts *o)
                                "Model:", g->model, "Brand:", brand, "GPU UUID:", g->uuid,
                                "Bus Location:", bus, "Architecture:", arch);
         }
-        r = 0;
-out:
-        nvh_driver_free(drv);
-        nvh_gpus_free(sys);
-        return r;
+        return 0;
 }
 
 /* The incumbent lists components in its own table order; nvhook's discovery keeps the host
@@ -670,27 +245,32 @@ print_files(const struct nvh_driver *drv, enum nvh_file_kind kind, int elf_class
         }
 }
 
+/* The devices select_gpus hands to a request on the stack. */
+static void
+request_devices_clear(struct nvh_request *req)
+{
+        strv_free(req->devices);
+        req->devices = NULL;
+}
+
 static int
 cmd_list(struct nvh_cli *cli, const struct nvh_nvcli_opts *o)
 {
         static const char *const ctl[] = {"nvidiactl", "nvidia-uvm", "nvidia-uvm-tools",
                                           "nvidia-modeset"};
-        struct nvh_system *sys = NULL;
-        struct nvh_driver *drv = NULL;
-        struct nvh_request req = {0};
+        _cleanup_gpus_ struct nvh_system *sys = NULL;
+        _cleanup_driver_ struct nvh_driver *drv = NULL;
+        _cleanup_(request_devices_clear) struct nvh_request req = {0};
         struct nvh_err err = {0};
         _cleanup_host_ struct nvh_host *host = NULL;
         _cleanup_selection_ struct nvh_selection *sel = NULL;
-        int r = 1;
 
         if (discover(cli, NVH_CAP_ALL, &sys, &drv) < 0)
-                goto out;
-        if (nvh_host_scan(cli->conf.dev_root, &host, &err) < 0) {
-                fail("detection", &err);
-                goto out;
-        }
+                return 1;
+        if (nvh_host_scan(cli->conf.dev_root, &host, &err) < 0)
+                return fail("detection", &err), 1;
         if (select_gpus(sys, host, o->devices, &req, &sel) < 0)
-                goto out;
+                return 1;
         if (sel) {
                 for (size_t i = 0; i < ARRAY_SIZE(ctl); i++) {
                         const struct nvh_host_node *n = nvh_host_find(host, ctl[i]);
@@ -711,12 +291,7 @@ cmd_list(struct nvh_cli *cli, const struct nvh_nvcli_opts *o)
                 print_files(drv, NVH_FILE_FIRMWARE, 0);
         if (o->list_ipcs)
                 print_files(drv, NVH_FILE_SOCKET, 0);
-        r = 0;
-out:
-        strv_free(req.devices);
-        nvh_driver_free(drv);
-        nvh_gpus_free(sys);
-        return r;
+        return 0;
 }
 
 /* --no-devbind: the caller makes the nodes; their cgroup access is still granted. */
@@ -808,9 +383,16 @@ mig_list(const char *list, enum nvh_devsel *sel, char ***toks)
 }
 
 static int
+out_of_memory(void)
+{
+        fprintf(stderr, "%s: out of memory\n", PROG);
+        return 1;
+}
+
+static int
 cmd_configure(struct nvh_cli *cli, const struct nvh_nvcli_opts *o)
 {
-        struct nvh_request *req = NULL;
+        _cleanup_request_ struct nvh_request *req = NULL;
         struct nvh_inject_target t = {0};
         struct nvh_err err = {0};
         bool no_devbind = o->no_devbind;
@@ -855,27 +437,27 @@ cmd_configure(struct nvh_cli *cli, const struct nvh_nvcli_opts *o)
         req->disable_require = cli->conf.disable_require;
         if (strv_from((const char *const *)o->reqs, o->n_reqs, &req->requires) < 0 ||
             strv_from((const char *const *)o->reqs, o->n_reqs, &req->require_names) < 0)
-                goto nomem;
+                return out_of_memory();
         req->devices = calloc(1, sizeof(char *));
         req->mig_config = calloc(1, sizeof(char *));
         req->mig_monitor = calloc(1, sizeof(char *));
         if (!req->imex_channels)
                 req->imex_channels = calloc(1, sizeof(char *));
         if (!req->devices || !req->mig_config || !req->mig_monitor || !req->imex_channels)
-                goto nomem;
+                return out_of_memory();
         if (o->devices) {
                 strv_free(req->devices);
                 req->devices = NULL;
                 r = nvh_request_parse_devices(o->devices, &req->sel, &req->devices, &err);
                 if (r < 0) {
                         fprintf(stderr, "%s: device error: %s: unknown device\n", PROG, o->devices);
-                        goto fail;
+                        return 1;
                 }
         }
         if (mig_list(o->mig_config, &req->mig_config_sel, &req->mig_config) < 0 ||
             mig_list(o->mig_monitor, &req->mig_monitor_sel, &req->mig_monitor) < 0) {
                 fprintf(stderr, "%s: input error: bad MIG device list\n", PROG);
-                goto fail;
+                return 1;
         }
         if (o->imex) {
                 strv_free(req->imex_channels);
@@ -883,7 +465,7 @@ cmd_configure(struct nvh_cli *cli, const struct nvh_nvcli_opts *o)
                 if (parse_imex(o->imex, req) < 0 || (!req->imex_all && !req->imex_channels)) {
                         fprintf(stderr, "%s: input error: bad IMEX channel list '%s'\n", PROG,
                                 o->imex);
-                        goto fail;
+                        return 1;
                 }
         }
 
@@ -911,11 +493,6 @@ cmd_configure(struct nvh_cli *cli, const struct nvh_nvcli_opts *o)
                 return 1;
         }
         return 0;
-nomem:
-        fprintf(stderr, "%s: out of memory\n", PROG);
-fail:
-        nvh_request_free(req);
-        return 1;
 }
 
 static bool
@@ -924,13 +501,12 @@ module_loaded(const char *name)
         _cleanup_free_ char *line = NULL;
         size_t cap = 0, n = strlen(name);
         bool found = false;
-        FILE *f = fopen("/proc/modules", "re");
+        _cleanup_fclose_ FILE *f = fopen("/proc/modules", "re");
 
         if (!f)
                 return false;
         while (!found && getline(&line, &cap, f) > 0)
                 found = strncmp(line, name, n) == 0 && line[n] == ' ';
-        fclose(f);
         return found;
 }
 
@@ -954,7 +530,10 @@ load_kmods(void)
                         continue;
                 pid = fork();
                 if (pid < 0) {
-                        nvh_log_warn("--load-kmods: fork: %s", strerror(errno));
+                        struct nvh_err err = {0};
+
+                        nvh_err_errno(&err, "--load-kmods: fork");
+                        nvh_log_warn("%s", err.msg);
                         return;
                 }
                 if (pid == 0) {
@@ -972,45 +551,48 @@ load_kmods(void)
 int
 nvh_cmd_nvcli(struct nvh_cli *cli, int argc, char **argv)
 {
-        struct nvh_nvcli_opts o;
-        int r;
+        _cleanup_nvcli_args_ struct nvh_nvcli_opts o = {0};
+        _cleanup_close_ int debug_fd = -1;
 
-        r = nvh_nvcli_parse(argc, argv, &o);
-        if (r < 0 || o.cmd_index < 0) {
-                nvh_nvcli_opts_free(&o);
+        if (nvh_nvcli_args_parse(argc, argv, &o) < 0 || o.cmd == NVH_NVCLI_CMD_NONE)
                 return 1;
-        }
         if (o.root || o.ldcache) {
                 _cleanup_free_ char *abs = o.root ? realpath(o.root, NULL) : NULL;
                 if (o.root && !abs) {
-                        fprintf(stderr, "%s: input error: --root '%s': %s\n", PROG, o.root,
-                                strerror(errno));
-                        nvh_nvcli_opts_free(&o);
-                        return 1;
+                        struct nvh_err err = {0};
+
+                        nvh_err_errno(&err, "--root '%s'", o.root);
+                        return fail("input", &err), 1;
                 }
                 if ((abs && nvh_conf_set_str(&cli->conf.driver_root, abs) < 0) ||
-                    (o.ldcache && nvh_conf_set_str(&cli->conf.ldcache, o.ldcache) < 0)) {
-                        nvh_nvcli_opts_free(&o);
+                    (o.ldcache && nvh_conf_set_str(&cli->conf.ldcache, o.ldcache) < 0))
                         return 1;
-                }
         }
-        if (o.debug)
-                nvh_log_set_level(NVH_LOG_DEBUG);
-        else if (o.quiet)
+        nvh_log_syslog_open(cli->conf.syslog, PROG);
+        if (o.debug) {
+                /* The incumbent's --debug=FILE: debug lines go to FILE (the caller's host
+                 * path), stderr keeps its level. */
+                debug_fd =
+                    open(o.debug, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+                if (debug_fd < 0) {
+                        struct nvh_err err = {0};
+
+                        nvh_err_errno(&err, "--debug '%s'", o.debug);
+                        return fail("input", &err), 1;
+                }
+                nvh_log_set_file(debug_fd);
+                nvh_log_debug("%s: debug log opened", PROG);
+        }
+        if (o.quiet)
                 nvh_log_set_level(NVH_LOG_ERROR);
         if (o.load_kmods && !o.user && !nvh_nsenter_in_user_ns())
                 load_kmods();
-        switch (commands[o.cmd_index].cmd) {
-        case CMD_INFO:
-                r = cmd_info(cli, &o);
-                break;
-        case CMD_LIST:
-                r = cmd_list(cli, &o);
-                break;
+        switch (o.cmd) {
+        case NVH_NVCLI_CMD_INFO:
+                return cmd_info(cli, &o);
+        case NVH_NVCLI_CMD_LIST:
+                return cmd_list(cli, &o);
         default:
-                r = cmd_configure(cli, &o);
-                break;
+                return cmd_configure(cli, &o);
         }
-        nvh_nvcli_opts_free(&o);
-        return r;
 }

@@ -18,6 +18,7 @@
 #include "cdi.h"
 #include "conf.h"
 #include "fileio.h"
+#include "log.h"
 #include "macros.h"
 #include "cli.h"
 #include "nvhook.h"
@@ -198,11 +199,17 @@ nvh_runtime_main(int argc, char **argv)
         int i, r;
 
         r = nvh_cli_load_config(&cli, &err);
-        if (r < 0) {
+        if (r == -ENOMEM) {
                 nvh_cli_fail(SHIM_NAME, &err);
                 nvh_conf_free_contents(&cli.conf);
                 return 1;
         }
+        nvh_log_syslog_open(cli.conf.syslog, SHIM_NAME);
+        if (r < 0)
+                /* The shim runs for every container and every runtime command (delete too):
+                 * a broken config must not break them. It goes on with the defaults; a GPU
+                 * container still fails, in the hook, on the same error. */
+                nvh_log_warn("%s: %s (going on with the defaults)", SHIM_NAME, err.msg);
         for (i = 1; i < argc; i++) {
                 if (argv[i][0] != '-') {
                         cmd = argv[i];

@@ -9,8 +9,8 @@
  * terminal: every control byte (< 0x20 and 0x7f) becomes a visible "\xNN", so an image cannot
  * send escape sequences through them, and a message stays on one line. Other bytes pass,
  * UTF-8 included. dst always ends up NUL-terminated, truncated at a whole escape. */
-static void
-sanitize(const char *src, char *dst, size_t size)
+void
+nvh_err_escape(const char *src, char *dst, size_t size)
 {
         static const char hex[] = "0123456789abcdef";
         size_t o = 0;
@@ -48,7 +48,7 @@ nvh_err_set(struct nvh_err *err, int code, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(raw, sizeof(raw), fmt, ap);
         va_end(ap);
-        sanitize(raw, err->msg, sizeof(err->msg));
+        nvh_err_escape(raw, err->msg, sizeof(err->msg));
         return code;
 }
 
@@ -100,7 +100,7 @@ nvh_err_prefix(struct nvh_err *err, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(raw, sizeof(raw), fmt, ap);
         va_end(ap);
-        sanitize(raw, prefix, sizeof(prefix));
+        nvh_err_escape(raw, prefix, sizeof(prefix));
         /* "<prefix>: <old message>", truncated at the end when too long. */
         plen = strnlen(prefix, sizeof(err->msg) - 3);
         mlen = strnlen(err->msg, sizeof(err->msg) - 1);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdarg.h>
+#include <stddef.h>
 
 #define NVH_ERR_MSG_MAX 512
 
@@ -27,6 +28,11 @@ int nvh_err_sys(struct nvh_err *err, int code, const char *fmt, ...)
 
 /* Prefix context to an existing message ("open cache: <old>") and return err->code. */
 int nvh_err_prefix(struct nvh_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Copy src to dst (size bytes, NUL-terminated) with every control byte (< 0x20, 0x7f) as a
+ * visible "\xNN": what an image controls never reaches a terminal or a log as an escape
+ * sequence or a second line. Used by every message and log line. */
+void nvh_err_escape(const char *src, char *dst, size_t size);
 
 /* Clear the error. */
 void nvh_err_clear(struct nvh_err *err);

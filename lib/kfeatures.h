@@ -35,5 +35,10 @@ void nvh_kfeatures_force_fallbacks(bool force);
 /* Whether fallbacks are forced. */
 bool nvh_kfeatures_forced(void);
 
+/* Ask the kernel now, with one harmless call, whether it has the feature (doctor, --version):
+ * 1 present, 0 missing (also recorded, as nvh_kfeatures_set_missing), -1 unknown (a seccomp
+ * filter or policy answers EPERM). Independent of forcing. */
+int nvh_kfeatures_probe(enum nvh_kfeature f);
+
 /* The feature's name ("openat2", ...), for logs. */
 const char *nvh_kfeatures_name(enum nvh_kfeature f);

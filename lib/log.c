@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "log.h"
 
+#include "err.h"
+
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,11 +17,12 @@ static enum nvh_log_level current_level = NVH_LOG_WARN;
 
 /* The process's one log: one short-lived process, one container. */
 static struct {
-        int fd; /* connected datagram socket, -1: none */
+        int fd;      /* connected datagram socket, -1: none */
+        int file_fd; /* every line also here, -1: none */
         char context[128];
         char *warnings[NVH_LOG_WARNINGS_MAX];
         size_t n_warnings;
-} sink = {.fd = -1};
+} sink = {.fd = -1, .file_fd = -1};
 
 void
 nvh_log_set_level(enum nvh_log_level level)
@@ -63,9 +66,33 @@ to_syslog(enum nvh_log_level level, const char *msg)
 }
 
 void
+nvh_log_set_file(int fd)
+{
+        sink.file_fd = fd;
+}
+
+static void
+to_file(const char *level, const char *msg)
+{
+        char line[1200];
+        struct timespec ts;
+        int n;
+
+        if (sink.file_fd < 0)
+                return;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        n = snprintf(line, sizeof(line), "%lld.%06ld nvhook[%d]: %s: %s\n", (long long)ts.tv_sec,
+                     ts.tv_nsec / 1000, (int)getpid(), level, msg);
+        if (n > 0)
+                (void)!write(sink.file_fd, line,
+                             (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+void
 nvh_log_syslog_error(const char *msg)
 {
         to_syslog(NVH_LOG_ERROR, msg);
+        to_file("error", msg);
 }
 
 size_t
@@ -79,12 +106,16 @@ void
 nvh_log(enum nvh_log_level level, const char *fmt, ...)
 {
         static const char *const names[] = {"error", "warning", "info", "debug"};
-        char line[1024];
+        char raw[1024], line[1024];
         va_list ap;
 
+        /* Debug and info lines nobody reads cost nothing. */
+        if (level > NVH_LOG_WARN && level > current_level && sink.file_fd < 0)
+                return;
         va_start(ap, fmt);
-        vsnprintf(line, sizeof(line), fmt, ap);
+        vsnprintf(raw, sizeof(raw), fmt, ap);
         va_end(ap);
+        nvh_err_escape(raw, line, sizeof(line));
         if (level == NVH_LOG_WARN && sink.n_warnings < NVH_LOG_WARNINGS_MAX) {
                 char *copy = strdup(line);
                 if (copy)
@@ -92,6 +123,7 @@ nvh_log(enum nvh_log_level level, const char *fmt, ...)
         }
         if (level <= NVH_LOG_WARN)
                 to_syslog(level, line);
+        to_file(names[level], line);
         if (level > current_level)
                 return;
         /* One write per line so concurrent hooks do not interleave mid-line. */

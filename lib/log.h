@@ -27,6 +27,10 @@ void nvh_log(enum nvh_log_level level, const char *fmt, ...) __attribute__((form
  * with context (the container id; NULL: none). Calling it again changes the context. */
 void nvh_log_syslog_open(const char *socket_path, const char *context);
 
+/* Also write every log line, debug included and whatever the level, to fd (a file the
+ * caller opened, e.g. nvidia-container-cli's --debug=FILE); -1: none. */
+void nvh_log_set_file(int fd);
+
 /* An error line for the system log only (stderr has it already, from the caller). */
 void nvh_log_syslog_error(const char *msg);
 

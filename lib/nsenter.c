@@ -97,6 +97,22 @@ nvh_nsenter_check(pid_t pid, struct nvh_err *err)
  * host_rootfs is the same directory (device and inode) as in ours: the bundle's root, bound
  * onto itself by the runtime. Guarantees: on success we are in that namespace and hold a way
  * back; on failure we are where we were. */
+/* A runtime makes the container's root a mount of its own before hooks run (runc and crun
+ * bind it onto itself; Podman's is an overlay): a process whose namespace is a plain copy of
+ * the host's (a service with PrivateTmp, a reused pid) sees a plain directory there. Kernels
+ * without STATX_ATTR_MOUNT_ROOT (< 5.8) cannot tell: the check passes. */
+static bool
+is_mount_root(const char *path)
+{
+        struct statx stx;
+
+        if (statx(AT_FDCWD, path, AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS, &stx) < 0)
+                return false;
+        if (!(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+                return true;
+        return (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+}
+
 int
 nvh_nsenter_mnt(pid_t pid, const char *host_rootfs, int *ret_host_mnt_fd, struct nvh_err *err)
 {
@@ -136,6 +152,13 @@ nvh_nsenter_mnt(pid_t pid, const char *host_rootfs, int *ret_host_mnt_fd, struct
                 return nvh_err_set(err, -EPERM,
                                    "process %d is not the container of root '%s' (another "
                                    "directory there in its mount namespace)",
+                                   (int)pid, host_rootfs);
+        }
+        if (host_rootfs && !is_mount_root(host_rootfs)) {
+                (void)nvh_nsenter_restore(host_fd, NULL);
+                return nvh_err_set(err, -EPERM,
+                                   "process %d is not the container of root '%s' (not a mount "
+                                   "of its own in that mount namespace, as runtimes make it)",
                                    (int)pid, host_rootfs);
         }
         *ret_host_mnt_fd = TAKE_FD(host_fd);

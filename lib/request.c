@@ -9,17 +9,12 @@
 #include <strings.h>
 
 #include "caps.h"
-#include "fileio.h"
 #include "macros.h"
-#include "pci.h"
 #include "require.h"
 
 /* How much of a user-supplied value an error message quotes. */
 #define QUOTE_MAX 96
 #define QUOTE(n) ((int)((n) > QUOTE_MAX ? QUOTE_MAX : (n)))
-/* Most device tokens one request may name (-E2BIG beyond): far above any host's GPUs and MIG
- * devices in all their spellings, low enough that the duplicate check stays cheap. */
-#define MAX_DEVICE_TOKENS 1024u
 
 #define ENV_VISIBLE "NVIDIA_VISIBLE_DEVICES"
 #define ENV_CAPS "NVIDIA_DRIVER_CAPABILITIES"
@@ -30,235 +25,6 @@
 #define ENV_MIG_MONITOR "NVIDIA_MIG_MONITOR_DEVICES"
 #define ENV_IMEX "NVIDIA_IMEX_CHANNELS"
 #define ENV_CUDA_VERSION "CUDA_VERSION"
-
-/* A growable NULL-terminated string vector. */
-struct strv_buf {
-        char **v;
-        size_t n, cap;
-};
-
-static void
-strv_buf_done(struct strv_buf *b)
-{
-        strv_free(b->v);
-        b->v = NULL;
-        b->n = b->cap = 0;
-}
-
-static int
-strv_buf_push_n(struct strv_buf *b, const char *s, size_t len)
-{
-        char *d;
-
-        if (b->n + 2 > b->cap) {
-                size_t ncap = b->cap ? b->cap * 2 : 8;
-                char **nv = realloc(b->v, ncap * sizeof(char *));
-
-                if (!nv)
-                        return -ENOMEM;
-                b->v = nv;
-                b->cap = ncap;
-        }
-        d = strndup(s, len);
-        if (!d)
-                return -ENOMEM;
-        b->v[b->n++] = d;
-        b->v[b->n] = NULL;
-        return 0;
-}
-
-static int
-strv_buf_push(struct strv_buf *b, const char *s)
-{
-        return strv_buf_push_n(b, s, strlen(s));
-}
-
-static bool
-strv_buf_contains(const struct strv_buf *b, const char *s)
-{
-        for (size_t i = 0; i < b->n; i++)
-                if (streq(b->v[i], s))
-                        return true;
-        return false;
-}
-
-/* Hand the vector out; an empty one is a valid empty vector, never NULL. */
-static char **
-strv_buf_take(struct strv_buf *b)
-{
-        char **v = b->v;
-
-        if (!v)
-                v = calloc(1, sizeof(char *));
-        b->v = NULL;
-        b->n = b->cap = 0;
-        return v;
-}
-
-static bool
-is_digit(char c)
-{
-        return c >= '0' && c <= '9';
-}
-
-static bool
-is_hex(char c)
-{
-        return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-static bool
-all_digits(const char *s, size_t n)
-{
-        if (n == 0)
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if (!is_digit(s[i]))
-                        return false;
-        return true;
-}
-
-/* Decimal number of at most 9 digits. */
-static int
-parse_small_uint(const char *s, size_t n, unsigned *ret)
-{
-        unsigned v = 0;
-
-        if (!all_digits(s, n) || n > 9)
-                return -EINVAL;
-        for (size_t i = 0; i < n; i++)
-                v = v * 10 + (unsigned)(s[i] - '0');
-        *ret = v;
-        return 0;
-}
-
-/* A whole UUID, 8-4-4-4-12 hex digits of any case (no prefixes: a prefix could name a
- * different GPU on another host, and nvidia-container-toolkit matches whole UUIDs only). */
-static bool
-uuid_ok(const char *s, size_t n)
-{
-        if (n != 36)
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-' : !is_hex(s[i]))
-                        return false;
-        return true;
-}
-
-static void
-lower_copy(char *dst, const char *src, size_t n)
-{
-        for (size_t i = 0; i < n; i++)
-                dst[i] = (src[i] >= 'A' && src[i] <= 'Z') ? (char)(src[i] | 0x20) : src[i];
-        dst[n] = '\0';
-}
-
-/* No part of a colon-separated decimal list has a leading zero ("0" itself is fine). */
-static bool
-no_leading_zero(const char *s, size_t n)
-{
-        for (size_t i = 0; i + 1 < n; i++)
-                if (s[i] == '0' && (i == 0 || s[i - 1] == ':') && is_digit(s[i + 1]))
-                        return false;
-        return true;
-}
-
-static int
-parse_pci(const char *tok, size_t len, char *canon, size_t size)
-{
-        uint64_t key;
-
-        if (nvh_pci_parse(tok, len, &key) < 0)
-                return -EINVAL;
-        nvh_pci_format(key, canon, size);
-        return NVH_DEVTOK_PCI;
-}
-
-static int
-classify_token(const char *tok, size_t len, char *canon, size_t size)
-{
-        const char *colon;
-        unsigned a, b;
-
-        if (all_digits(tok, len)) {
-                if (parse_small_uint(tok, len, &a) < 0)
-                        return -EINVAL;
-                snprintf(canon, size, "%u", a);
-                return NVH_DEVTOK_INDEX;
-        }
-        if (len > 8 && strncasecmp(tok, "MIG-GPU-", 8) == 0) {
-                /* MIG-GPU-<uuid>/<gi>/<ci> */
-                const char *s1 = memchr(tok + 8, '/', len - 8), *s2;
-
-                if (!s1 || !uuid_ok(tok + 8, (size_t)(s1 - tok - 8)))
-                        return -EINVAL;
-                s2 = memchr(s1 + 1, '/', len - (size_t)(s1 + 1 - tok));
-                if (!s2 || parse_small_uint(s1 + 1, (size_t)(s2 - s1 - 1), &a) < 0 ||
-                    parse_small_uint(s2 + 1, len - (size_t)(s2 + 1 - tok), &b) < 0)
-                        return -EINVAL;
-                memcpy(canon, "MIG-GPU-", 8);
-                lower_copy(canon + 8, tok + 8, (size_t)(s1 - tok - 8));
-                snprintf(canon + strlen(canon), size - strlen(canon), "/%u/%u", a, b);
-                return NVH_DEVTOK_MIG_LEGACY;
-        }
-        if (len > 4 && (strncasecmp(tok, "GPU-", 4) == 0 || strncasecmp(tok, "MIG-", 4) == 0)) {
-                if (!uuid_ok(tok + 4, len - 4))
-                        return -EINVAL;
-                canon[0] = (tok[0] == 'g' || tok[0] == 'G') ? 'G' : 'M';
-                memcpy(canon + 1, canon[0] == 'G' ? "PU-" : "IG-", 3);
-                lower_copy(canon + 4, tok + 4, len - 4);
-                return canon[0] == 'G' ? NVH_DEVTOK_GPU_UUID : NVH_DEVTOK_MIG_UUID;
-        }
-        if (memchr(tok, '.', len))
-                return parse_pci(tok, len, canon, size);
-        colon = memchr(tok, ':', len);
-        if (colon && parse_small_uint(tok, (size_t)(colon - tok), &a) == 0) {
-                const char *rest = colon + 1, *colon2;
-                size_t rlen = len - (size_t)(rest - tok);
-                unsigned c;
-
-                if (parse_small_uint(rest, rlen, &b) == 0) {
-                        snprintf(canon, size, "%u:%u", a, b);
-                        return NVH_DEVTOK_MIG_INDEX;
-                }
-                /* "<gpu>:<gi>:<ci>" without leading zeros, so that a bus id missing its
-                 * function ("0000:65:00") is not taken for one */
-                colon2 = memchr(rest, ':', rlen);
-                if (colon2 && no_leading_zero(tok, len) &&
-                    parse_small_uint(rest, (size_t)(colon2 - rest), &b) == 0 &&
-                    parse_small_uint(colon2 + 1, rlen - (size_t)(colon2 + 1 - rest), &c) == 0) {
-                        snprintf(canon, size, "%u:%u:%u", a, b, c);
-                        return NVH_DEVTOK_MIG_ID;
-                }
-        }
-        return -EINVAL;
-}
-
-static int
-parse_token_n(const char *tok, size_t len, char *canon, size_t size, struct nvh_err *err)
-{
-        char buf[NVH_REQUEST_TOKEN_MAX + 1];
-        int kind = -EINVAL;
-
-        if (len > 0 && len <= NVH_REQUEST_TOKEN_MAX && !memchr(tok, '\0', len))
-                kind = classify_token(tok, len, buf, sizeof(buf));
-        if (kind < 0)
-                return nvh_err_set(err, -EINVAL, "unknown device '%.*s'", QUOTE(len), tok);
-        if (canon) {
-                if (size < strlen(buf) + 1)
-                        return nvh_err_set(err, -ENOBUFS, "device '%s': buffer too small", buf);
-                memcpy(canon, buf, strlen(buf) + 1);
-        }
-        return kind;
-}
-
-int
-nvh_request_parse_device_token(const char *tok, char *ret_canon, size_t size, struct nvh_err *err)
-{
-        if (!tok)
-                return nvh_err_set(err, -EINVAL, "missing device");
-        return parse_token_n(tok, strnlen(tok, NVH_REQUEST_TOKEN_MAX + 1), ret_canon, size, err);
-}
 
 bool
 nvh_request_truthy(const char *value)
@@ -366,137 +132,6 @@ gated_getenv(const struct nvh_oci_spec *spec, const struct nvh_request_policy *p
         return 0;
 }
 
-/* Trim spaces and tabs off both ends of [*s, *s + *n). */
-static void
-trim(const char **s, size_t *n)
-{
-        while (*n > 0 && (**s == ' ' || **s == '\t')) {
-                (*s)++;
-                (*n)--;
-        }
-        while (*n > 0 && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
-                (*n)--;
-}
-
-static bool
-word_eq(const char *s, size_t n, const char *word)
-{
-        return strlen(word) == n && strncasecmp(s, word, n) == 0;
-}
-
-/* A comma list of device tokens, or "all" / "none" / "void" (as "none") alone. Empty entries
- * are skipped. Returns the number of entries seen (0: the list was blank). */
-static int
-parse_device_list(const char *var, const char *value, enum nvh_devsel *ret_sel,
-                  struct strv_buf *ret_list, struct nvh_err *err)
-{
-        enum nvh_devsel sel = NVH_DEVSEL_LIST;
-        const char *special = NULL;
-        size_t special_len = 0;
-        const char *p = value;
-        int seen = 0;
-
-        for (;;) {
-                size_t n = strcspn(p, ",");
-                const char *tok = p;
-                char canon[NVH_REQUEST_TOKEN_MAX + 1];
-                int r;
-
-                trim(&tok, &n);
-                if (n > 0) {
-                        /* The image sets the list: bound the work (and the dedup scan). */
-                        if (++seen > (int)MAX_DEVICE_TOKENS)
-                                return nvh_err_set(err, -E2BIG, "%s: more than %u devices", var,
-                                                   MAX_DEVICE_TOKENS);
-                        if (word_eq(tok, n, "all") || word_eq(tok, n, "none") ||
-                            word_eq(tok, n, "void")) {
-                                special = tok;
-                                special_len = n;
-                                sel = (tok[0] | 0x20) == 'a' ? NVH_DEVSEL_ALL : NVH_DEVSEL_NONE;
-                        } else {
-                                r = parse_token_n(tok, n, canon, sizeof(canon), err);
-                                if (r < 0)
-                                        return nvh_err_prefix(err, "%s", var);
-                                if (!strv_buf_contains(ret_list, canon) &&
-                                    strv_buf_push(ret_list, canon) < 0)
-                                        return nvh_err_set(err, -ENOMEM, "out of memory");
-                        }
-                }
-                p += strcspn(p, ",");
-                if (!*p)
-                        break;
-                p++;
-        }
-        if (special && seen > 1)
-                return nvh_err_set(err, -EINVAL,
-                                   "%s: '%.*s' cannot be combined with other devices: '%.*s'", var,
-                                   (int)special_len, special, QUOTE(strlen(value)), value);
-        if (special)
-                strv_buf_done(ret_list);
-        *ret_sel = sel;
-        return seen;
-}
-
-/* Devices selected by /dev/null mounts on NVH_REQUEST_DEVICE_MOUNT_ROOT/<device>. Returns the
- * number found. "all" anywhere selects all, as nvidia-container-toolkit does. */
-static int
-devices_from_mounts(const struct nvh_oci_spec *spec, enum nvh_devsel *ret_sel,
-                    struct strv_buf *ret_list, struct nvh_err *err)
-{
-        static const char root[] = NVH_REQUEST_DEVICE_MOUNT_ROOT "/";
-        bool all = false, none = false;
-        int found = 0;
-
-        for (size_t i = 0; i < spec->n_mounts; i++) {
-                const struct nvh_oci_mount *m = &spec->mounts[i];
-                _cleanup_free_ char *src = NULL, *dst = NULL;
-                char canon[NVH_REQUEST_TOKEN_MAX + 1];
-                const char *dev;
-
-                if (!m->source || !m->destination || m->source[0] != '/' ||
-                    m->destination[0] != '/')
-                        continue;
-                src = nvh_fileio_path_normalize(m->source);
-                dst = nvh_fileio_path_normalize(m->destination);
-                if (!src || !dst)
-                        return nvh_err_set(err, -ENOMEM, "out of memory");
-                if (!streq(src, "/dev/null") || strncmp(dst, root, sizeof(root) - 1) != 0)
-                        continue;
-                dev = dst + sizeof(root) - 1;
-                /* CDI devices requested as mounts (cdi/<vendor>/<class>=<name>) are for a CDI
-                 * runtime; nvidia-container-toolkit ignores them in this mode, and so do we. */
-                if (strncmp(dev, "cdi/", 4) == 0)
-                        continue;
-                if (strchr(dev, '/'))
-                        return nvh_err_set(err, -EINVAL, "device mount '%s': unknown device '%s'",
-                                           dst, dev);
-                if (++found > (int)MAX_DEVICE_TOKENS)
-                        return nvh_err_set(err, -E2BIG, "device mounts: more than %u devices",
-                                           MAX_DEVICE_TOKENS);
-                if (streq(dev, "all")) {
-                        all = true;
-                        continue;
-                }
-                if (streq(dev, "none")) {
-                        none = true;
-                        continue;
-                }
-                if (parse_token_n(dev, strlen(dev), canon, sizeof(canon), err) < 0)
-                        return nvh_err_prefix(err, "device mount '%s'", dst);
-                if (!strv_buf_contains(ret_list, canon) && strv_buf_push(ret_list, canon) < 0)
-                        return nvh_err_set(err, -ENOMEM, "out of memory");
-        }
-        if (all) {
-                strv_buf_done(ret_list);
-                *ret_sel = NVH_DEVSEL_ALL;
-        } else if (ret_list->n > 0) {
-                *ret_sel = NVH_DEVSEL_LIST;
-        } else if (none) {
-                *ret_sel = NVH_DEVSEL_NONE;
-        }
-        return found;
-}
-
 /* Devices named by nvhook's CDI hook entries: set by the engine from the node's CDI spec (or
  * by nvhook-runtime), never by the image, so trusted like device mounts. Returns the number of
  * tokens, 0 when there are none; req->source tells whether this run leads ("cdi") or defers to
@@ -523,7 +158,8 @@ devices_from_cdi(const struct nvh_request_policy *policy, enum nvh_devsel *ret_s
                         all = true;
                         continue;
                 }
-                if (parse_token_n(v[n], strlen(v[n]), canon, sizeof(canon), err) < 0)
+                if (nvh_request_devices_parse_token(v[n], strlen(v[n]), canon, sizeof(canon), err) <
+                    0)
                         return nvh_err_prefix(err, "CDI device");
                 if (!strv_buf_contains(ret_list, canon) && strv_buf_push(ret_list, canon) < 0)
                         return nvh_err_set(err, -ENOMEM, "out of memory");
@@ -535,59 +171,50 @@ devices_from_cdi(const struct nvh_request_policy *policy, enum nvh_devsel *ret_s
         return (int)n;
 }
 
-int
-nvh_request_parse_devices(const char *list, enum nvh_devsel *ret_sel, char ***ret_devices,
-                          struct nvh_err *err)
+static bool
+is_digit(char c)
 {
-        _cleanup_(strv_buf_done) struct strv_buf devices = {0};
-        enum nvh_devsel sel = NVH_DEVSEL_NONE;
-        char **v;
-        int r;
+        return c >= '0' && c <= '9';
+}
 
-        if (!list)
-                return nvh_err_set(err, -EINVAL, "missing device list");
-        r = parse_device_list("devices", list, &sel, &devices, err);
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return nvh_err_set(err, -EINVAL, "devices: empty device list '%.*s'",
-                                   QUOTE(strlen(list)), list);
-        v = strv_buf_take(&devices);
-        if (!v)
-                return nvh_err_set(err, -ENOMEM, "out of memory");
-        *ret_sel = sel;
-        *ret_devices = v;
+/* CUDA_VERSION's major and minor ("10" counts as "10.0"; a patch level and beyond are
+ * ignored, but must still be a version). -EINVAL when it is not one. */
+static int
+cuda_version_parse(const char *s, unsigned *ret_major, unsigned *ret_minor)
+{
+        unsigned major, minor = 0;
+        size_t n = strspn(s, "0123456789");
+
+        if (nvh_request_devices_parse_uint(s, n, &major) < 0)
+                return -EINVAL;
+        s += n;
+        if (*s == '.') {
+                s++;
+                n = strspn(s, "0123456789");
+                if (nvh_request_devices_parse_uint(s, n, &minor) < 0)
+                        return -EINVAL;
+                s += n;
+                while (*s == '.' && is_digit(s[1]))
+                        s += 1 + strspn(s + 1, "0123456789");
+        }
+        if (*s)
+                return -EINVAL;
+        *ret_major = major;
+        *ret_minor = minor;
         return 0;
 }
 
-/* "cuda>=<major>.<minor>" from CUDA_VERSION ("10" counts as "10.0"). */
+/* "cuda>=<major>.<minor>" from CUDA_VERSION. */
 static int
 legacy_requirement(const char *cuda_version, char *buf, size_t size, struct nvh_err *err)
 {
-        const char *p = cuda_version;
-        unsigned major, minor = 0;
-        size_t n = strspn(p, "0123456789");
+        unsigned major, minor;
 
-        if (parse_small_uint(p, n, &major) < 0)
-                goto bad;
-        p += n;
-        if (*p == '.') {
-                p++;
-                n = strspn(p, "0123456789");
-                if (parse_small_uint(p, n, &minor) < 0)
-                        goto bad;
-                p += n;
-                /* Patch level and beyond are ignored, but must still be a version. */
-                while (*p == '.' && is_digit(p[1]))
-                        p += 1 + strspn(p + 1, "0123456789");
-        }
-        if (*p)
-                goto bad;
+        if (cuda_version_parse(cuda_version, &major, &minor) < 0)
+                return nvh_err_set(err, -EINVAL, "%s: invalid version '%.*s'", ENV_CUDA_VERSION,
+                                   QUOTE(strlen(cuda_version)), cuda_version);
         snprintf(buf, size, "cuda>=%u.%u", major, minor);
         return 0;
-bad:
-        return nvh_err_set(err, -EINVAL, "%s: invalid version '%.*s'", ENV_CUDA_VERSION,
-                           QUOTE(strlen(cuda_version)), cuda_version);
 }
 
 /* One NVIDIA_REQUIRE_* entry of the environment: its name and value as slices of the entry,
@@ -689,7 +316,7 @@ parse_mig(const struct nvh_oci_spec *spec, const struct nvh_request_policy *poli
         int r;
 
         if (value && *value) {
-                r = parse_device_list(var, value, &sel, &list, err);
+                r = nvh_request_devices_parse_list(var, value, &sel, &list, err);
                 if (r < 0)
                         return r;
                 if (r == 0)
@@ -727,18 +354,19 @@ parse_imex(const struct nvh_oci_spec *spec, const struct nvh_request_policy *pol
                 unsigned ch;
                 char canon[16];
 
-                trim(&tok, &n);
+                nvh_request_devices_trim(&tok, &n);
                 if (n > 0) {
                         /* The image sets the list: bound the work (and the dedup scan). */
-                        if (++seen > (int)MAX_DEVICE_TOKENS)
+                        if (++seen > (int)NVH_REQUEST_DEVICES_MAX)
                                 return nvh_err_set(err, -E2BIG, "%s: more than %u channels",
-                                                   ENV_IMEX, MAX_DEVICE_TOKENS);
-                        if (word_eq(tok, n, "all")) {
+                                                   ENV_IMEX, NVH_REQUEST_DEVICES_MAX);
+                        if (nvh_request_devices_word_eq(tok, n, "all")) {
                                 special = req->imex_all = true;
-                        } else if (word_eq(tok, n, "none")) {
+                        } else if (nvh_request_devices_word_eq(tok, n, "none")) {
                                 special = true;
                         } else {
-                                if (parse_small_uint(tok, n, &ch) < 0 || ch > INT32_MAX)
+                                if (nvh_request_devices_parse_uint(tok, n, &ch) < 0 ||
+                                    ch > INT32_MAX)
                                         return nvh_err_set(err, -EINVAL,
                                                            "%s: invalid channel '%.*s'", ENV_IMEX,
                                                            QUOTE(n), tok);
@@ -874,7 +502,7 @@ nvh_request_parse(const struct nvh_oci_spec *spec, const struct nvh_request_poli
         if (r < 0)
                 return r;
         if (r == 0 && policy->accept_device_mounts) {
-                r = devices_from_mounts(spec, &sel, &devices, err);
+                r = nvh_request_devices_from_mounts(spec, &sel, &devices, err);
                 if (r < 0)
                         return r;
                 if (r > 0)
@@ -900,12 +528,13 @@ nvh_request_parse(const struct nvh_oci_spec *spec, const struct nvh_request_poli
                         const char *v = visible;
                         size_t n = strlen(visible);
 
-                        trim(&v, &n);
-                        if (n == 0 || word_eq(v, n, "void")) {
+                        nvh_request_devices_trim(&v, &n);
+                        if (n == 0 || nvh_request_devices_word_eq(v, n, "void")) {
                                 note_add(req, "%s='%.64s'", ENV_VISIBLE, visible);
                                 req->source = "none";
                         } else {
-                                r = parse_device_list(ENV_VISIBLE, visible, &sel, &devices, err);
+                                r = nvh_request_devices_parse_list(ENV_VISIBLE, visible, &sel,
+                                                                   &devices, err);
                                 if (r < 0)
                                         return r;
                                 if (r == 0) {

@@ -10,32 +10,7 @@
 #include "err.h"
 #include "macros.h"
 #include "oci.h"
-
-/* Mounts of /dev/null on <root>/<device> select devices (accept-nvidia-visible-devices-as-
- * volume-mounts); the Kubernetes device plugin uses this to keep unprivileged pods from
- * choosing GPUs through the environment. */
-#define NVH_REQUEST_DEVICE_MOUNT_ROOT "/var/run/nvidia-container-devices"
-
-/* Longest device token accepted. */
-#define NVH_REQUEST_TOKEN_MAX 96
-
-enum nvh_devsel {
-        NVH_DEVSEL_NONE, /* visible devices: "none" = driver files, no GPU; MIG: not asked */
-        NVH_DEVSEL_ALL,
-        NVH_DEVSEL_LIST,
-};
-
-/* Syntax of one device token. The existence of the device is checked later, against the
- * GPUs discovered on the host. */
-enum nvh_devtok {
-        NVH_DEVTOK_INDEX,      /* "0": PCI address order, as nvidia-smi shows it */
-        NVH_DEVTOK_GPU_UUID,   /* "GPU-<uuid>", the whole UUID (8-4-4-4-12 hex), any case */
-        NVH_DEVTOK_MIG_UUID,   /* "MIG-<uuid>", whole */
-        NVH_DEVTOK_MIG_LEGACY, /* "MIG-GPU-<uuid>/<gi>/<ci>" (drivers before R470) */
-        NVH_DEVTOK_PCI,        /* "[domain:]bus:device.function" (lib/pci.h) */
-        NVH_DEVTOK_MIG_INDEX,  /* "<gpu>:<mig>" */
-        NVH_DEVTOK_MIG_ID,     /* "<gpu>:<gi>:<ci>", no leading zeros */
-};
+#include "request_devices.h"
 
 struct nvh_request {
         bool gpu_container;   /* false: inject nothing, the hook exits 0 */
@@ -95,19 +70,6 @@ nvh_request_freep(struct nvh_request **r)
         nvh_request_free(*r);
 }
 #define _cleanup_request_ _cleanup_(nvh_request_freep)
-
-/* Syntax check of one device token (no surrounding spaces). Returns its enum nvh_devtok kind
- * (>= 0) or -EINVAL "unknown device '<tok>'". When ret_canon is not NULL it receives the
- * canonical form (decimal without leading zeros, "GPU-"/"MIG-" with lower-case hex, PCI as
- * the kernel prints it: "%04x:%02x:%02x.%x"); size must be at least NVH_REQUEST_TOKEN_MAX+1. */
-int nvh_request_parse_device_token(const char *tok, char *ret_canon, size_t size,
-                                   struct nvh_err *err);
-
-/* A device list as NVIDIA_VISIBLE_DEVICES holds it ("all", "none", or a comma list of
- * tokens; "void" counts as "none"), e.g. from a command line. *ret_devices is a canonical,
- * deduplicated vector (empty unless LIST). A blank list is -EINVAL. */
-int nvh_request_parse_devices(const char *list, enum nvh_devsel *ret_sel, char ***ret_devices,
-                              struct nvh_err *err);
 
 /* "1", "true", "yes", case-insensitive. */
 bool nvh_request_truthy(const char *value);

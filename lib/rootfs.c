@@ -704,6 +704,8 @@ nvh_rootfs_write_atomic(int root_fd, const char *ctr_path, const void *buf, size
         }
         return 0;
 fail:
+        /* Not memory: the temp file was made in the container's directory and must not stay
+         * behind there (no residue), so every failure after its creation comes here. */
         (void)unlinkat(dir_fd, tmp, 0);
         return nvh_err_sys(err, r, "write '%s'", ctr_path);
 }

@@ -56,3 +56,9 @@ nvh_sys_pidfd_open(pid_t pid, unsigned int flags)
 {
         return (int)syscall(__NR_pidfd_open, pid, flags);
 }
+
+int
+nvh_sys_bpf(int cmd, void *attr, unsigned int size)
+{
+        return (int)syscall(__NR_bpf, cmd, attr, size);
+}

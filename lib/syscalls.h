@@ -136,3 +136,5 @@ int nvh_sys_fsopen(const char *fs_name, unsigned int flags);
 int nvh_sys_fsconfig(int fs_fd, unsigned int cmd, const char *key, const void *value, int aux);
 int nvh_sys_fsmount(int fs_fd, unsigned int flags, unsigned int attr_flags);
 int nvh_sys_pidfd_open(pid_t pid, unsigned int flags);
+/* bpf(2); attr is a union bpf_attr of size bytes. */
+int nvh_sys_bpf(int cmd, void *attr, unsigned int size);

@@ -16,11 +16,11 @@ place() {
 }
 layer_names=(base fd parsers discovery select plan executors cli commands main)
 # base: the toolbox every module may use.
-place 0 err macros log fileio json syscalls kfeatures pci
+place 0 err macros log fileio json syscalls kfeatures pci nvh_commit
 # fd: low-level in-root fd modules (beside base), usable by discovery and the executors.
 place 1 rootfs mount nsenter devnode
 # parsers: untrusted or host input into data.
-place 2 ldcache elf oci conf request require caps components
+place 2 ldcache elf oci conf request request_devices require caps components
 # discovery: what this host has (GPUs, driver files, the container's layout).
 place 3 gpus host driver driver_resolve drvcache facts layout
 # select: a request's device tokens resolved against the host.
@@ -31,7 +31,7 @@ place 5 plan cdi compat
 place 6 inject cgroup devbpf
 # hook/: what every command shares, the commands, and main with its command table.
 place 7 cli
-place 8 nvhook hook commands cdi_cmd runtime nvcli
+place 8 nvhook hook commands cdi_cmd runtime nvcli nvcli_args doctor setup
 place 9 main nvhook-probe
 
 # Known edges waiting for their fix; each names the change that removes it.

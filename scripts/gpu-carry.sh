@@ -3,12 +3,13 @@
 # runtimes with their libraries (scripts/carry-runtimes.sh), and the benchmark helpers.
 set -eu
 cd "$(dirname "$0")/.."
-bash scripts/build.sh >/dev/null
+build=${BUILD:-build}
+BUILD=$build bash scripts/build.sh >/dev/null
 mkdir -p .carry
-install -m 0755 build/nvhook build/nvhook-probe .carry/
+install -m 0755 "$build/nvhook" "$build/nvhook-probe" .carry/
 mkdir -p .carry/bench
-install -m 0755 build/bench/timeexec build/bench/bench_floor build/bench/bench_empty \
-        build/bench/bench_mkcache .carry/bench/
+install -m 0755 "$build/bench/timeexec" "$build/bench/bench_floor" "$build/bench/bench_empty" \
+        "$build/bench/bench_mkcache" .carry/bench/
 # The incumbent's output on the GPU machine, for tests/e2e/test_gpu_modes.sh to set beside ours.
 [ ! -r ../shared/reference/incumbent-h200.txt ] || cp ../shared/reference/incumbent-h200.txt .carry/
 [ -x .carry/runtimes/bin/runc ] || sh scripts/carry-runtimes.sh .carry/runtimes

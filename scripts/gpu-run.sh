@@ -44,3 +44,6 @@ echo "test_gpu exit: $?"
 echo "== every other way in on the real GPU: shim, CDI, nvidia-container-cli, doctor"
 bash tests/e2e/test_gpu_modes.sh
 echo "test_gpu_modes exit: $?"
+echo "== every GPU of this machine: selection, isolation, concurrency, 1 GPU vs all"
+bash tests/e2e/test_gpu_multi.sh
+echo "test_gpu_multi exit: $?"

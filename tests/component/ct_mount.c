@@ -35,45 +35,11 @@
 #include "nsenter.h"
 #include "rootfs.h"
 
+#include "ctutil.h"
+
 #define NV_MAJOR 195
 
 static char tmp[256];
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-        do {                                                                                       \
-                if (!(cond)) {                                                                     \
-                        fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);   \
-                        fprintf(stderr, __VA_ARGS__);                                              \
-                        fputc('\n', stderr);                                                       \
-                        failures++;                                                                \
-                }                                                                                  \
-        } while (0)
-
-#define MUST(expr, err)                                                                            \
-        do {                                                                                       \
-                int _r = (expr);                                                                   \
-                if (_r < 0) {                                                                      \
-                        fprintf(stderr, "%s:%d: %s failed: %d: %s\n", __FILE__, __LINE__, #expr,   \
-                                _r, (err)->msg);                                                   \
-                        exit(1);                                                                   \
-                }                                                                                  \
-        } while (0)
-
-static void
-sh(const char *fmt, ...)
-{
-        char cmd[4096];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(cmd, sizeof(cmd), fmt, ap);
-        va_end(ap);
-        if (system(cmd) != 0) {
-                fprintf(stderr, "command failed: %s\n", cmd);
-                exit(1);
-        }
-}
 
 static void
 write_file(const char *path, const char *content)
@@ -484,8 +450,8 @@ main(void)
                 return 1;
         }
         atexit(cleanup);
-        sh("mkdir -p '%s/host-lib' '%s/host-dir/sub' '%s/host-dev' '%s/rootfs'", tmp, tmp, tmp,
-           tmp);
+        ct_sh("mkdir -p '%s/host-lib' '%s/host-dir/sub' '%s/host-dev' '%s/rootfs'", tmp, tmp, tmp,
+              tmp);
         snprintf(p, sizeof(p), "%s/host-lib/libfoo.so.580", tmp);
         write_file(p, "host library\n");
         snprintf(p, sizeof(p), "%s/host-dir/sub/data.json", tmp);

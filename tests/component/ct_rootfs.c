@@ -23,34 +23,10 @@
 #include "macros.h"
 #include "rootfs.h"
 
+#include "ctutil.h"
+
 static char tmp[256], root[512], sentinel[512];
 static int root_fd = -1;
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-        do {                                                                                       \
-                if (!(cond)) {                                                                     \
-                        fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);   \
-                        fprintf(stderr, __VA_ARGS__);                                              \
-                        fputc('\n', stderr);                                                       \
-                        failures++;                                                                \
-                }                                                                                  \
-        } while (0)
-
-static void
-sh(const char *fmt, ...)
-{
-        char cmd[4096];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(cmd, sizeof(cmd), fmt, ap);
-        va_end(ap);
-        if (system(cmd) != 0) {
-                fprintf(stderr, "command failed: %s\n", cmd);
-                exit(1);
-        }
-}
 
 static int
 resolve_one(bool fallback, const char *ctr_path, int flags, struct stat *ret_st)
@@ -111,7 +87,7 @@ check_mkdir_inside(const char *ctr_dir, const char *expect)
                           a.st_dev == want.st_dev,
                       "mkdir '%s' (fallback %d) is not '%s'", ctr_dir, fb, expect);
                 close(fd);
-                sh("rm -rf '%s'", expect);
+                ct_sh("rm -rf '%s'", expect);
         }
 }
 
@@ -145,7 +121,7 @@ main(void)
         atexit(cleanup);
         snprintf(root, sizeof(root), "%s/root", tmp);
         snprintf(sentinel, sizeof(sentinel), "%s/host-sentinel", tmp);
-        sh("mkdir -p '%s' '%s' && echo host > '%s/secret'", root, sentinel, sentinel);
+        ct_sh("mkdir -p '%s' '%s' && echo host > '%s/secret'", root, sentinel, sentinel);
 
         if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
                 fprintf(stderr, "private mount namespace: %s, skipping\n", strerror(errno));
@@ -153,7 +129,7 @@ main(void)
         }
         if (mount("tmpfs", root, "tmpfs", 0, "mode=0755,size=8m") < 0)
                 return 1;
-        sh("cd '%s' && mkdir -p etc proc mnt bindroot && echo root > etc/passwd", root);
+        ct_sh("cd '%s' && mkdir -p etc proc mnt bindroot && echo root > etc/passwd", root);
         snprintf(p, sizeof(p), "%s/proc", root);
         if (mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
                 fprintf(stderr, "mount proc: %s, skipping\n", strerror(errno));
@@ -165,10 +141,10 @@ main(void)
         snprintf(p, sizeof(p), "%s/bindroot", root);
         if (mount(root, p, NULL, MS_BIND, NULL) < 0)
                 return 1;
-        sh("cd '%s' && ln -s /proc/self/root/etc lib_magic && ln -s /proc/1/root magic_root && "
-           "ln -s ../../etc mnt/up && ln -s / mnt/slash && ln -s '%s' escape && "
-           "ln -s /proc/self/fd mnt/fds",
-           root, sentinel);
+        ct_sh("cd '%s' && ln -s /proc/self/root/etc lib_magic && ln -s /proc/1/root magic_root && "
+              "ln -s ../../etc mnt/up && ln -s / mnt/slash && ln -s '%s' escape && "
+              "ln -s /proc/self/fd mnt/fds",
+              root, sentinel);
         snprintf(p, sizeof(p), "find '%s' -printf '%%p %%s %%T@\\n' | md5sum", sentinel);
         f = popen(p, "r");
         if (!f || !fgets(sig_before, sizeof(sig_before), f))

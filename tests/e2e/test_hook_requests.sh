@@ -151,8 +151,14 @@ nodes:
 ctl: 
 libcuda: 
 X
-inv_case '{"allowed_capabilities": "utility"}' 0 NVIDIA_VISIBLE_DEVICES=0 \
+# allowed_capabilities: a named capability outside it fails naming it (as the incumbent
+# does); "all" gets what the policy allows.
+inv_case '{"allowed_capabilities": "utility"}' 1 NVIDIA_VISIBLE_DEVICES=0 \
         NVIDIA_DRIVER_CAPABILITIES=compute,utility <<'X'
+capability 'compute' is not allowed (allowed_capabilities: utility)
+X
+inv_case '{"allowed_capabilities": "utility"}' 0 NVIDIA_VISIBLE_DEVICES=0 \
+        NVIDIA_DRIVER_CAPABILITIES=all <<'X'
 libcuda: 
 libml: /usr/lib64/libnvidia-ml.so.1
 X

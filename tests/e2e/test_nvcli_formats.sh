@@ -175,4 +175,10 @@ grep -q '^nvidia-container-cli: requirement error: .*cuda' "$RIG_TMP/o" ||
 grep -q '^\[exit 1\]$' "$RIG_TMP/o" || rig_die "unmet --require: exit status"
 [ "$(find "$RIG_TMP/rootfs" | sort)" = "$before" ] || rig_die "a refused configure left files"
 grep -q " $RIG_TMP/rootfs" /proc/self/mountinfo && rig_die "a refused configure left mounts"
+# --debug=FILE: debug lines go to FILE (stderr keeps its level), errors too.
+run --root="$ROOT" --debug="$RIG_TMP/debug.log" list --device=9
+grep -q '^\[exit 1\]$' "$RIG_TMP/o" || rig_die "--debug list --device=9: exit status"
+grep -q "nvhook\[[0-9]*\]: debug: nvidia-container-cli: debug log opened" "$RIG_TMP/debug.log" ||
+        rig_die "--debug=FILE: no debug line in the file"
+grep -q "debug: " "$RIG_TMP/o" && rig_die "--debug=FILE: debug lines on stderr"
 rig_log "ok"

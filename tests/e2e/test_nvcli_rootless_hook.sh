@@ -1,8 +1,8 @@
 #!/bin/bash
 # The hook when the runtime itself runs in a user namespace (rootless runtimes): the same mode
 # as `nvidia-container-cli --user`. Here the "runtime" is a shell in a new user namespace that
-# starts the container process in its own mount namespace (with /proc, as runtimes mount it
-# before prestart hooks) and runs `nvhook prestart` with the
+# starts the container process in its own mount namespace (its root bound onto itself and
+# /proc mounted, as runc and crun do before prestart hooks) and runs `nvhook prestart` with the
 # state on stdin, as a runtime does. mknod and cgroup writes are impossible there: nvhook binds
 # the host's nodes and writes no cgroup, and the container's mount namespace gets the GPU and
 # the libraries.
@@ -18,7 +18,8 @@ rig_env "$b" NVIDIA_VISIBLE_DEVICES=0
 
 # shellcheck disable=SC2016 # expanded by the inner shell
 runtime='set -eu
-unshare --mount --propagation private sh -c "mount --rbind /proc $B/rootfs/proc; exec sleep 60" &
+unshare --mount --propagation private sh -c "mount --rbind $B/rootfs $B/rootfs &&
+        mount --rbind /proc $B/rootfs/proc; exec sleep 60" &
 pid=$!
 sleep 0.3
 printf "{\"ociVersion\":\"1.0.2\",\"id\":\"rootless\",\"status\":\"creating\",\"pid\":%d,\"bundle\":\"%s\"}" \

@@ -104,6 +104,22 @@ rig_assert_rc 0
 rig__capture list "$SHIM" --root "$STATE" list -q
 rig_assert_rc 0
 
+# A broken config file breaks no runtime command and no container without a GPU: the shim
+# warns and goes on with the defaults (runc from PATH); a GPU container fails in the hook.
+good_conf=$(cat "$NVHOOK_CONFIG")
+echo '{"runtime": ' >"$NVHOOK_CONFIG"
+rig__capture broken-version "$SHIM" --version
+rig_assert_rc 0
+rig_assert_stderr_has "going on with the defaults"
+b=$(mkbundle broken-plain)
+shim broken-plain "$b" run
+rig_assert_rc 0
+b=$(mkbundle broken-gpu)
+rig_env "$b" NVIDIA_VISIBLE_DEVICES=0
+shim broken-gpu "$b" run
+[ "$RIG_RC" != 0 ] || rig_die "a GPU container started with a broken config"
+echo "$good_conf" >"$NVHOOK_CONFIG"
+
 # A runtime that is the shim itself is refused instead of looping.
 shim_conf '.runtime = $r' --arg r "$SHIM"
 rig__capture loop "$SHIM" --version

@@ -27,8 +27,9 @@ int main()
         float *a = (float *)malloc(n * sizeof(float)), *b = (float *)malloc(n * sizeof(float));
         float *c = (float *)malloc(n * sizeof(float));
         float *da, *db, *dc;
-        int dev = 0;
+        int dev = 0, count = 0;
         cudaDeviceProp prop;
+        char uuid[64];
 
         srand(12345);
         for (int i = 0; i < n; i++) {
@@ -36,8 +37,17 @@ int main()
                 b[i] = (float)rand() / RAND_MAX;
                 c[i] = -1.0f; // poison: every element must be written
         }
+        CHECK(cudaGetDeviceCount(&count));
         CHECK(cudaGetDevice(&dev));
         CHECK(cudaGetDeviceProperties(&prop, dev));
+        // nvidia-smi's form: GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx
+        {
+                const unsigned char *u = (const unsigned char *)prop.uuid.bytes;
+                int o = snprintf(uuid, sizeof(uuid), "GPU-");
+                for (int i = 0; i < 16; i++)
+                        o += snprintf(uuid + o, sizeof(uuid) - o, "%s%02x",
+                                      i == 4 || i == 6 || i == 8 || i == 10 ? "-" : "", u[i]);
+        }
         CHECK(cudaMalloc(&da, n * sizeof(float)));
         CHECK(cudaMalloc(&db, n * sizeof(float)));
         CHECK(cudaMalloc(&dc, n * sizeof(float)));
@@ -53,6 +63,7 @@ int main()
                         return 1;
                 }
         }
-        printf("vecadd ok: %d elements on %s (sm_%d%d)\n", n, prop.name, prop.major, prop.minor);
+        printf("vecadd ok: %d elements on %s (sm_%d%d) %s, %d device(s) visible\n", n, prop.name,
+               prop.major, prop.minor, uuid, count);
         return 0;
 }

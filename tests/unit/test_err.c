@@ -4,9 +4,12 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "err.h"
+#include "log.h"
 
 static void
 test_set_escapes_controls(void **state)
@@ -64,13 +67,39 @@ test_truncation(void **state)
         assert_int_equal(strncmp(err.msg + strlen(err.msg) - 4, "\\x1b", 4), 0);
 }
 
+/* Log lines (stderr, the kept warnings) are escaped the same way. */
+static void
+test_log_escapes(void **state)
+{
+        const char *const *w = NULL;
+        char buf[256] = "";
+        int fds[2], saved = dup(STDERR_FILENO);
+        ssize_t n;
+
+        assert_int_equal(pipe(fds), 0);
+        dup2(fds[1], STDERR_FILENO);
+        nvh_log_warn("image path '%s'", "/x\x1b]0;owned\x07\nsecond line");
+        fflush(stderr);
+        dup2(saved, STDERR_FILENO);
+        close(saved);
+        close(fds[1]);
+        n = read(fds[0], buf, sizeof(buf) - 1);
+        close(fds[0]);
+        assert_true(n > 0);
+        assert_string_equal(buf, "nvhook: warning: image path '/x\\x1b]0;owned\\x07\\x0asecond "
+                                 "line'\n");
+        assert_true(nvh_log_warnings(&w) >= 1);
+        assert_string_equal(w[nvh_log_warnings(&w) - 1],
+                            "image path '/x\\x1b]0;owned\\x07\\x0asecond line'");
+}
+
 int
 main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_set_escapes_controls), cmocka_unit_test(test_utf8_kept),
             cmocka_unit_test(test_prefix_escapes),       cmocka_unit_test(test_sys_escapes),
-            cmocka_unit_test(test_truncation),
+            cmocka_unit_test(test_truncation),           cmocka_unit_test(test_log_escapes),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -144,7 +144,8 @@ test_cdi_mounts_ignored(void **state)
             "/var/run/nvidia-container-devices/cdi/nvidia.com/gpu=all", NULL};
         static const char *const mixed[] = {
             "/var/run/nvidia-container-devices/cdi/nvidia.com/gpu=0",
-            "/var/run/nvidia-container-devices/1", NULL};
+            "/var/run/nvidia-container-devices/imex/3", "/var/run/nvidia-container-devices/1",
+            NULL};
         json_t *env = json_pack("[s]", "NVIDIA_VISIBLE_DEVICES=0");
         struct nvh_oci_spec *spec = spec_of(env, cdi_only);
         struct nvh_request *req = NULL;
@@ -158,7 +159,7 @@ test_cdi_mounts_ignored(void **state)
         nvh_request_free(req);
         nvh_oci_spec_free(spec);
 
-        /* Beside a device mount: the device mount counts, the CDI one is skipped. */
+        /* Beside a device mount: the device mount counts, the CDI and IMEX ones are skipped. */
         spec = spec_of(json_pack("[s]", "NVIDIA_VISIBLE_DEVICES=0"), mixed);
         assert_int_equal(nvh_request_parse(spec, &policy, &req, &err), 0);
         assert_string_equal(req->source, "mounts");

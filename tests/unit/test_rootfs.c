@@ -289,6 +289,18 @@ mkdir_p_both(void (*fn)(bool))
         fn(true);
 }
 
+/* mkdir -p ctr_path in the root succeeds, and the fd it returns is rel under the root. */
+static void
+mkdir_is(const char *ctr_path, const char *rel)
+{
+        struct nvh_err err = {0};
+        int fd = -1;
+
+        assert_int_equal(nvh_rootfs_mkdir_p(root_fd, ctr_path, 0755, &fd, &err), 0);
+        check_dir_is(fd, rel);
+        close(fd);
+}
+
 static void
 mkdir_cases(bool fallback)
 {
@@ -296,35 +308,16 @@ mkdir_cases(bool fallback)
         int fd = -1;
 
         nvh_kfeatures_force_fallbacks(fallback);
-        assert_int_equal(nvh_rootfs_mkdir_p(root_fd, "/new/x/y", 0755, &fd, &err), 0);
-        check_dir_is(fd, "new/x/y");
-        close(fd);
-        fd = -1;
+        mkdir_is("/new/x/y", "new/x/y");
         /* Existing: same answer. */
-        assert_int_equal(nvh_rootfs_mkdir_p(root_fd, "/new/x/y", 0755, &fd, &err), 0);
-        check_dir_is(fd, "new/x/y");
-        close(fd);
-        fd = -1;
+        mkdir_is("/new/x/y", "new/x/y");
         /* Through an absolute link. */
-        assert_int_equal(nvh_rootfs_mkdir_p(root_fd, "/abs_etc/new", 0755, &fd, &err), 0);
-        check_dir_is(fd, "etc/new");
-        close(fd);
-        fd = -1;
+        mkdir_is("/abs_etc/new", "etc/new");
         /* Dangling symlinks as parents: created inside the root, never outside. */
-        assert_int_equal(nvh_rootfs_mkdir_p(root_fd, "/dangling/sub", 0755, &fd, &err), 0);
-        check_dir_is(fd, "nonexistent/deep/sub");
-        close(fd);
-        fd = -1;
-        assert_int_equal(nvh_rootfs_mkdir_p(root_fd, "/dangling_rel/sub", 0755, &fd, &err), 0);
-        check_dir_is(fd, "outside-rel/sub");
-        close(fd);
-        fd = -1;
+        mkdir_is("/dangling/sub", "nonexistent/deep/sub");
+        mkdir_is("/dangling_rel/sub", "outside-rel/sub");
         /* The escaping library dir: created in-root, host sentinel untouched (teardown). */
-        assert_int_equal(
-            nvh_rootfs_mkdir_p(root_fd, "/usr/lib/x86_64-linux-gnu/nvidia", 0755, &fd, &err), 0);
-        check_dir_is(fd, "tmp/host-sentinel/nvidia");
-        close(fd);
-        fd = -1;
+        mkdir_is("/usr/lib/x86_64-linux-gnu/nvidia", "tmp/host-sentinel/nvidia");
         assert_int_equal(tu_sh("rm -rf '%s/tmp/host-sentinel'", root), 0);
         /* A file where a directory is expected, named in the message. */
         assert_int_equal(nvh_rootfs_mkdir_p(root_fd, "/etc/passwd/x", 0755, &fd, &err), -ENOTDIR);

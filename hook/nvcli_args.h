@@ -1,12 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* nvidia-container-cli's command line (hook/nvcli.c): what argv asked for. */
+/* nvidia-container-cli's command line (hook/nvcli_args.c): what argv asked for. The commands
+ * that act on it are in hook/nvcli.c. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 
+#define NVH_NVCLI_PROG "nvidia-container-cli"
+#define NVH_NVCLI_MAX_REQS 64
+
+enum nvh_nvcli_cmd {
+        NVH_NVCLI_CMD_NONE,
+        NVH_NVCLI_CMD_INFO,
+        NVH_NVCLI_CMD_LIST,
+        NVH_NVCLI_CMD_CONFIGURE,
+};
+
 struct nvh_nvcli_opts {
-        int cmd_index; /* into the command table; -1: none */
+        enum nvh_nvcli_cmd cmd;
         /* global options */
         const char *debug, *root, *ldcache;
         bool load_kmods, no_pivot, quiet, user;
@@ -23,11 +34,13 @@ struct nvh_nvcli_opts {
         bool no_cgroups, no_devbind;
         const char *ldconfig, *rootfs, *compat_mode;
         int pid;
-        char *reqs[64];
+        char *reqs[NVH_NVCLI_MAX_REQS];
         size_t n_reqs;
 };
 
 /* Parse argv (argv[0] is replaced by "nvidia-container-cli"). Errors, --help, --usage and
  * --version print and exit as the incumbent does (status 1 for errors, 0 for help). */
-int nvh_nvcli_parse(int argc, char **argv, struct nvh_nvcli_opts *o);
-void nvh_nvcli_opts_free(struct nvh_nvcli_opts *o);
+int nvh_nvcli_args_parse(int argc, char **argv, struct nvh_nvcli_opts *o);
+void nvh_nvcli_args_free(struct nvh_nvcli_opts *o);
+
+#define _cleanup_nvcli_args_ __attribute__((cleanup(nvh_nvcli_args_free)))
