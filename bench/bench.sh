@@ -12,10 +12,19 @@
 #   2 the floor: exec of an empty static binary; a minimal static C program doing the same
 #     number of read-only bind mounts into the same kind of container
 #   3 phase breakdown from the hook's own JSON log
+#   1b the same on a bare rootfs (a fresh directory, no overlay); the incumbent
+#     (nvidia-container-cli configure) where installed
 #   4 scaling: 1, 8, 64 GPUs (fake trees), all capabilities, a 10,000-entry image ld.so.cache
+#     (paired with the same image without it); 4b the BPF verifier's cost for the 1- and 64-GPU
+#     grants (bench/bpfload.c); 4c one injected file's cost by part (bench/mountcost.c)
 #   5 container start overhead: runc run / crun run of a trivial container with and without
-#   6 syscalls per injected file (strace -f -c), peak RSS (wait4 rusage)
+#   6 syscalls per injected file (strace -f -c) and per extra GPU (all, 1 vs 64 GPUs), peak
+#     RSS (wait4 rusage)
 #   7 concurrency: 100 starts with the hook, 16 at a time: failures, p50, p99
+#
+# Knobs (environment): NVH_BENCH_N, NVH_BENCH_S, NVH_BENCH_M override the sample counts of
+# sections 1-2, 4 and 5; NVH_BENCH_SKIP is a list of sections to leave out (any of "start",
+# "strace", "concurrency"), for a quick look at the latency and scaling cases alone.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 export NVH_SOURCE_DIR=$src
@@ -29,7 +38,8 @@ build=${BUILD:-$src/build}
 NVHOOK=${NVHOOK:-$build/nvhook}
 bdir=${NVH_BENCH_BIN:-$build/bench}
 T=$bdir/timeexec
-for b in "$NVHOOK" "$T" "$bdir/bench_floor" "$bdir/bench_empty" "$bdir/bench_mkcache"; do
+for b in "$NVHOOK" "$T" "$bdir/bench_floor" "$bdir/bench_empty" "$bdir/bench_mkcache" \
+        "$bdir/bench_bpfload" "$bdir/bench_mountcost"; do
         [ -x "$b" ] || rig_die "'$b' missing: build first (bash scripts/build.sh)"
 done
 if [ "$NVH_BENCH_QUICK" = 1 ]; then
@@ -37,6 +47,11 @@ if [ "$NVH_BENCH_QUICK" = 1 ]; then
 else
         N=200 M=50 S=50 C=100 P=16
 fi
+N=${NVH_BENCH_N:-$N} S=${NVH_BENCH_S:-$S} M=${NVH_BENCH_M:-$M}
+skip=" ${NVH_BENCH_SKIP:-} "
+skipped() { case "$skip" in *" $1 "*) return 0 ;; esac; return 1; }
+# The incumbent, where installed (GPU machine): same request, same loop.
+nvcli=$(command -v nvidia-container-cli 2>/dev/null || true)
 out=$RIG_TMP/bench
 mkdir -p "$out"
 rig_cgroup_v2
@@ -57,6 +72,8 @@ fi
 log=$out/hook.log
 conf=$out/conf.json
 jq -n --argjson b "$conf_base" --arg log "$log" '$b + {log_file: $log}' >"$conf"
+conf_bare=$out/conf-bare.json
+jq -n --argjson b "$conf_base" --arg log "$out/bare.log" '$b + {log_file: $log}' >"$conf_bare"
 
 lower=$(rig_rootfs busybox)
 template=$out/template
@@ -67,11 +84,16 @@ state_dir=$RIG_TMP/state/bench
 mkdir -p "$state_dir"
 
 # fresh_bundle DIR [LOWER] [ENV...]: a bundle whose rootfs is a new overlay on LOWER.
+# LOWER "bare" is a plain directory copy of the image instead (no overlay).
 fresh_bundle() {
         local d=$1 lo=${2:-$lower}
         shift 2 || shift $#
         mkdir -p "$d/rootfs" "$d/u" "$d/w"
-        mount -n -t overlay bench -o "lowerdir=$lo,upperdir=$d/u,workdir=$d/w" "$d/rootfs"
+        if [ "$lo" = bare ]; then
+                cp -a "$lower/." "$d/rootfs/"
+        else
+                mount -n -t overlay bench -o "lowerdir=$lo,upperdir=$d/u,workdir=$d/w" "$d/rootfs"
+        fi
         cp "$template/config.json" "$d/config.json"
         [ $# -eq 0 ] || rig_env "$d" "$@"
         rig_jq "$d" '.linux.cgroupsPath = $p' --arg p "/$RIG_CG/$(basename "$d")"
@@ -137,6 +159,9 @@ srcfile=$(ls "${fx:+$fx/driver}"/usr/lib/x86_64-linux-gnu/libcuda.so.* /usr/loca
 : >"$out/hook"
 : >"$out/floor"
 : >"$out/empty"
+: >"$out/bare"
+: >"$out/bare-floor"
+: >"$out/nvcli"
 : >"$log"
 for i in $(seq 1 "$N"); do
         d=$RIG_TMP/h-$i
@@ -153,8 +178,32 @@ for i in $(seq 1 "$N"); do
         "$T" "$d.state" "$bdir/bench_empty" >>"$out/empty"
         released "$d"
         drop_bundle "$d"
+        # The same on a bare rootfs (a fresh directory, no overlay): hook, then floor.
+        d=$RIG_TMP/b-$i
+        fresh_bundle "$d" bare
+        created "$d"
+        "$T" "$d.state" "$NVHOOK" --config "$conf_bare" prestart >>"$out/bare"
+        released "$d"
+        drop_bundle "$d"
+        d=$RIG_TMP/bf-$i
+        fresh_bundle "$d" bare
+        created "$d"
+        "$T" "$d.state" "$bdir/bench_floor" "$(jq .pid "$d.state")" "$d/rootfs" "$nbind" \
+                "$srcfile" >>"$out/bare-floor"
+        released "$d"
+        drop_bundle "$d"
+        if [ -n "$nvcli" ]; then
+                d=$RIG_TMP/n-$i
+                fresh_bundle "$d" "$lower"
+                created "$d"
+                "$T" /dev/null "$nvcli" configure --no-cgroups --device=0 --compute --utility \
+                        --pid="$(jq .pid "$d.state")" "$d/rootfs" >>"$out/nvcli"
+                released "$d"
+                drop_bundle "$d"
+        fi
 done
-awk '$2 != 0 { print "hook failed: " $0; bad = 1 } END { exit bad }' "$out/hook" "$out/floor" >&2 ||
+awk '$2 != 0 { print "hook failed: " FILENAME ": " $0; bad = 1 } END { exit bad }' "$out/hook" \
+        "$out/floor" "$out/bare" "$out/bare-floor" "$out/nvcli" >&2 ||
         rig_die "a run failed (hook log: $log)"
 cp "$log" "$out/hook.phases"
 
@@ -172,7 +221,52 @@ bigroot=$RIG_TMP/bigcache-root
 cp -a "$lower" "$bigroot"
 mkdir -p "$bigroot/etc"
 "$bdir/bench_mkcache" "$bigroot/etc/ld.so.cache" 10000
-hook_samples cache10k "$S" "$bigroot" NVIDIA_VISIBLE_DEVICES=0
+# The big cache and the same image without it, interleaved sample by sample: the ratio is
+# what parsing and rewriting a 10,000-entry cache costs on top of the plain case.
+plainroot=$RIG_TMP/plaincache-root
+cp -a "$lower" "$plainroot"
+: >"$out/cache10k"
+: >"$out/cache-plain"
+for c in cache10k cache-plain; do
+        : >"$out/$c.log"
+        jq -n --argjson b "$conf_base" --arg log "$out/$c.log" '$b + {log_file: $log}' \
+                >"$out/conf-$c.json"
+done
+for i in $(seq 1 "$S"); do
+        for c in cache10k cache-plain; do
+                d=$RIG_TMP/$c-$i
+                [ "$c" = cache10k ] && lo=$bigroot || lo=$plainroot
+                fresh_bundle "$d" "$lo" NVIDIA_VISIBLE_DEVICES=0
+                created "$d"
+                "$T" "$d.state" "$NVHOOK" --config "$out/conf-$c.json" prestart >>"$out/$c"
+                released "$d"
+                drop_bundle "$d"
+        done
+done
+awk '$2 != 0 { bad = 1 } END { exit !bad }' "$out/cache10k" "$out/cache-plain" &&
+        rig_die "cache10k: the hook failed (see $log)"
+
+# 4b: the verifier's cost against program size: the device program composed for the 1-GPU
+# and the 64-GPU grants in front of a runtime-like program, loaded S times each.
+: >"$out/bpf.info"
+for g in 1 64; do
+        "$bdir/bench_bpfload" "$g" "$S" >"$out/bpf$g" 2>>"$out/bpf.info" ||
+                rig_die "bench_bpfload $g failed: $(cat "$out/bpf.info")"
+done
+
+# 4c: what one injected file costs, by part, in a held container (bench/mountcost.c): a new
+# file on the image's overlay, a read-only bind on it, a new file in a tmpfs, a bind on that.
+: >"$out/mountcost"
+for i in $(seq 1 "$S"); do
+        d=$RIG_TMP/mc-$i
+        fresh_bundle "$d" "$lower"
+        created "$d"
+        "$bdir/bench_mountcost" "$(jq .pid "$d.state")" "$d/rootfs" "$nbind" "$srcfile" \
+                >>"$out/mountcost"
+        released "$d"
+        drop_bundle "$d"
+done
+for k in 1 2 3 4; do awk -v k="$k" '{ print $k }' "$out/mountcost" >"$out/mountcost$k"; done
 
 # 5: container start overhead, with and without the hook, alternating.
 start_samples() {
@@ -190,12 +284,14 @@ start_samples() {
                 done
         done
 }
-start_samples runc "$runc"
-[ -z "$crun" ] || start_samples crun "$crun"
+if ! skipped start; then
+        start_samples runc "$runc"
+        [ -z "$crun" ] || start_samples crun "$crun"
+fi
 
 # 6: syscalls and RSS of one hook run.
 syscalls=n/a
-if command -v strace >/dev/null; then
+if command -v strace >/dev/null && ! skipped strace; then
         d=$RIG_TMP/strace
         fresh_bundle "$d" "$lower"
         created "$d"
@@ -211,10 +307,30 @@ if command -v strace >/dev/null; then
         # strace -c's last line: "100.00 SECONDS USECS/CALL CALLS [ERRORS] total"
         calls=$(awk '$NF == "total" { print $4 }' "$out/strace")
         syscalls="$(awk -v c="$calls" -v n="$nbind" 'BEGIN { printf "%.1f", c / n }') ($calls syscalls in all, $nbind bind-mounted files)"
+        # Per-GPU work: the syscalls of `all` on the 1- and 64-GPU trees.
+        if [ -n "$fx" ]; then
+                for g in 1 64; do
+                        rig_fake_gpu_host "$fx/proc-${g}gpu"
+                        d=$RIG_TMP/strace-$g
+                        fresh_bundle "$d" "$lower" NVIDIA_VISIBLE_DEVICES=all
+                        created "$d"
+                        strace -f -c -o "$out/strace-all$g" "$NVHOOK" --config "$conf" prestart \
+                                <"$d.state" >/dev/null
+                        released "$d"
+                        drop_bundle "$d"
+                        [ -z "${NVH_BENCH_TRACE:-}" ] || cp "$out/strace-all$g" "$NVH_BENCH_TRACE.all$g"
+                done
+                rig_fake_gpu_host "$fx/proc-1gpu"
+                c1=$(awk '$NF == "total" { print $4 }' "$out/strace-all1")
+                c64=$(awk '$NF == "total" { print $4 }' "$out/strace-all64")
+                syscalls="$syscalls; all GPUs: $c1 at 1 GPU, $c64 at 64 ($(awk -v a="$c1" -v b="$c64" 'BEGIN { printf "%.1f", (b - a) / 63 }') per extra GPU)"
+        fi
 fi
 rss=$(awk '{ print $3 }' "$out/hook" | sort -n | tail -1)
 
 # 7: concurrency.
+skipped concurrency && C=0
+: >"$out/concurrent"
 for i in $(seq 1 "$C"); do
         d=$RIG_TMP/cc-$i
         fresh_bundle "$d" "$lower"
@@ -222,7 +338,7 @@ for i in $(seq 1 "$C"); do
 done
 seq 1 "$C" | xargs -P "$P" -I{} sh -c \
         "'$T' /dev/null '$runc' --root '$state_dir' run --bundle '$RIG_TMP/cc-{}' cc-{} >'$RIG_TMP/cc-{}.t'"
-cat "$RIG_TMP"/cc-*.t >"$out/concurrent"
+[ "$C" = 0 ] || cat "$RIG_TMP"/cc-*.t >"$out/concurrent"
 failures=$(awk '$2 != 0' "$out/concurrent" | wc -l)
 for i in $(seq 1 "$C"); do drop_bundle "$RIG_TMP/cc-$i"; done
 
@@ -237,25 +353,47 @@ st() { python3 "$src/bench/stats.py" "$@"; }
         st "exec of an empty static binary" "$out/empty"
         st "floor: static C, $nbind ro bind mounts" "$out/floor"
         st "nvhook hook, 1 GPU, utility+compute" "$out/hook" floor "$out/floor"
+        st "floor, bare rootfs (fresh directory, no overlay)" "$out/bare-floor"
+        st "nvhook, bare rootfs" "$out/bare" floor "$out/bare-floor"
+        [ ! -s "$out/nvcli" ] || st "incumbent nvidia-container-cli configure --no-cgroups" \
+                "$out/nvcli" nvhook "$out/hook"
+        st "nvhook, 1 GPU (all)" "$out/gpus1" floor "$out/floor"
         [ ! -s "$out/gpus8" ] || st "nvhook, 8 GPUs (all)" "$out/gpus8" "1 GPU" "$out/gpus1"
         [ ! -s "$out/gpus64" ] || st "nvhook, 64 GPUs (all)" "$out/gpus64" "1 GPU" "$out/gpus1"
-        st "nvhook, 1 GPU (all)" "$out/gpus1" floor "$out/floor"
         st "nvhook, all capabilities" "$out/capsall" "1 GPU" "$out/gpus1"
-        st "nvhook, image cache 10,000 entries" "$out/cache10k" "1 GPU" "$out/gpus1"
-        st "runc run, no hook" "$out/start-runc-plain"
-        st "runc run, with nvhook" "$out/start-runc-hook" "no hook" "$out/start-runc-plain"
+        st "nvhook, image without the big cache (paired)" "$out/cache-plain"
+        st "nvhook, image cache 10,000 entries" "$out/cache10k" "plain" "$out/cache-plain"
+        st "BPF device program load, 1-GPU grants" "$out/bpf1"
+        st "BPF device program load, 64-GPU grants" "$out/bpf64" "1 GPU" "$out/bpf1"
+        st "per file: create on the image's overlay" "$out/mountcost1"
+        st "per file: ro bind mount on it" "$out/mountcost2"
+        st "per file: create in a tmpfs (mount included)" "$out/mountcost3" overlay "$out/mountcost1"
+        st "per file: ro bind mount on the tmpfs file" "$out/mountcost4"
+        if [ -s "$out/start-runc-plain" ]; then
+                st "runc run, no hook" "$out/start-runc-plain"
+                st "runc run, with nvhook" "$out/start-runc-hook" "no hook" "$out/start-runc-plain"
+        fi
         if [ -s "$out/start-crun-plain" ]; then
                 st "crun run, no hook" "$out/start-crun-plain"
                 st "crun run, with nvhook" "$out/start-crun-hook" "no hook" "$out/start-crun-plain"
         fi
-        st "concurrent runc run + nvhook ($C, $P at a time)" "$out/concurrent"
+        [ ! -s "$out/concurrent" ] || st "concurrent runc run + nvhook ($C, $P at a time)" "$out/concurrent"
         echo
         echo "concurrency failures: $failures / $C"
         echo "syscalls per injected file: $syscalls"
         echo "peak RSS of the hook: $rss KiB"
+        sed 's/^/BPF program, /' "$out/bpf.info"
         echo
         echo "phase medians (ms, from the hook's JSON log, 1 GPU utility+compute):"
         jq -s -r '[.[].phases_ms] as $p | ($p[0] | keys_unsorted) as $k
                 | $k[] as $name | [$p[][$name]] | sort | "  \($name): \(.[length / 2 | floor] * 1000 | round / 1000)"' \
                 "$out/hook.phases"
+        for c in gpus1 gpus64 capsall cache-plain cache10k; do
+                [ -s "$out/$c.log" ] || continue
+                printf '\nphase medians (ms), %s:' "$c"
+                jq -s -r '[.[].phases_ms] as $p | ($p[0] | keys_unsorted) as $k
+                        | [$k[] as $name | [$p[][$name]] | sort
+                        | " \($name) \(.[length / 2 | floor] * 1000 | round / 1000)"] | join(",")' \
+                        "$out/$c.log"
+        done
 } | tee "${NVH_BENCH_OUT:-/dev/null}"

@@ -90,6 +90,7 @@ run_free(struct run *run)
         nvh_request_free(run->req);
         nvh_oci_spec_free(run->spec);
         nvh_oci_state_free(run->state);
+        nvh_layout_done(&run->layout);
 }
 
 /* Facts for NVIDIA_REQUIRE_*: the driver version is free (procfs); the others come from the
@@ -261,7 +262,8 @@ prepare_request(struct run *run, const char *host_rootfs, int pid, struct nvh_er
                 return r;
         phase_done(run, PH_REQUIRE);
 
-        r = nvh_layout_probe(host_rootfs, pid, &run->layout, err);
+        /* The parsed image cache is kept for the injection (checked to be the same file). */
+        r = nvh_layout_probe_keep(host_rootfs, pid, &run->layout, err);
         if (r < 0)
                 return r;
         phase_done(run, PH_LAYOUT);
@@ -394,6 +396,7 @@ nvh_cmd_hook(struct nvh_cli *cli)
                         t.user_ns = true;
                         t.cgroup_mode = NVH_CGROUP_NONE;
                 }
+                t.layout = &run.layout;
                 r = nvh_inject_run(run.plan, &t, &run.stats, &err);
                 phase_done(&run, PH_INJECT);
         }
@@ -459,7 +462,9 @@ nvh_engine_run(struct nvh_cli *cli, struct nvh_request *req, const struct nvh_in
         if (r >= 0 && run.plan && edit)
                 r = edit(run.plan, userdata, err);
         if (r >= 0 && run.plan) {
-                r = nvh_inject_run(run.plan, t, &run.stats, err);
+                struct nvh_inject_target t2 = *t;
+                t2.layout = &run.layout;
+                r = nvh_inject_run(run.plan, &t2, &run.stats, err);
                 phase_done(&run, PH_INJECT);
         }
         run.t[PH_TOTAL] = nvh_log_now_ns() - run.t0;

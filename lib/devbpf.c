@@ -53,6 +53,8 @@ insn_eq(const struct bpf_insn *a, const struct bpf_insn *b)
 #define ALU32_IMM(op, dst, imm) mk(BPF_ALU | (op) | BPF_K, (dst), 0, 0, (imm))
 #define LDX_W(dst, src, off) mk(BPF_LDX | BPF_W | BPF_MEM, (dst), (src), (off), 0)
 #define JNE_IMM(dst, imm, off) mk(BPF_JMP | BPF_JNE | BPF_K, (dst), 0, (off), (imm))
+#define JLT_IMM(dst, imm, off) mk(BPF_JMP | BPF_JLT | BPF_K, (dst), 0, (off), (imm))
+#define JGT_IMM(dst, imm, off) mk(BPF_JMP | BPF_JGT | BPF_K, (dst), 0, (off), (imm))
 #define EXIT_INSN() mk(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 
 static void
@@ -117,10 +119,11 @@ emit(struct builder *b, struct bpf_insn insn)
         b->v[b->len++] = insn;
 }
 
+/* One rule over the minors [r->minor, last] (last == r->minor: the one minor). */
 static void
-emit_rule(struct builder *b, const struct nvh_devbpf_rule *r)
+emit_rule(struct builder *b, const struct nvh_devbpf_rule *r, unsigned last)
 {
-        size_t jumps[4], nj = 0;
+        size_t jumps[5], nj = 0;
 
         if (r->type != NVH_DEVBPF_TYPE_ANY) {
                 jumps[nj++] = b->len;
@@ -130,9 +133,17 @@ emit_rule(struct builder *b, const struct nvh_devbpf_rule *r)
                 jumps[nj++] = b->len;
                 emit(b, JNE_IMM(R_MAJOR, (int32_t)r->major, 0));
         }
-        if (r->minor != NVH_DEVBPF_ANY) {
+        if (r->minor != NVH_DEVBPF_ANY && last == r->minor) {
                 jumps[nj++] = b->len;
                 emit(b, JNE_IMM(R_MINOR, (int32_t)r->minor, 0));
+        } else if (r->minor != NVH_DEVBPF_ANY) {
+                /* A run of consecutive minors, unsigned: [minor, last], nothing outside. */
+                if (r->minor > 0) {
+                        jumps[nj++] = b->len;
+                        emit(b, JLT_IMM(R_MINOR, (int32_t)r->minor, 0));
+                }
+                jumps[nj++] = b->len;
+                emit(b, JGT_IMM(R_MINOR, (int32_t)last, 0));
         }
         if ((r->access & 7u) != 7u) {
                 emit(b, MOV32_REG(R_TMP, R_ACCESS));
@@ -144,17 +155,78 @@ emit_rule(struct builder *b, const struct nvh_devbpf_rule *r)
         emit(b, EXIT_INSN());
         if (b->oom)
                 return;
-        /* Every failed check skips to the next rule; a rule is at most 8 insns. */
+        /* Every failed check skips to the next rule; a rule is at most 9 insns. */
         for (size_t i = 0; i < nj; i++)
                 b->v[jumps[i]].off = (int16_t)(b->len - jumps[i] - 1);
+}
+
+static int
+minor_order(const void *x, const void *y)
+{
+        const struct nvh_devbpf_rule *a = x, *b = y;
+
+        return a->minor < b->minor ? -1 : a->minor > b->minor;
+}
+
+static bool
+same_group(const struct nvh_devbpf_rule *a, const struct nvh_devbpf_rule *b)
+{
+        return a->type == b->type && a->major == b->major && a->access == b->access;
+}
+
+/* The rules to emit, allowing exactly what rules allow: exact duplicates dropped, and the
+ * rules of one type, major and access with a concrete minor gathered at the first one's place,
+ * sorted by minor, so that consecutive minors become one range check when emitted. Every
+ * other rule keeps its place. Allow rules only, so order does not change the verdict. Returns
+ * the count written to out. */
+static size_t
+minimize(const struct nvh_devbpf_rule *rules, size_t n, struct nvh_devbpf_rule *out)
+{
+        _cleanup_free_ bool *used = calloc(n ? n : 1, sizeof(*used));
+        size_t m = 0;
+
+        if (!used)
+                return SIZE_MAX;
+        for (size_t i = 0; i < n; i++) {
+                size_t start = m;
+
+                if (used[i])
+                        continue;
+                if (rules[i].minor == NVH_DEVBPF_ANY) {
+                        out[m++] = rules[i];
+                        for (size_t j = i; j < n; j++)
+                                used[j] |= same_group(&rules[j], &rules[i]) &&
+                                           rules[j].minor == NVH_DEVBPF_ANY;
+                        continue;
+                }
+                for (size_t j = i; j < n; j++) {
+                        if (used[j] || !same_group(&rules[j], &rules[i]) ||
+                            rules[j].minor == NVH_DEVBPF_ANY)
+                                continue;
+                        used[j] = true;
+                        out[m++] = rules[j];
+                }
+                if (m - start > 1) {
+                        size_t k = start + 1;
+
+                        qsort(out + start, m - start, sizeof(*out), minor_order);
+                        for (size_t l = start + 1; l < m; l++)
+                                if (out[l].minor != out[k - 1].minor)
+                                        out[k++] = out[l];
+                        m = k;
+                }
+        }
+        return m;
 }
 
 int
 nvh_devbpf_build(const struct nvh_devbpf_rule *rules, size_t n, int default_verdict,
                  struct bpf_insn **ret_insns, size_t *ret_len, struct nvh_err *err)
 {
+        _cleanup_free_ struct nvh_devbpf_rule *min = NULL;
         struct builder b = {};
         struct bpf_insn h[HEADER_LEN];
+        size_t m;
         int r;
 
         if (n > NVH_DEVBPF_MAX_RULES)
@@ -165,11 +237,25 @@ nvh_devbpf_build(const struct nvh_devbpf_rule *rules, size_t n, int default_verd
                 if (r < 0)
                         return r;
         }
+        min = calloc(n ? n : 1, sizeof(*min));
+        if (!min)
+                return nvh_err_set(err, -ENOMEM, "build device program: out of memory");
+        m = minimize(rules, n, min);
+        if (m == SIZE_MAX)
+                return nvh_err_set(err, -ENOMEM, "build device program: out of memory");
         header(h, 0);
         for (size_t i = 0; i < HEADER_LEN; i++)
                 emit(&b, h[i]);
-        for (size_t i = 0; i < n; i++)
-                emit_rule(&b, &rules[i]);
+        for (size_t i = 0, j; i < m; i = j) {
+                unsigned last = min[i].minor;
+
+                for (j = i + 1; j < m && min[i].minor != NVH_DEVBPF_ANY && last < UINT32_MAX &&
+                                min[j].type == min[i].type && min[j].major == min[i].major &&
+                                min[j].access == min[i].access && min[j].minor == last + 1;
+                     j++)
+                        last++;
+                emit_rule(&b, &min[i], last);
+        }
         if (!b.oom)
                 b.v[1].imm = (int32_t)b.len;
         if (default_verdict >= 0) {
@@ -185,13 +271,17 @@ nvh_devbpf_build(const struct nvh_devbpf_rule *rules, size_t n, int default_verd
         return 0;
 }
 
-/* Parse one rule at *pos, as emit_rule writes it. Returns false on any difference. */
+/* Parse one rule at *pos, as emit_rule writes it; *ret_last is the range's last minor (set
+ * only for a range). Returns false on any difference. */
 static bool
-decode_rule(const struct bpf_insn *v, size_t end, size_t *pos, struct nvh_devbpf_rule *ret)
+decode_rule(const struct bpf_insn *v, size_t end, size_t *pos, struct nvh_devbpf_rule *ret,
+            unsigned *ret_last)
 {
         struct nvh_devbpf_rule r = {NVH_DEVBPF_TYPE_ANY, NVH_DEVBPF_ANY, NVH_DEVBPF_ANY, 7u};
-        size_t jumps[4], nj = 0, p = *pos;
-        const uint8_t jne = BPF_JMP | BPF_JNE | BPF_K;
+        size_t jumps[5], nj = 0, p = *pos;
+        const uint8_t jne = BPF_JMP | BPF_JNE | BPF_K, jlt = BPF_JMP | BPF_JLT | BPF_K,
+                      jgt = BPF_JMP | BPF_JGT | BPF_K;
+        unsigned last;
 
         if (p < end && v[p].code == jne && v[p].dst_reg == R_TYPE && v[p].src_reg == 0) {
                 r.type = (unsigned)v[p].imm;
@@ -210,6 +300,25 @@ decode_rule(const struct bpf_insn *v, size_t end, size_t *pos, struct nvh_devbpf
                 if (r.minor == NVH_DEVBPF_ANY)
                         return false;
                 jumps[nj++] = p++;
+        } else {
+                /* A range [lo, hi], lo < hi: "if r6 < lo" (absent for lo 0), "if r6 > hi". */
+                if (p < end && v[p].code == jlt && v[p].dst_reg == R_MINOR && v[p].src_reg == 0) {
+                        r.minor = (unsigned)v[p].imm;
+                        if (r.minor == 0 || r.minor > NVH_DEVBPF_MINOR_MAX)
+                                return false;
+                        jumps[nj++] = p++;
+                }
+                if (p < end && v[p].code == jgt && v[p].dst_reg == R_MINOR && v[p].src_reg == 0) {
+                        if (r.minor == NVH_DEVBPF_ANY)
+                                r.minor = 0;
+                        last = (unsigned)v[p].imm;
+                        if (last <= r.minor || last > NVH_DEVBPF_MINOR_MAX)
+                                return false;
+                        *ret_last = last;
+                        jumps[nj++] = p++;
+                } else if (r.minor != NVH_DEVBPF_ANY) {
+                        return false;
+                }
         }
         if (p + 3 <= end) {
                 struct bpf_insn mov = MOV32_REG(R_TMP, R_ACCESS);
@@ -260,16 +369,27 @@ nvh_devbpf_decode(const struct bpf_insn *insns, size_t n, struct nvh_devbpf_rule
         for (size_t i = 0; i < HEADER_LEN; i++)
                 if (!insn_eq(&insns[i], &h[i]))
                         return 0;
-        /* Each rule takes at least 2 insns, which bounds the array. */
-        rules = calloc((prefix_len - HEADER_LEN) / 2 + 1, sizeof(*rules));
+        /* At most NVH_DEVBPF_MAX_RULES rules, a range counting one per minor: a prefix
+         * holding more is not one we wrote. */
+        rules = calloc(NVH_DEVBPF_MAX_RULES, sizeof(*rules));
         if (!rules)
                 return nvh_err_set(err, -ENOMEM, "decode device program: out of memory");
         for (pos = HEADER_LEN; pos < prefix_len;) {
-                if (nrules >= NVH_DEVBPF_MAX_RULES)
+                struct nvh_devbpf_rule one;
+                unsigned last = 0;
+
+                if (!decode_rule(insns, prefix_len, &pos, &one, &last))
                         return 0;
-                if (!decode_rule(insns, prefix_len, &pos, &rules[nrules]))
-                        return 0;
-                nrules++;
+                if (last < one.minor || one.minor == NVH_DEVBPF_ANY)
+                        last = one.minor;
+                for (unsigned m = one.minor;; m++) {
+                        if (nrules >= NVH_DEVBPF_MAX_RULES)
+                                return 0;
+                        rules[nrules] = one;
+                        rules[nrules++].minor = m;
+                        if (m == last)
+                                break;
+                }
         }
         *ret_rules = TAKE_PTR(rules);
         *ret_nrules = nrules;

@@ -14,6 +14,10 @@
  *     r6 = ctx->minor
  *     per rule: if r3 != type goto next; if r5 != major goto next; if r6 != minor goto next;
  *               w7 = w4 & ~access; if r7 != 0 goto next; r0 = 1; exit
+ *     (consecutive minors lo..hi of one type, major and access are one rule whose minor check
+ *      is "if r6 < lo goto next; if r6 > hi goto next", the first left out for lo 0: the
+ *      verifier's cost grows with the number of rules, not of minors; decoding gives one rule
+ *      per minor back)
  *     <tail: the program we compose with, unchanged; r1 still holds ctx>
  *
  * Wildcard fields (type any, major or minor any, access "rwm") emit no check. The tail needs
@@ -53,7 +57,9 @@ int nvh_devbpf_rule_check(const struct nvh_devbpf_rule *rule, struct nvh_err *er
 /* Does rule a allow everything rule b allows? */
 bool nvh_devbpf_rule_covers(const struct nvh_devbpf_rule *a, const struct nvh_devbpf_rule *b);
 
-/* Build our prefix for rules (deduplicated by the caller or not) into a new array. With
+/* Build our prefix for rules into a new array: exact duplicates dropped, the concrete minors of
+ * one type, major and access gathered where the first of them was and merged into ranges
+ * where consecutive (nothing allowed that rules do not allow). With
  * default_verdict >= 0, finish the program with "r0 = default_verdict; exit" so it stands
  * alone; with -1 emit only the prefix (a tail must follow). */
 int nvh_devbpf_build(const struct nvh_devbpf_rule *rules, size_t n, int default_verdict,

@@ -641,6 +641,43 @@ list_gpus(struct ctx *c, struct nvh_system *sys)
         return 0;
 }
 
+/* For load_gpu, after parsing into *g_: the information file's bus matches the directory,
+ * minor and uuid are unique, MIG devices scanned (an excluded GPU has none). */
+static int
+check_loaded(struct ctx *c, const struct nvh_system *sys, const struct nvh_gpu *gpu,
+             struct nvh_gpu *g_, uint64_t key, const char *rel, bool *ret_excluded)
+{
+        struct nvh_gpu g = *g_;
+        uint64_t dir_key;
+        int r;
+
+        (void)nvh_pci_parse(gpu->bus_id, strlen(gpu->bus_id), &dir_key);
+        if (key != dir_key)
+                return bad(c, rel, "'Bus Location' does not match the directory name");
+        for (size_t j = 0; j < sys->n_gpus; j++) {
+                const struct nvh_gpu *o = &sys->gpus[j];
+                if (o == gpu || !o->loaded)
+                        continue;
+                if (o->minor == g.minor)
+                        return nvh_err_set(c->err, -EBADMSG,
+                                           "bad '%s/%s': gpus '%s' and '%s' share minor %u",
+                                           c->proc, REL_GPUS, o->proc_name, g.proc_name, g.minor);
+                if (g.uuid[0] && strcasecmp(o->uuid, g.uuid) == 0)
+                        return nvh_err_set(c->err, -EBADMSG,
+                                           "bad '%s/%s': gpus '%s' and '%s' share uuid '%s'",
+                                           c->proc, REL_GPUS, o->proc_name, g.proc_name, g.uuid);
+        }
+        if (!*ret_excluded) {
+                r = scan_migs(c, sys->caps_fd, &g);
+                if (r < 0) {
+                        free(g.migs);
+                        return r;
+                }
+        }
+        *g_ = g;
+        return 0;
+}
+
 /* Read one GPU's information file and MIG capabilities. */
 static int
 load_gpu(struct nvh_system *sys, struct nvh_gpu *gpu, bool *ret_excluded, struct nvh_err *err)
@@ -648,7 +685,7 @@ load_gpu(struct nvh_system *sys, struct nvh_gpu *gpu, bool *ret_excluded, struct
         struct ctx c = {.proc = sys->host_proc, .proc_fd = sys->proc_fd, .err = err};
         char rel[128], rel_info[64], buf[SMALL_FILE_MAX];
         struct nvh_gpu g = *gpu;
-        uint64_t key, dir_key;
+        uint64_t key;
         int r;
 
         snprintf(rel_info, sizeof(rel_info), "%s/information", gpu->proc_name);
@@ -656,32 +693,18 @@ load_gpu(struct nvh_system *sys, struct nvh_gpu *gpu, bool *ret_excluded, struct
         r = read_small(&c, sys->gpus_fd, rel_info, rel, buf, sizeof(buf), false);
         if (r < 0)
                 return r;
+        g.info = strdup(buf); /* parse_information cuts buf into lines */
+        if (!g.info)
+                return nvh_err_set(err, -ENOMEM, "out of memory");
         r = parse_information(&c, rel, buf, &g, &key, ret_excluded);
+        if (r >= 0)
+                r = check_loaded(&c, sys, gpu, &g, key, rel, ret_excluded);
+        if (r < 0 || *ret_excluded) {
+                free(g.info);
+                g.info = NULL;
+        }
         if (r < 0)
                 return r;
-        (void)nvh_pci_parse(gpu->bus_id, strlen(gpu->bus_id), &dir_key);
-        if (key != dir_key)
-                return bad(&c, rel, "'Bus Location' does not match the directory name");
-        for (size_t j = 0; j < sys->n_gpus; j++) {
-                const struct nvh_gpu *o = &sys->gpus[j];
-                if (o == gpu || !o->loaded)
-                        continue;
-                if (o->minor == g.minor)
-                        return nvh_err_set(err, -EBADMSG,
-                                           "bad '%s/%s': gpus '%s' and '%s' share minor %u", c.proc,
-                                           REL_GPUS, o->proc_name, g.proc_name, g.minor);
-                if (g.uuid[0] && strcasecmp(o->uuid, g.uuid) == 0)
-                        return nvh_err_set(err, -EBADMSG,
-                                           "bad '%s/%s': gpus '%s' and '%s' share uuid '%s'",
-                                           c.proc, REL_GPUS, o->proc_name, g.proc_name, g.uuid);
-        }
-        if (!*ret_excluded) {
-                r = scan_migs(&c, sys->caps_fd, &g);
-                if (r < 0) {
-                        free(g.migs);
-                        return r;
-                }
-        }
         g.loaded = true;
         *gpu = g;
         return 0;
@@ -884,8 +907,10 @@ nvh_gpus_free(struct nvh_system *sys)
 {
         if (!sys)
                 return;
-        for (size_t i = 0; i < sys->n_gpus; i++)
+        for (size_t i = 0; i < sys->n_gpus; i++) {
                 free(sys->gpus[i].migs);
+                free(sys->gpus[i].info);
+        }
         free(sys->gpus);
         if (sys->proc_fd >= 0)
                 close(sys->proc_fd);

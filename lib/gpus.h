@@ -72,6 +72,8 @@ struct nvh_gpu {
         bool mig_capable;     /* capabilities/gpu<minor>/mig exists */
         struct nvh_mig *migs; /* sorted by (gi, ci) */
         size_t n_migs;
+        char *info; /* the information file as read when loaded (the container's masked copy
+                       serves these bytes: read once, not again at injection) */
 };
 
 /* Character device majors from <proc>/devices, -1 when absent. nvidiactl (255) and

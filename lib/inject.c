@@ -16,6 +16,7 @@
 #include "components.h"
 #include "devnode.h"
 #include "fileio.h"
+#include "layout.h"
 #include "ldcache.h"
 #include "log.h"
 #include "macros.h"
@@ -203,7 +204,8 @@ open_sources(struct inject *in, struct nvh_err *err)
                                 r = nvh_mount_open_source(op->host_path, 0, &in->src[i].mnt, err);
                         break;
                 case NVH_OP_PROC_FILE:
-                        if (op->host_path) {
+                        /* Content the plan carries (read at discovery) wins over its source. */
+                        if (op->host_path && !op->target) {
                                 r = nvh_fileio_read_at(AT_FDCWD, op->host_path, PROC_FILE_MAX, 1,
                                                        &in->src[i].content, NULL, err);
                         } else {
@@ -485,49 +487,77 @@ cache_flags(int elf_class)
 
 /* Trusts: nothing in the image. Reads the image's cache in-root without following a
  * symlinked cache; a corrupt cache is replaced (the loader ignores a corrupt cache anyway).
+ * The probe's parse is reused only when the file opened here, after entering the namespace,
+ * has the identity (device, inode, size, mtime, ctime) of the one the probe parsed.
  * Guarantees: the new cache replaces the old atomically, and no image binary runs. */
 int
-nvh_inject_ldcache(const struct nvh_plan *plan, int root_fd, struct nvh_err *err)
+nvh_inject_ldcache_reuse(const struct nvh_plan *plan, int root_fd, struct nvh_layout *layout,
+                         bool *ret_reused, struct nvh_err *err)
 {
         static const char ctr_cache[] = "/etc/ld.so.cache";
         _cleanup_free_ char *buf = NULL, *out = NULL;
+        _cleanup_free_ struct nvh_ldcache_add *adds = NULL;
         _cleanup_(ldcache_freep) struct nvh_ldcache *cache = NULL;
-        size_t len = 0, out_len = 0;
-        bool any = false;
+        struct nvh_layout_file_id id;
+        size_t len = 0, out_len = 0, n = 0;
         int r;
 
+        *ret_reused = false;
         for (size_t i = 0; i < plan->n_ops; i++)
-                any |= plan->ops[i].kind == NVH_OP_LDCACHE;
-        if (!any)
+                n += plan->ops[i].kind == NVH_OP_LDCACHE;
+        if (n == 0)
                 return 0;
         /* The image's cache is read only when it is a regular file; anything else there (a
          * symlink, FIFO, device node) is replaced by the rename, never followed nor read. */
-        r = nvh_rootfs_read_file(root_fd, ctr_cache, NVH_LDCACHE_MAX_SIZE, &buf, &len, err);
-        if (r < 0 && r != -ENOENT)
-                nvh_log_warn("%s, replacing it", err->msg);
-        if (r >= 0 && len > 0 && nvh_ldcache_parse(buf, len, ctr_cache, &cache, err) < 0) {
-                nvh_log_warn("%s, replacing it", err->msg);
-                cache = NULL;
+        if (layout && layout->ldcache) {
+                r = nvh_layout_ldcache_id(root_fd, &id, err);
+                if (r >= 0 && nvh_layout_file_id_eq(&id, &layout->ldcache_id)) {
+                        cache = TAKE_PTR(layout->ldcache);
+                        *ret_reused = true;
+                }
+                nvh_err_clear(err);
         }
-        nvh_err_clear(err);
+        if (!cache) {
+                r = nvh_layout_read_ldcache(root_fd, &buf, &len, &id, err);
+                if (r < 0 && r != -ENOENT)
+                        nvh_log_warn("%s, replacing it", err->msg);
+                if (r >= 0 && len > 0 &&
+                    nvh_ldcache_parse_take(TAKE_PTR(buf), len, ctr_cache, &cache, err) < 0) {
+                        nvh_log_warn("%s, replacing it", err->msg);
+                        cache = NULL;
+                }
+                nvh_err_clear(err);
+        }
         if (!cache) {
                 cache = nvh_ldcache_new();
                 if (!cache)
                         return nvh_err_set(err, -ENOMEM, "out of memory");
         }
+        adds = calloc(n, sizeof(*adds));
+        if (!adds)
+                return nvh_err_set(err, -ENOMEM, "out of memory");
+        n = 0;
         for (size_t i = 0; i < plan->n_ops; i++) {
                 const struct nvh_op *op = &plan->ops[i];
-                if (op->kind != NVH_OP_LDCACHE)
-                        continue;
-                r = nvh_ldcache_upsert(cache, op->target, op->ctr_path, cache_flags(op->elf_class),
-                                       err);
-                if (r < 0)
-                        return r;
+                if (op->kind == NVH_OP_LDCACHE)
+                        adds[n++] = (struct nvh_ldcache_add){op->target, op->ctr_path,
+                                                             cache_flags(op->elf_class)};
         }
+        r = nvh_ldcache_upsert_many(cache, adds, n, err);
+        if (r < 0)
+                return r;
         r = nvh_ldcache_serialize(cache, &out, &out_len, err);
         if (r < 0)
                 return r;
         return nvh_rootfs_write_atomic(root_fd, ctr_cache, out, out_len, 0644, err);
+}
+
+int
+nvh_inject_ldcache(const struct nvh_plan *plan, int root_fd, struct nvh_err *err)
+{
+        bool reused;
+
+        return nvh_inject_ldcache_reuse(plan, root_fd, NULL, &reused, err);
 }
 
 /* The image's /etc must not be a host volume either: the cache is written there. */
@@ -635,8 +665,13 @@ apply_in_container(struct inject *in, struct nvh_cgroup_rule *rules, size_t *n_r
                         ldcache_done = true;
                         end = run_end(plan, i);
                         r = check_ldcache_dir(in, err);
-                        if (r >= 0)
-                                r = nvh_inject_ldcache(plan, in->root_fd, err);
+                        if (r >= 0) {
+                                bool reused = false;
+                                r = nvh_inject_ldcache_reuse(plan, in->root_fd, in->t->layout,
+                                                             &reused, err);
+                                nvh_log_debug("ld.so.cache: %s",
+                                              reused ? "probe's parse reused" : "read and parsed");
+                        }
                         stats->n_ldcache += end - i;
                         slot = &stats->ns_ldcache;
                         break;

@@ -23,6 +23,10 @@ struct nvh_inject_target {
          * host path (a host volume). */
         const struct nvh_oci_mount *mounts;
         size_t n_mounts;
+        /* The probe of this rootfs (nvh_layout_probe_keep), NULL when none: its parsed image
+         * cache is used (and consumed) instead of a second read and parse when the file
+         * opened in-root after entering the namespace is the same one, unchanged. */
+        struct nvh_layout *layout;
 };
 
 struct nvh_inject_stats {
@@ -36,3 +40,8 @@ int nvh_inject_run(const struct nvh_plan *plan, const struct nvh_inject_target *
 /* Update the linker cache below root_fd with the plan's NVH_OP_LDCACHE entries (exposed for
  * tests). */
 int nvh_inject_ldcache(const struct nvh_plan *plan, int root_fd, struct nvh_err *err);
+
+/* The same, reusing layout's parsed cache (layout->ldcache, taken) when the cache opened below
+ * root_fd has layout->ldcache_id; layout may be NULL. Sets *ret_reused accordingly. */
+int nvh_inject_ldcache_reuse(const struct nvh_plan *plan, int root_fd, struct nvh_layout *layout,
+                             bool *ret_reused, struct nvh_err *err);

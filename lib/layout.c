@@ -63,25 +63,80 @@ dir_of(const char *path, char *buf, size_t size)
         buf[len] = '\0';
 }
 
+static const char ctr_ldcache[] = "/etc/ld.so.cache";
+
+static int
+open_ldcache(int root_fd, int *ret_fd, struct nvh_layout_file_id *ret_id, struct nvh_err *err)
+{
+        _cleanup_close_ int fd = -1;
+        struct stat sb;
+        int r;
+
+        r = nvh_rootfs_resolve(root_fd, ctr_ldcache, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
+                               &fd, err);
+        if (r < 0)
+                return r;
+        if (fstat(fd, &sb) < 0)
+                return nvh_err_errno(err, "stat '%s' in container root", ctr_ldcache);
+        if (!S_ISREG(sb.st_mode))
+                return nvh_err_set(err, -EINVAL, "'%s' in container root is not a regular file",
+                                   ctr_ldcache);
+        if ((uint64_t)sb.st_size > NVH_LDCACHE_MAX_SIZE)
+                return nvh_err_set(err, -E2BIG, "read '%s': larger than %u bytes", ctr_ldcache,
+                                   NVH_LDCACHE_MAX_SIZE);
+        *ret_id = (struct nvh_layout_file_id){(uint64_t)sb.st_dev, (uint64_t)sb.st_ino,
+                                              (int64_t)sb.st_size, sb.st_mtim, sb.st_ctim};
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+int
+nvh_layout_ldcache_id(int root_fd, struct nvh_layout_file_id *ret_id, struct nvh_err *err)
+{
+        _cleanup_close_ int fd = -1;
+
+        return open_ldcache(root_fd, &fd, ret_id, err);
+}
+
+int
+nvh_layout_read_ldcache(int root_fd, char **ret_buf, size_t *ret_len,
+                        struct nvh_layout_file_id *ret_id, struct nvh_err *err)
+{
+        _cleanup_close_ int fd = -1;
+        int r = open_ldcache(root_fd, &fd, ret_id, err);
+
+        if (r < 0)
+                return r;
+        return nvh_fileio_read_fd(fd, ctr_ldcache, NVH_LDCACHE_MAX_SIZE, ret_buf, ret_len, err);
+}
+
+bool
+nvh_layout_file_id_eq(const struct nvh_layout_file_id *a, const struct nvh_layout_file_id *b)
+{
+        return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+               a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
+               a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
 /* The cache says where the image's own libc lives: that directory is searched by the loader
- * for certain, whatever the distribution. */
+ * for certain, whatever the distribution. With keep, the parsed cache stays in ret. */
 static bool
-probe_cache(int root_fd, struct nvh_layout *ret)
+probe_cache(int root_fd, bool keep, struct nvh_layout *ret)
 {
         _cleanup_free_ char *buf = NULL;
         struct nvh_err ignored = {0};
         struct nvh_ldcache *cache = NULL;
+        struct nvh_layout_file_id id;
         bool found = false;
         size_t len = 0;
         int r;
 
         /* A FIFO or device node there is not a cache: never read (rootfs.h). */
-        r = nvh_rootfs_read_file(root_fd, "/etc/ld.so.cache", NVH_LDCACHE_MAX_SIZE, &buf, &len,
-                                 &ignored);
+        r = nvh_layout_read_ldcache(root_fd, &buf, &len, &id, &ignored);
         if (r < 0 && r != -E2BIG)
                 return false;
         ret->has_ldcache = true;
-        if (r < 0 || nvh_ldcache_parse(buf, len, "/etc/ld.so.cache", &cache, &ignored) < 0)
+        if (r < 0 || nvh_ldcache_parse_take(TAKE_PTR(buf), len, ctr_ldcache, &cache, &ignored) < 0)
                 return false;
         for (size_t i = 0; i < cache->n_entries; i++) {
                 const struct nvh_ldcache_entry *e = &cache->entries[i];
@@ -94,7 +149,12 @@ probe_cache(int root_fd, struct nvh_layout *ret)
                         dir_of(e->value, ret->libdir32, sizeof(ret->libdir32));
                 }
         }
-        nvh_ldcache_free(cache);
+        if (keep) {
+                ret->ldcache = cache;
+                ret->ldcache_id = id;
+        } else {
+                nvh_ldcache_free(cache);
+        }
         return found;
 }
 
@@ -116,8 +176,8 @@ same_dir(int root_fd, const char *a, const char *b)
         return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-int
-nvh_layout_probe_fd(int root_fd, struct nvh_layout *ret, struct nvh_err *err)
+static int
+probe_fd(int root_fd, bool keep, struct nvh_layout *ret)
 {
         struct nvh_layout l = {0};
         const struct family *fam = NULL;
@@ -133,7 +193,7 @@ nvh_layout_probe_fd(int root_fd, struct nvh_layout *ret, struct nvh_err *err)
                 snprintf(l.musl_arch, sizeof(l.musl_arch), "%s",
                          strstr(fam->marker, "aarch64") ? "aarch64" : "x86_64");
         }
-        if (probe_cache(root_fd, &l)) {
+        if (probe_cache(root_fd, keep, &l)) {
                 snprintf(l.why, sizeof(l.why), "directory of libc.so.6 in the image's ld.so.cache");
         } else if (fam) {
                 snprintf(l.libdir, sizeof(l.libdir), "%s", fam->libdir);
@@ -159,12 +219,35 @@ nvh_layout_probe_fd(int root_fd, struct nvh_layout *ret, struct nvh_err *err)
 }
 
 int
+nvh_layout_probe_fd(int root_fd, struct nvh_layout *ret, struct nvh_err *err)
+{
+        (void)err;
+        return probe_fd(root_fd, false, ret);
+}
+
+int
 nvh_layout_probe(const char *host_rootfs, int pid, struct nvh_layout *ret, struct nvh_err *err)
 {
         _cleanup_close_ int root_fd = -1;
         int r = nvh_layout_open_root(host_rootfs, pid, &root_fd, err);
 
-        return r < 0 ? r : nvh_layout_probe_fd(root_fd, ret, err);
+        return r < 0 ? r : probe_fd(root_fd, false, ret);
+}
+
+int
+nvh_layout_probe_keep(const char *host_rootfs, int pid, struct nvh_layout *ret, struct nvh_err *err)
+{
+        _cleanup_close_ int root_fd = -1;
+        int r = nvh_layout_open_root(host_rootfs, pid, &root_fd, err);
+
+        return r < 0 ? r : probe_fd(root_fd, true, ret);
+}
+
+void
+nvh_layout_done(struct nvh_layout *layout)
+{
+        nvh_ldcache_free(layout->ldcache);
+        layout->ldcache = NULL;
 }
 
 int

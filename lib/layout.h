@@ -3,8 +3,20 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "err.h"
+#include "ldcache.h"
+
+/* Which file a parsed cache came from: compared on the fd the injection opens in-root after
+ * entering the container's namespace, so the first parse is reused only for the same file,
+ * unchanged. */
+struct nvh_layout_file_id {
+        uint64_t dev, ino;
+        int64_t size;
+        struct timespec mtime, ctime;
+};
 
 /* What the image's dynamic loader searches. */
 struct nvh_layout {
@@ -14,6 +26,11 @@ struct nvh_layout {
         bool musl;          /* musl loader found */
         char musl_arch[32]; /* e.g. x86_64 */
         char why[128];      /* how libdir was decided */
+        /* nvh_layout_probe_keep only: the image's cache as parsed by the probe (owned, NULL
+         * when absent or corrupt) and the identity of the file it was read from. Never copied
+         * into a plan (the plan is pure data); freed by nvh_layout_done. */
+        struct nvh_ldcache *ldcache;
+        struct nvh_layout_file_id ldcache_id;
 };
 
 /* Probe the image below root_fd (an O_PATH directory fd of the container's rootfs). */
@@ -22,6 +39,25 @@ int nvh_layout_probe_fd(int root_fd, struct nvh_layout *ret, struct nvh_err *err
 /* Open the rootfs as the container's mount namespace sees it (through /proc/<pid>/root when
  * pid > 0, else in the caller's namespace) and probe it. */
 int nvh_layout_probe(const char *host_rootfs, int pid, struct nvh_layout *ret, struct nvh_err *err);
+
+/* nvh_layout_probe, keeping the parsed cache in ret->ldcache for the injection to reuse
+ * (nvh_inject_target.layout) instead of reading and parsing it a second time. */
+int nvh_layout_probe_keep(const char *host_rootfs, int pid, struct nvh_layout *ret,
+                          struct nvh_err *err);
+
+/* Free what a probe kept (ret->ldcache). */
+void nvh_layout_done(struct nvh_layout *layout);
+
+/* Open the image's /etc/ld.so.cache below root_fd in-root, never following a symlink nor
+ * opening a FIFO or device (non-blocking, regular files only), read it (bounded by
+ * NVH_LDCACHE_MAX_SIZE) into *ret_buf and return its identity. -ENOENT when absent. */
+int nvh_layout_read_ldcache(int root_fd, char **ret_buf, size_t *ret_len,
+                            struct nvh_layout_file_id *ret_id, struct nvh_err *err);
+
+/* Open the cache as above and return only its identity (no read). */
+int nvh_layout_ldcache_id(int root_fd, struct nvh_layout_file_id *ret_id, struct nvh_err *err);
+
+bool nvh_layout_file_id_eq(const struct nvh_layout_file_id *a, const struct nvh_layout_file_id *b);
 
 /* The O_PATH directory fd of the rootfs as nvh_layout_probe opens it (caller closes). */
 int nvh_layout_open_root(const char *host_rootfs, int pid, int *ret_fd, struct nvh_err *err);

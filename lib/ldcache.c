@@ -401,9 +401,18 @@ parse_owned(char *buf, size_t len, const char *what, struct nvh_ldcache **ret, s
         r = parse_formats((const uint8_t *)c->buf, len, what, c, err);
         if (r < 0)
                 return r;
-        c->sorted = entries_sorted(c);
+        /* Whether the file is in ldconfig's order is checked when it matters (an insert or
+         * serializing), once: a cache only read for a lookup never pays for it. */
+        c->sorted = false;
         *ret = TAKE_PTR(c);
         return 0;
+}
+
+int
+nvh_ldcache_parse_take(char *buf, size_t len, const char *what, struct nvh_ldcache **ret,
+                       struct nvh_err *err)
+{
+        return parse_owned(buf, len, what, ret, err);
 }
 
 int
@@ -549,7 +558,7 @@ sorted_order(const struct nvh_ldcache *cache)
                 return NULL;
         for (size_t i = 0; i < n; i++)
                 order[i] = &cache->entries[i];
-        if (!entries_sorted(cache))
+        if (!cache->sorted && !entries_sorted(cache))
                 qsort_r(order, n, sizeof(*order), order_cmp, (void *)cache);
         return order;
 }
@@ -564,6 +573,10 @@ ensure_sorted(struct nvh_ldcache *cache, struct nvh_err *err)
 
         if (cache->sorted)
                 return 0;
+        if (entries_sorted(cache)) {
+                cache->sorted = true;
+                return 0;
+        }
         order = sorted_order(cache);
         sorted = calloc(cache->cap_entries, sizeof(*sorted));
         if (!order || !sorted) {
@@ -590,6 +603,23 @@ check_input(const char *key, const char *value, struct nvh_err *err)
         return 0;
 }
 
+/* Room for one more string allocation, grown geometrically. */
+static int
+reserve_added(struct nvh_ldcache *cache, const char *key, struct nvh_err *err)
+{
+        if (cache->n_added >= cache->cap_added) {
+                size_t cap = cache->cap_added ? cache->cap_added * 2 : 16;
+                char **n = reallocarray(cache->added, cap, sizeof(*n));
+
+                if (!n)
+                        return nvh_err_set(err, -ENOMEM, "add '%s' to ld.so.cache: out of memory",
+                                           key);
+                cache->added = n;
+                cache->cap_added = cap;
+        }
+        return 0;
+}
+
 /* Room for one more entry and one more string allocation, grown geometrically, so that a
  * failure later leaves the cache as it was. */
 static int
@@ -605,17 +635,7 @@ reserve(struct nvh_ldcache *cache, const char *key, struct nvh_err *err)
                 cache->entries = n;
                 cache->cap_entries = cap;
         }
-        if (cache->n_added >= cache->cap_added) {
-                size_t cap = cache->cap_added ? cache->cap_added * 2 : 16;
-                char **n = reallocarray(cache->added, cap, sizeof(*n));
-
-                if (!n)
-                        return nvh_err_set(err, -ENOMEM, "add '%s' to ld.so.cache: out of memory",
-                                           key);
-                cache->added = n;
-                cache->cap_added = cap;
-        }
-        return 0;
+        return reserve_added(cache, key, err);
 }
 
 int
@@ -681,6 +701,119 @@ nvh_ldcache_upsert(struct nvh_ldcache *cache, const char *key, const char *value
                         (cache->n_entries - end) * sizeof(*cache->entries));
         cache->entries[lo + kept] = ent;
         cache->n_entries = cache->n_entries + 1 - removed;
+        return 0;
+}
+
+struct pending {
+        struct nvh_ldcache_entry ent;
+        size_t idx; /* position in the caller's array: later wins, ties keep call order */
+};
+
+static int
+pending_cmp(const void *x, const void *y)
+{
+        const struct pending *a = x, *b = y;
+        int r = key_cmp(&a->ent, b->ent.key, b->ent.flags);
+
+        if (r != 0)
+                return r;
+        return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+/* Is key the key of one of the pending entries [p, q)? */
+static bool
+pending_has_key(const struct pending *pend, size_t p, size_t q, const char *key)
+{
+        for (size_t k = p; k < q; k++)
+                if (streq(pend[k].ent.key, key))
+                        return true;
+        return false;
+}
+
+int
+nvh_ldcache_upsert_many(struct nvh_ldcache *cache, const struct nvh_ldcache_add *adds, size_t n,
+                        struct nvh_err *err)
+{
+        _cleanup_free_ struct pending *pend = NULL;
+        _cleanup_free_ char *blob = NULL;
+        struct nvh_ldcache_entry *out;
+        size_t bytes = 0, m = 0, i = 0, o = 0, cap, pos = 0;
+        int r;
+
+        if (n == 0)
+                return 0;
+        for (size_t k = 0; k < n; k++) {
+                r = check_input(adds[k].key, adds[k].value, err);
+                if (r < 0)
+                        return r;
+                bytes += strlen(adds[k].key) + 1 + strlen(adds[k].value) + 1;
+        }
+        r = ensure_sorted(cache, err);
+        if (r >= 0)
+                r = reserve_added(cache, adds[0].key, err);
+        if (r < 0)
+                return r;
+        /* One allocation for every new string, one array of the entries to merge. */
+        blob = malloc(bytes);
+        pend = calloc(n, sizeof(*pend));
+        if (!blob || !pend)
+                return nvh_err_set(err, -ENOMEM, "add to ld.so.cache: out of memory");
+        for (size_t k = 0; k < n; k++) {
+                size_t lk = strlen(adds[k].key) + 1, lv = strlen(adds[k].value) + 1;
+
+                memcpy(blob + pos, adds[k].key, lk);
+                memcpy(blob + pos + lk, adds[k].value, lv);
+                pend[k] = (struct pending){
+                    {.flags = adds[k].flags, .key = blob + pos, .value = blob + pos + lk}, k};
+                pos += lk + lv;
+        }
+        qsort(pend, n, sizeof(*pend), pending_cmp);
+        /* The same key and flags twice: the later one replaces the earlier, as it would one
+         * upsert after the other. Equal keys sort next to each other, by call order. */
+        for (size_t k = 0; k < n; k++) {
+                bool replaced = false;
+
+                for (size_t l = k + 1;
+                     l < n && key_cmp(&pend[l].ent, pend[k].ent.key, pend[k].ent.flags) == 0; l++)
+                        replaced |= streq(pend[l].ent.key, pend[k].ent.key);
+                if (!replaced)
+                        pend[m++] = pend[k];
+        }
+        /* At most every new entry is added; the limit is checked on the merged count. */
+        cap = cache->n_entries + m;
+        out = malloc(cap * sizeof(*out));
+        if (!out)
+                return nvh_err_set(err, -ENOMEM, "add to ld.so.cache: out of memory");
+        /* One merge pass: the entries before each group of new keys are copied as they are;
+         * in the group's run (libcmp-equal key, same flags) the variants of a new key are
+         * dropped (glibc-hwcaps and hwcap ones included, which ld.so would otherwise prefer)
+         * and the new entries go last, like ldconfig's insertion. */
+        for (size_t p = 0, q; p < m; p = q) {
+                const char *key = pend[p].ent.key;
+                int32_t flags = pend[p].ent.flags;
+
+                for (q = p + 1; q < m && key_cmp(&pend[q].ent, key, flags) == 0;)
+                        q++;
+                while (i < cache->n_entries && key_cmp(&cache->entries[i], key, flags) < 0)
+                        out[o++] = cache->entries[i++];
+                for (; i < cache->n_entries && key_cmp(&cache->entries[i], key, flags) == 0; i++)
+                        if (!pending_has_key(pend, p, q, cache->entries[i].key))
+                                out[o++] = cache->entries[i];
+                for (size_t k = p; k < q; k++)
+                        out[o++] = pend[k].ent;
+        }
+        while (i < cache->n_entries)
+                out[o++] = cache->entries[i++];
+        if (o > NVH_LDCACHE_MAX_ENTRIES) {
+                free(out);
+                return nvh_err_set(err, -E2BIG, "add to ld.so.cache: more than %u entries",
+                                   NVH_LDCACHE_MAX_ENTRIES);
+        }
+        free(cache->entries);
+        cache->entries = out;
+        cache->n_entries = o;
+        cache->cap_entries = cap;
+        cache->added[cache->n_added++] = TAKE_PTR(blob);
         return 0;
 }
 

@@ -59,7 +59,7 @@ struct nvh_ldcache {
 
         /* Private to lib/ldcache.c. */
         size_t cap_entries;
-        bool sorted;  /* entries are in ldconfig's order */
+        bool sorted;  /* entries are known to be in ldconfig's order (false: not checked yet) */
         char *buf;    /* the parsed file, which entries and hwcaps point into */
         char **added; /* one "key\0value\0" allocation per upsert */
         size_t n_added, cap_added;
@@ -70,6 +70,11 @@ struct nvh_ldcache {
  * a cache over NVH_LDCACHE_MAX_SIZE or NVH_LDCACHE_MAX_ENTRIES is -E2BIG naming the limit. */
 int nvh_ldcache_parse(const void *buf, size_t len, const char *what, struct nvh_ldcache **ret,
                       struct nvh_err *err);
+
+/* nvh_ldcache_parse without the copy: takes buf (malloc'ed, len bytes) in every case, success
+ * or not; entries point into it. */
+int nvh_ldcache_parse_take(char *buf, size_t len, const char *what, struct nvh_ldcache **ret,
+                           struct nvh_err *err);
 
 /* Read (bounded by NVH_LDCACHE_MAX_SIZE) and parse rel_path relative to dir_fd. */
 int nvh_ldcache_load(int dir_fd, const char *rel_path, struct nvh_ldcache **ret,
@@ -106,6 +111,19 @@ bool nvh_ldcache_flags_i386(int32_t flags);
  * position (no per-call reallocation, no scan of the cache). */
 int nvh_ldcache_upsert(struct nvh_ldcache *cache, const char *key, const char *value, int32_t flags,
                        struct nvh_err *err);
+
+/* One entry for nvh_ldcache_upsert_many. */
+struct nvh_ldcache_add {
+        const char *key;   /* soname, no '/' */
+        const char *value; /* absolute path */
+        int32_t flags;
+};
+
+/* The same result as nvh_ldcache_upsert of each of adds in order, in one merge pass over the
+ * cache: O(entries + n log n), one allocation for all the new strings and one for the merged
+ * entries. On error the cache is unchanged. */
+int nvh_ldcache_upsert_many(struct nvh_ldcache *cache, const struct nvh_ldcache_add *adds, size_t n,
+                            struct nvh_err *err);
 
 /* Serialize in the new format only (glibc-ld.so.cache1.1, glibc >= 2.32's default), entries
  * stably sorted in ldconfig's order, so that ld.so's binary search finds every key. Writes an

@@ -455,7 +455,9 @@ plan_proc(struct nvh_plan *plan, const struct nvh_system *sys, const struct nvh_
                 host = nvh_fileio_path_join(dir, rel);
                 if (!host)
                         return nvh_err_set(err, -ENOMEM, "plan: out of memory");
-                r = add_proc_file(plan, rel, host, NULL, err);
+                /* The bytes discovery read serve the copy: the driver makes this file anew
+                 * on every read (~0.2 ms a GPU on an H200), so it is read once. */
+                r = add_proc_file(plan, rel, host, sel->gpus[i]->info, err);
                 if (r < 0)
                         return r;
         }
@@ -614,6 +616,7 @@ nvh_plan_build(const struct nvh_plan_input *in, struct nvh_plan **ret, struct nv
         if (!plan)
                 return nvh_err_set(err, -ENOMEM, "plan: out of memory");
         plan->layout = *in->layout;
+        plan->layout.ldcache = NULL; /* the probe's, not the plan's (pure data) */
         /* What a capability implies (video runs on the CUDA libraries, display on the
          * graphics stack) is in the component tables: each file lists every capability that
          * selects it, so discovery and the plan agree. */

@@ -43,7 +43,8 @@ struct nvh_op {
         char *host_path; /* BIND source, MKNOD host node, PROC_FILE source (NULL: content) */
         char *ctr_path;  /* target in the container (absolute, container view); PROC_FILE: path
                             relative to /proc/driver/nvidia; LDCACHE: value */
-        char *target;    /* SYMLINK target; LDCACHE key (soname); PROC_FILE literal content */
+        char *target;    /* SYMLINK target; LDCACHE key (soname); PROC_FILE content (with a
+                            host_path: the bytes already read from it, served instead) */
         unsigned flags;  /* enum nvh_op_flag */
         unsigned major, minor;
         mode_t mode;

@@ -457,14 +457,94 @@ test_rejects(void **state)
         /* rule count limit */
         struct nvh_devbpf_rule *many = calloc(NVH_DEVBPF_MAX_RULES + 1, sizeof(*many));
         assert_non_null(many);
+        /* every other minor: no two merge into a range */
         for (unsigned i = 0; i <= NVH_DEVBPF_MAX_RULES; i++)
-                many[i] = (struct nvh_devbpf_rule){CHR, 195, i, R | W};
+                many[i] = (struct nvh_devbpf_rule){CHR, 195, 2 * i, R | W};
         assert_int_equal(nvh_devbpf_build(many, NVH_DEVBPF_MAX_RULES + 1, 0, &c, &cn, &err),
                          -E2BIG);
         assert_int_equal(nvh_devbpf_build(many, NVH_DEVBPF_MAX_RULES, 0, &c, &cn, &err), 0);
         assert_int_equal(cn, 9 + 8 * NVH_DEVBPF_MAX_RULES + 2); /* at most 8 insns a rule */
         free(c);
         free(many);
+}
+
+/* 64 GPUs in bus order (minors scrambled), the control nodes, duplicates: consecutive minors
+ * of one type, major and access become one range check, allowing exactly the granted nodes;
+ * decoding gives every granted node back, once, and composing again adds only what is new. */
+static void
+test_ranges(void **state)
+{
+        (void)state;
+        struct nvh_devbpf_rule rules[64 + 6];
+        struct nvh_devbpf_rule *got = NULL;
+        struct bpf_insn *p = NULL, *p2 = NULL;
+        size_t n = 0, n2 = 0, ng = 0, tail = 0, k = 0;
+        bool seen[256] = {false};
+
+        for (unsigned i = 0; i < 64; i++)
+                rules[k++] = (struct nvh_devbpf_rule){CHR, 195, (i * 37) % 64, R | W};
+        rules[k++] = (struct nvh_devbpf_rule){CHR, 195, 255, R | W};
+        rules[k++] = (struct nvh_devbpf_rule){CHR, 195, 254, R | W};
+        rules[k++] = (struct nvh_devbpf_rule){CHR, 510, 0, R | W};
+        rules[k++] = (struct nvh_devbpf_rule){CHR, 510, 1, R | W};
+        rules[k++] = (struct nvh_devbpf_rule){CHR, 195, 7, R | W}; /* again */
+        rules[k++] = (struct nvh_devbpf_rule){CHR, 510, 1, R | W}; /* again */
+        assert_int_equal(nvh_devbpf_build(rules, k, 0, &p, &n, NULL), 0);
+        /* three ranges: 195:[0,63], 195:[254,255], 510:[0,1] */
+        assert_true(n <= 9 + 3 * 9 + 2);
+        for (unsigned m = 0; m < 300; m++) {
+                bool want = m < 64 || m == 254 || m == 255;
+                assert_int_equal(run(p, n, CHR, R | W, 195, m), want);
+                assert_int_equal(run(p, n, CHR, R | W, 510, m), m < 2);
+        }
+        assert_int_equal(run(p, n, CHR, M, 195, 3), 0);
+        assert_int_equal(run(p, n, BLK, R, 195, 3), 0);
+        assert_int_equal(run(p, n, CHR, R, 196, 3), 0);
+        assert_int_equal(run(p, n, CHR, R, 195, 1048575), 0);
+
+        assert_int_equal(nvh_devbpf_decode(p, n, &got, &ng, &tail, NULL), 1);
+        assert_int_equal(ng, 64 + 4);
+        for (size_t i = 0; i < ng; i++) {
+                assert_int_equal(got[i].type, CHR);
+                assert_int_equal(got[i].access, R | W);
+                if (got[i].major == 195) {
+                        assert_false(seen[got[i].minor]);
+                        seen[got[i].minor] = true;
+                } else {
+                        assert_int_equal(got[i].major, 510);
+                }
+        }
+        free(got);
+
+        /* Composing the same grants again changes nothing; one more GPU extends the range. */
+        assert_int_equal(nvh_devbpf_compose(rules, k, p, n, &p2, &n2, NULL), 0);
+        struct nvh_devbpf_rule more = {CHR, 195, 64, R | W};
+        assert_int_equal(nvh_devbpf_compose(&more, 1, p, n, &p2, &n2, NULL), 1);
+        assert_int_equal(run(p2, n2, CHR, R, 195, 64), 1);
+        assert_int_equal(run(p2, n2, CHR, R, 195, 65), 0);
+        assert_int_equal(nvh_devbpf_decode(p2, n2, &got, &ng, &tail, NULL), 1);
+        assert_int_equal(ng, 64 + 5);
+        free(got);
+        free(p2);
+
+        /* A range from minor 0 has no lower check; one from 1 has. Both decode. */
+        struct nvh_devbpf_rule two[] = {{CHR, 195, 1, R}, {CHR, 195, 2, R}};
+        free(p);
+        assert_int_equal(nvh_devbpf_build(two, 2, 0, &p, &n, NULL), 0);
+        assert_int_equal(run(p, n, CHR, R, 195, 0), 0);
+        assert_int_equal(run(p, n, CHR, R, 195, 2), 1);
+        assert_int_equal(run(p, n, CHR, R, 195, 3), 0);
+        assert_int_equal(nvh_devbpf_decode(p, n, &got, &ng, &tail, NULL), 1);
+        assert_int_equal(ng, 2);
+        assert_memory_equal(got, two, sizeof(two));
+        free(got);
+        /* a range written backwards or past the largest minor is not ours */
+        for (size_t i = 9; i < n; i++)
+                if (p[i].code == (BPF_JMP | BPF_JGT | BPF_K))
+                        p[i].imm = 1;
+        assert_int_equal(nvh_devbpf_decode(p, n, &got, &ng, &tail, NULL), 0);
+        assert_null(got);
+        free(p);
 }
 
 /* The kernel verifier accepts what we build and compose (needs CAP_BPF/CAP_SYS_ADMIN). */
@@ -509,6 +589,16 @@ test_kernel_accepts(void **state)
         free(x);
         close(fd);
         free(p);
+        /* range checks too: 8 GPUs from minor 0, two control nodes from 254 */
+        struct nvh_devbpf_rule gpus[10];
+        for (unsigned i = 0; i < 10; i++)
+                gpus[i] = (struct nvh_devbpf_rule){CHR, 195, i < 8 ? i : 246 + i, R | W};
+        assert_int_equal(nvh_devbpf_compose(gpus, 10, rt, rn, &p, &n, &err), 1);
+        fd = nvh_devbpf_load(p, n, &err);
+        if (fd < 0)
+                fail_msg("%s", err.msg);
+        close(fd);
+        free(p);
         /* and the verifier's message reaches the error */
         struct bpf_insn broken[] = {I(BPF_ALU64 | BPF_MOV | BPF_X, 0, 5, 0, 0),
                                     I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)};
@@ -522,7 +612,8 @@ main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_encoding),         cmocka_unit_test(test_semantics),
             cmocka_unit_test(test_decode_roundtrip), cmocka_unit_test(test_compose),
-            cmocka_unit_test(test_rejects),          cmocka_unit_test(test_kernel_accepts),
+            cmocka_unit_test(test_rejects),          cmocka_unit_test(test_ranges),
+            cmocka_unit_test(test_kernel_accepts),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

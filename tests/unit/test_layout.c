@@ -15,8 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "inject.h"
 #include "layout.h"
+#include "ldcache.h"
 #include "macros.h"
+#include "plan.h"
 
 static const char *T; /* the temporary directory */
 
@@ -482,6 +485,94 @@ test_probe_path(void **state)
         assert_true(nvh_layout_probe(pidroot, 0, &l, &err) == -ENOTDIR);
 }
 
+/* ---- the probe's parse, reused by the injection ------------------------------------------ */
+
+/* Inject libcuda.so.1 into root's cache with layout (may be NULL); returns whether the
+ * probe's parse was reused and whether the result still has the image's libc.so.6. */
+static bool
+inject_cuda(const char *root, struct nvh_layout *layout, bool *has_old)
+{
+        struct nvh_err err = {0};
+        struct nvh_plan *plan = calloc(1, sizeof(*plan));
+        struct nvh_ldcache *c = NULL;
+        int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        bool reused = false;
+
+        assert_non_null(plan);
+        assert_true(root_fd >= 0);
+        assert_int_equal(nvh_plan_add_ldcache(plan, "libcuda.so.1",
+                                              "/usr/lib/x86_64-linux-gnu/libcuda.so.1", 64, "test",
+                                              &err),
+                         0);
+        assert_int_equal(nvh_inject_ldcache_reuse(plan, root_fd, layout, &reused, &err), 0);
+        assert_int_equal(nvh_ldcache_load(root_fd, "etc/ld.so.cache", &c, &err), 0);
+        *has_old = false;
+        for (size_t i = 0; i < c->n_entries; i++)
+                *has_old |= streq(c->entries[i].key, "libc.so.6");
+        nvh_ldcache_free(c);
+        nvh_plan_free(plan);
+        close(root_fd);
+        return reused;
+}
+
+/* The injection reuses the probe's parse only for the same file, unchanged: a cache replaced
+ * (another inode) or modified in place (mtime, ctime) after the probe is read again. */
+static void
+test_keep_reuse(void **state)
+{
+        struct nvh_layout l = {0};
+        struct nvh_err err = {0};
+        bool has_old;
+        (void)state;
+
+        const char *root = mktree("keep", "mkdir -p usr/lib/x86_64-linux-gnu etc\n"
+                                          "cp $S64 usr/lib/x86_64-linux-gnu/libc.so.6\n"
+                                          "printf '/usr/lib/x86_64-linux-gnu\\n' > etc/ld.so.conf\n"
+                                          "ldc -r . && cp etc/ld.so.cache etc/orig.cache");
+        /* the plain probe keeps nothing */
+        assert_int_equal(nvh_layout_probe(root, 0, &l, &err), 0);
+        assert_null(l.ldcache);
+        assert_int_equal(nvh_layout_probe_keep(root, 0, &l, &err), 0);
+        assert_non_null(l.ldcache);
+        assert_string_equal(l.libdir, "/usr/lib/x86_64-linux-gnu");
+        assert_true(inject_cuda(root, &l, &has_old));
+        assert_true(has_old);
+        assert_null(l.ldcache); /* taken by the injection */
+        nvh_layout_done(&l);
+
+        /* replaced after the probe: the new file is read (an empty cache, no libc.so.6) */
+        assert_int_equal(nvh_layout_probe_keep(root, 0, &l, &err), 0);
+        assert_non_null(l.ldcache);
+        {
+                struct nvh_ldcache *empty = nvh_ldcache_new();
+                _cleanup_free_ char *buf = NULL;
+                size_t len = 0;
+                FILE *f = fopen(in_t("empty.cache"), "w");
+
+                assert_non_null(empty);
+                assert_non_null(f);
+                assert_int_equal(nvh_ldcache_serialize(empty, &buf, &len, &err), 0);
+                assert_int_equal(fwrite(buf, 1, len, f), len);
+                assert_int_equal(fclose(f), 0);
+                nvh_ldcache_free(empty);
+                assert_int_equal(tu_sh("mv '%s' '%s/etc/ld.so.cache'", in_t("empty.cache"), root),
+                                 0);
+        }
+        assert_false(inject_cuda(root, &l, &has_old));
+        assert_false(has_old);
+        nvh_layout_done(&l);
+        assert_null(l.ldcache);
+
+        /* modified in place (same inode and size, new times): read again */
+        assert_int_equal(tu_sh("cp '%s/etc/orig.cache' '%s/etc/ld.so.cache'", root, root), 0);
+        assert_int_equal(nvh_layout_probe_keep(root, 0, &l, &err), 0);
+        assert_non_null(l.ldcache);
+        assert_int_equal(tu_sh("cd '%s/etc' && touch -d '2001-01-01' ld.so.cache", root), 0);
+        assert_false(inject_cuda(root, &l, &has_old));
+        assert_true(has_old);
+        nvh_layout_done(&l);
+}
+
 int
 main(void)
 {
@@ -491,7 +582,7 @@ main(void)
             cmocka_unit_test(test_arch),          cmocka_unit_test(test_arch_real),
             cmocka_unit_test(test_busybox),       cmocka_unit_test(test_bad_cache),
             cmocka_unit_test(test_hostile_links), cmocka_unit_test(test_hostile_loops),
-            cmocka_unit_test(test_probe_path),
+            cmocka_unit_test(test_probe_path),    cmocka_unit_test(test_keep_reuse),
         };
 
         return cmocka_run_group_tests(tests, setup, NULL);

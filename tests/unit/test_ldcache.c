@@ -966,6 +966,53 @@ test_load(void **state)
         assert_non_null(strstr(err.msg, "'short.cache'"));
 }
 
+/* nvh_ldcache_upsert_many gives byte for byte the cache that one nvh_ldcache_upsert per entry
+ * gives, on every fixture: replacements of glibc-hwcaps variants, the same key twice (the later
+ * wins), libcmp-equal but different keys, both classes; and a bad entry changes nothing. */
+static void
+test_upsert_many(void **state)
+{
+        static const char *const files[] = {"hw.new", "c.new", "sort.new", "x32.new"};
+        const char *cuda = "/usr/lib/x86_64-linux-gnu/libcuda.so.580.159.04";
+        const struct nvh_ldcache_add adds[] = {
+            {"libcuda.so.1", cuda, X8664},
+            {"libfoo.so.1", "/opt/new/libfoo.so.1", X8664},
+            {"libnvidia-ml.so.1", ML "/libnvidia-ml.so.1", X8664},
+            {"libcuda.so.1", "/usr/lib32/libcuda.so.1", I386},
+            {"libfoo.so.01", "/opt/new/libfoo.so.01", X8664},
+            {"libcuda.so.1", ML "/libcuda.so.1.again", X8664},
+            {"libc.so.6", "/opt/new/libc.so.6", X8664},
+            {"libzzz.so.1", "/opt/new/libzzz.so.1", X32},
+            {"liba.so.1", "/opt/new/liba.so.1", X8664},
+        };
+        struct nvh_err err = {0};
+
+        for (size_t f = 0; f < ARRAY_SIZE(files); f++) {
+                struct nvh_ldcache *a = parse_file(path_in(files[f]));
+                struct nvh_ldcache *b = parse_file(path_in(files[f]));
+                _cleanup_free_ char *ba = NULL, *bb = NULL;
+                size_t la = 0, lb = 0, n0 = b->n_entries;
+                const struct nvh_ldcache_add bad[] = {{"libok.so.1", "/ok/libok.so.1", X8664},
+                                                      {"lib/bad.so", "/x", X8664}};
+
+                for (size_t i = 0; i < ARRAY_SIZE(adds); i++)
+                        assert_int_equal(
+                            nvh_ldcache_upsert(a, adds[i].key, adds[i].value, adds[i].flags, &err),
+                            0);
+                assert_int_equal(nvh_ldcache_upsert_many(b, bad, ARRAY_SIZE(bad), &err), -EINVAL);
+                assert_int_equal(b->n_entries, n0);
+                assert_int_equal(nvh_ldcache_upsert_many(b, adds, ARRAY_SIZE(adds), &err), 0);
+                assert_int_equal(nvh_ldcache_upsert_many(b, adds, 0, &err), 0);
+                assert_same_cache(b, a);
+                assert_int_equal(nvh_ldcache_serialize(a, &ba, &la, &err), 0);
+                assert_int_equal(nvh_ldcache_serialize(b, &bb, &lb, &err), 0);
+                assert_int_equal(la, lb);
+                assert_memory_equal(ba, bb, la);
+                nvh_ldcache_free(a);
+                nvh_ldcache_free(b);
+        }
+}
+
 int
 main(void)
 {
@@ -981,6 +1028,7 @@ main(void)
             cmocka_unit_test(test_upsert_matches_ldconfig),
             cmocka_unit_test(test_upsert_order),
             cmocka_unit_test(test_upsert_libcuda),
+            cmocka_unit_test(test_upsert_many),
             cmocka_unit_test(test_10000_entries),
             cmocka_unit_test(test_truncated),
             cmocka_unit_test(test_flipped),
