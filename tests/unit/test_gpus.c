@@ -220,22 +220,11 @@ test_8gpu_order(void **state)
         assert_int_equal(sys->majors.nvidia_nvlink, -1);
 }
 
-static double
-now_s(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void
 test_64gpu(void **state)
 {
         _cleanup_free_ char *proc = fx("proc-64gpu");
         _cleanup_gpus_ struct nvh_system *sys = discover_ok(proc);
-        const int rounds = 40;
-        double t0, per;
 
         assert_int_equal(sys->n_gpus, 64);
         for (size_t i = 0; i < 64; i++) {
@@ -253,25 +242,8 @@ test_64gpu(void **state)
                         assert_string_not_equal(sys->gpus[j].uuid, g->uuid);
         }
 
-        /* Runs on every container start. On files (not the driver's procfs, where each
-         * information file costs ~0.2 ms in the driver) 64 GPUs take ~0.1 ms on an H200 host
-         * and ~0.5 ms on a small VM; the best of 5 batches keeps a loaded machine from
-         * failing this, which still catches a parser that reads far more than it needs. */
-        per = 1;
-        for (int batch = 0; batch < 5; batch++) {
-                t0 = now_s();
-                for (int i = 0; i < rounds; i++) {
-                        struct nvh_system *s = discover_ok(proc);
-                        nvh_gpus_free(s);
-                }
-                if ((now_s() - t0) / rounds < per)
-                        per = (now_s() - t0) / rounds;
-        }
-        fprintf(stderr, "discover, 64 gpus: %.1f us\n", per * 1e6);
-#ifdef NVH_SANITIZE
-        per /= 10; /* ASan and UBSan slow the parser several times: the bound is the product's */
-#endif
-        assert_true(per < 2e-3);
+        /* How fast this is, is a benchmark's business, not a test's: bench/bench.sh times
+         * discovery and the whole hook on this 64-GPU tree. */
 }
 
 static void

@@ -52,15 +52,6 @@ spec_of(json_t *env, const char *const *mount_dsts)
         return spec;
 }
 
-static double
-cpu_seconds(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* n variables NVIDIA_REQUIRE_V<i % distinct>=driver>=<i>, after NVIDIA_VISIBLE_DEVICES=all. */
 static json_t *
 require_env(unsigned n, unsigned distinct, const char *extra)
@@ -86,16 +77,12 @@ test_many_requires_refused(void **state)
         struct nvh_request *req = NULL;
         struct nvh_err err = {0};
         char want[128];
-        double t0 = cpu_seconds(), dt;
 
         assert_int_equal(nvh_request_parse(spec, &policy, &req, &err), -E2BIG);
-        dt = cpu_seconds() - t0;
         snprintf(want, sizeof(want), "NVIDIA_REQUIRE_*: more than %u requirement variables",
                  NVH_REQUIRE_MAX_VARS);
         assert_string_equal(err.msg, want);
         assert_null(req);
-        fprintf(stderr, "20000 NVIDIA_REQUIRE_* refused in %.3f s\n", dt);
-        assert_true(dt < 0.5);
         nvh_oci_spec_free(spec);
 
         /* Not checked when requirements are disabled: collected, not refused. */
@@ -109,7 +96,8 @@ test_many_requires_refused(void **state)
         nvh_oci_spec_free(spec);
 }
 
-/* 20k entries of 128 names: the last value of each wins, names in strcmp order, fast. */
+/* 20k entries of 128 names: the last value of each wins, names in strcmp order (how fast:
+ * bench, not here). */
 static void
 test_many_duplicates(void **state)
 {
@@ -118,12 +106,8 @@ test_many_duplicates(void **state)
         struct nvh_request *req = NULL;
         struct nvh_err err = {0};
         char name[64], expr[64];
-        double t0 = cpu_seconds(), dt;
 
         assert_int_equal(nvh_request_parse(spec, &policy, &req, &err), 0);
-        dt = cpu_seconds() - t0;
-        fprintf(stderr, "20000 NVIDIA_REQUIRE_* of %u names collected in %.3f s\n", distinct, dt);
-        assert_true(dt < 0.5);
         for (unsigned k = 0; k < distinct; k++) {
                 unsigned last = (20000 - 1 - k) / distinct * distinct + k;
                 snprintf(name, sizeof(name), "NVIDIA_REQUIRE_V%05u", k);
@@ -180,7 +164,6 @@ test_many_devices_refused(void **state)
         struct nvh_oci_spec *spec;
         struct nvh_request *req = NULL;
         struct nvh_err err = {0};
-        double t0;
 
         assert_non_null(dsts);
         assert_non_null(list);
@@ -191,17 +174,12 @@ test_many_devices_refused(void **state)
         }
         json_array_append_new(env, json_pack("s+", "NVIDIA_VISIBLE_DEVICES=", list));
         spec = spec_of(env, NULL);
-        t0 = cpu_seconds();
         assert_int_equal(nvh_request_parse(spec, &policy, &req, &err), -E2BIG);
-        fprintf(stderr, "20000 devices refused in %.3f s\n", cpu_seconds() - t0);
-        assert_true(cpu_seconds() - t0 < 0.5);
         assert_string_equal(err.msg, "NVIDIA_VISIBLE_DEVICES: more than 1024 devices");
         nvh_oci_spec_free(spec);
 
         spec = spec_of(json_array(), dsts);
-        t0 = cpu_seconds();
         assert_int_equal(nvh_request_parse(spec, &policy, &req, &err), -E2BIG);
-        assert_true(cpu_seconds() - t0 < 0.5);
         assert_string_equal(err.msg, "device mounts: more than 1024 devices");
         nvh_oci_spec_free(spec);
         for (unsigned i = 0; i < 20000; i++)
