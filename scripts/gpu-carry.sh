@@ -9,7 +9,8 @@ mkdir -p .carry
 install -m 0755 "$build/nvhook" "$build/nvhook-probe" .carry/
 mkdir -p .carry/bench
 install -m 0755 "$build/bench/timeexec" "$build/bench/bench_floor" "$build/bench/bench_empty" \
-        "$build/bench/bench_mkcache" .carry/bench/
+        "$build/bench/bench_mkcache" "$build/bench/bench_bpfload" "$build/bench/bench_mountcost" \
+        .carry/bench/
 # The incumbent's output on the GPU machine, for tests/e2e/test_gpu_modes.sh to set beside ours.
 [ ! -r ../shared/reference/incumbent-h200.txt ] || cp ../shared/reference/incumbent-h200.txt .carry/
 [ -x .carry/runtimes/bin/runc ] || sh scripts/carry-runtimes.sh .carry/runtimes
