@@ -315,6 +315,28 @@ rig_cgroup_v2() {
         [ "$(rig_cgroup_mode)" = v2 ] || rig_die "cgroup2 mount did not take"
 }
 
+# rig_private_tmp: a /tmp of this namespace's own (the host's is shared with every other test
+# and every user), with the paths the test still needs kept at their place inside it: the
+# rig's scratch dir, the source tree, the build tree and nvhook (CI may clone under /tmp).
+rig_private_tmp() {
+        local fake=$RIG_TMP/fake-tmp p
+        [ "${NVH_RIG_IN_NS:-}" = 1 ] || rig_die "rig_private_tmp outside the private namespace"
+        mkdir -p "$fake"
+        chmod 1777 "$fake"
+        for p in "$RIG_TMP" "$RIG_SRC" "${NVH_BINARY_DIR:-}" "${NVH_FIXTURES:-}" \
+                "$(dirname "${NVHOOK:-/}")"; do
+                case $p in
+                /tmp/?*) ;;
+                *) continue ;;
+                esac
+                [ -d "$p" ] && [ ! -d "$fake/${p#/tmp/}/." ] || continue
+                mkdir -p "$fake/${p#/tmp/}"
+                mount -n --bind "$p" "$fake/${p#/tmp/}"
+        done
+        mount -n --rbind "$fake" /tmp
+        [ -d "$RIG_TMP" ] && [ -d "$RIG_SRC/tests" ] || rig_die "private /tmp lost a needed path"
+}
+
 # rig_need_cpu_controller WHY: a pure-v2 view whose cgroup2 lacks the cpu controller (forced
 # on a hybrid host, where cpu stays bound to v1) cannot run a spec that sets CPU limits; skip
 # with a reason. A real v2 host has the controller.

@@ -10,14 +10,8 @@ set -eu
 rig_enter_private_ns "$@"
 hook_setup
 
-# A private /tmp for this namespace (the host's is shared with every other test), with
-# $RIG_TMP still at its path inside it.
-fake=$RIG_TMP/fake-tmp
-mkdir -p "$fake/${RIG_TMP#/tmp/}"
-chmod 1777 "$fake"
-mount -n --bind "$RIG_TMP" "$fake/${RIG_TMP#/tmp/}"
-mount -n --rbind "$fake" /tmp
-[ -d "$RIG_TMP/bin" ] || rig_die "RIG_TMP lost under the private /tmp"
+# A private /tmp for this namespace (the host's is shared with every other test).
+rig_private_tmp
 
 cp "$(command -v sleep)" "$RIG_TMP/bin/nvidia-cuda-mps-control"
 daemon=""

@@ -7,11 +7,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 rig_enter_private_ns "$@"
-ft=$RIG_TMP/fake-tmp
-mkdir -p "$ft/$(basename "$RIG_TMP")"
-mount -n --bind "$RIG_TMP" "$ft/$(basename "$RIG_TMP")"
-mount -n --rbind "$ft" /tmp
-[ -d "$RIG_TMP/bin" ] || rig_die "private /tmp lost the scratch dir"
+rig_private_tmp
 sec_setup
 
 probe='if grep -q " /tmp/nvidia-mps " /proc/self/mountinfo; then
