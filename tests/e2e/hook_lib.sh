@@ -109,3 +109,18 @@ echo "\$out" | grep -q '^libcuda.so.1 /usr/lib/x86_64-linux-gnu/libcuda.so.580.1
 echo GLIBC-CHECKS-PASSED
 EOF
 }
+
+# hook_gpu_setup "$@": the start of every real-GPU test: skipped with a reason where no NVIDIA
+# driver (or nvcc) is here, then the private namespace, and the CUDA program built for this
+# machine in $RIG_TMP/vecadd (nvcc -cudart static: its only CUDA library in the container is
+# the injected libcuda).
+hook_gpu_setup() {
+        local nvcc
+        [ -r /proc/driver/nvidia/version ] ||
+                rig_skip "no NVIDIA driver loaded here: this test runs on the GPU machine (scripts/gpu-run.sh)"
+        command -v nvcc >/dev/null || [ -x /usr/local/cuda/bin/nvcc ] || rig_skip "no nvcc"
+        rig_enter_private_ns "$@"
+        [ -n "${NVHOOK:-}" ] || rig_skip "NVHOOK is not set"
+        nvcc=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
+        "$nvcc" -cudart static -o "$RIG_TMP/vecadd" "$RIG_SRC/tests/gpu/vecadd.cu"
+}

@@ -8,16 +8,10 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hook_lib.sh"
-[ -r /proc/driver/nvidia/version ] ||
-        rig_skip "no NVIDIA driver loaded here: this test runs on the GPU machine (scripts/gpu-run.sh)"
-command -v nvcc >/dev/null || [ -x /usr/local/cuda/bin/nvcc ] || rig_skip "no nvcc"
-rig_enter_private_ns "$@"
-[ -n "${NVHOOK:-}" ] || rig_skip "NVHOOK is not set"
-nvcc=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
+hook_gpu_setup "$@"
 conf=$RIG_TMP/nvhook.json
 log=$RIG_TMP/nvhook.log
 jq -n --arg log "$log" '{log_file: $log}' >"$conf"
-"$nvcc" -cudart static -o "$RIG_TMP/vecadd" "$RIG_SRC/tests/gpu/vecadd.cu"
 
 gpu_case() {
         local rt=$1 stage=$2 b=$RIG_TMP/b-$1

@@ -9,13 +9,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hook_lib.sh"
-[ -r /proc/driver/nvidia/version ] ||
-        rig_skip "no NVIDIA driver loaded here: this test runs on the GPU machine (scripts/gpu-run.sh)"
-command -v nvcc >/dev/null || [ -x /usr/local/cuda/bin/nvcc ] || rig_skip "no nvcc"
-rig_enter_private_ns "$@"
-[ -n "${NVHOOK:-}" ] || rig_skip "NVHOOK is not set"
-nvcc=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
-"$nvcc" -cudart static -o "$RIG_TMP/vecadd" "$RIG_SRC/tests/gpu/vecadd.cu"
+hook_gpu_setup "$@"
 bin=$RIG_TMP/bin
 mkdir -p "$bin"
 ln -s "$NVHOOK" "$bin/nvhook"

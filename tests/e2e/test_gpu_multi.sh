@@ -11,14 +11,8 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hook_lib.sh"
-[ -r /proc/driver/nvidia/version ] ||
-        rig_skip "no NVIDIA driver loaded here: this test runs on the GPU machine (scripts/gpu-run.sh)"
-command -v nvcc >/dev/null || [ -x /usr/local/cuda/bin/nvcc ] || rig_skip "no nvcc"
+hook_gpu_setup "$@"
 command -v nvidia-smi >/dev/null || rig_skip "no nvidia-smi on the host"
-rig_enter_private_ns "$@"
-[ -n "${NVHOOK:-}" ] || rig_skip "NVHOOK is not set"
-nvcc=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
-"$nvcc" -cudart static -o "$RIG_TMP/vecadd" "$RIG_SRC/tests/gpu/vecadd.cu"
 runc=$(rig_runtime_bin runc)
 conf=$RIG_TMP/nvhook.json
 log=$RIG_TMP/nvhook.log
