@@ -337,6 +337,32 @@ rig_private_tmp() {
         [ -d "$RIG_TMP" ] && [ -d "$RIG_SRC/tests" ] || rig_die "private /tmp lost a needed path"
 }
 
+# rig_containerd_config DIR: a config.toml for a containerd of the test's own: root, state,
+# sockets and plugin dir under DIR, no CRI plugin, no snapshotter that needs a kernel module,
+# no tracing or metrics endpoint.
+rig_containerd_config() {
+        local d=$1
+        cat <<EOF
+version = 2
+root = "$d/root"
+state = "$d/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.zfs",
+  "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp",
+  "io.containerd.internal.v1.tracing"]
+[grpc]
+  address = "$d/containerd.sock"
+[ttrpc]
+  address = "$d/containerd.sock.ttrpc"
+[debug]
+  address = "$d/debug.sock"
+[metrics]
+  address = ""
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$d/opt"
+EOF
+}
+
 # rig_need_cpu_controller WHY: a pure-v2 view whose cgroup2 lacks the cpu controller (forced
 # on a hybrid host, where cpu stays bound to v1) cannot run a spec that sets CPU limits; skip
 # with a reason. A real v2 host has the controller.

@@ -63,22 +63,7 @@ img() {
 }
 img
 
-cat >"$T/config.toml" <<EOF
-version = 2
-root = "$T/root"
-state = "$T/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.snapshotter.v1.devmapper"]
-[grpc]
-  address = "$T/containerd.sock"
-[ttrpc]
-  address = "$T/containerd.sock.ttrpc"
-[debug]
-  address = "$T/debug.sock"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$T/opt"
-EOF
+rig_containerd_config "$T" >"$T/config.toml"
 containerd --config "$T/config.toml" >"$T/containerd.log" 2>&1 &
 CTRD_PID=$!
 stop_containerd() {

@@ -17,25 +17,7 @@ shim_conf '.runtime = $r' --arg r "$(rig_runtime_bin runc)"
 
 C=$RIG_TMP/containerd
 mkdir -p "$C"
-cat >"$C/config.toml" <<EOT
-version = 2
-root = "$C/root"
-state = "$C/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp",
-  "io.containerd.internal.v1.tracing"]
-[grpc]
-  address = "$C/containerd.sock"
-[ttrpc]
-  address = "$C/containerd.sock.ttrpc"
-[debug]
-  address = "$C/debug.sock"
-[metrics]
-  address = ""
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$C/opt"
-EOT
+rig_containerd_config "$C" >"$C/config.toml"
 shim_daemon "$C/log" containerd --config "$C/config.toml"
 shim_wait "$C/log" ctr --address "$C/containerd.sock" version
 ROOTFS=$(rig_rootfs busybox)
