@@ -4,7 +4,6 @@
 #include "gpus.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,33 +12,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fileio.h"
+#include "gpus_internal.h"
 #include "macros.h"
 #include "pci.h"
 
-#define SMALL_FILE_MAX 4096      /* information, version, capability files */
 #define DEVICES_MAX (256 * 1024) /* /proc/devices */
 
 #define REL_VERSION "driver/nvidia/version"
 #define REL_GPUS "driver/nvidia/gpus"
-#define REL_CAPS "driver/nvidia/capabilities"
 #define REL_PARAMS "driver/nvidia/params"
 #define PARAMS_MAX (64 * 1024)
 
-struct ctx {
-        const char *proc; /* for messages only */
-        int proc_fd;
-        struct nvh_err *err;
-};
-
-static int bad(struct ctx *c, const char *rel, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-bad(struct ctx *c, const char *rel, const char *fmt, ...)
+int
+nvh_gpus_bad(struct nvh_gpus_ctx *c, const char *rel, const char *fmt, ...)
 {
         char detail[256];
         va_list ap;
@@ -50,12 +38,9 @@ bad(struct ctx *c, const char *rel, const char *fmt, ...)
         return nvh_err_set(c->err, -EBADMSG, "bad '%s/%s': %s", c->proc, rel, detail);
 }
 
-/* Read a small file at rel (relative to dir_fd) into buf, NUL-terminated. what_rel names it
- * (relative to the proc root) in messages. Returns the length, -ENOENT silently when the file
- * does not exist and quiet_enoent is set, else a negative errno with a message. */
-static int
-read_small(struct ctx *c, int dir_fd, const char *rel, const char *what_rel, char *buf, size_t size,
-           bool quiet_enoent)
+int
+nvh_gpus_read_small(struct nvh_gpus_ctx *c, int dir_fd, const char *rel, const char *what_rel,
+                    char *buf, size_t size, bool quiet_enoent)
 {
         _cleanup_close_ int fd = -1;
         size_t len = 0;
@@ -87,13 +72,12 @@ read_small(struct ctx *c, int dir_fd, const char *rel, const char *what_rel, cha
         }
         buf[len] = '\0';
         if (memchr(buf, '\0', len))
-                return bad(c, what_rel, "contains a NUL byte");
+                return nvh_gpus_bad(c, what_rel, "contains a NUL byte");
         return (int)len;
 }
 
-/* Next line of a NUL-terminated buffer: *line points at it, its '\n' is replaced by '\0'. */
-static bool
-next_line(char **cursor, char **line)
+bool
+nvh_gpus_next_line(char **cursor, char **line)
 {
         char *p = *cursor, *nl;
 
@@ -110,8 +94,8 @@ next_line(char **cursor, char **line)
         return true;
 }
 
-static char *
-trim(char *s)
+char *
+nvh_gpus_trim(char *s)
 {
         size_t n;
 
@@ -154,15 +138,15 @@ nvh_gpus_parse_uint(const char *s, unsigned long max, unsigned long *ret)
  * or "NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.54.03  Tue Jun  6 ... 2023";
  * the version is the first token made of digits and dots that holds a dot. */
 static int
-parse_version(struct ctx *c, char *buf, struct nvh_system *sys)
+parse_version(struct nvh_gpus_ctx *c, char *buf, struct nvh_system *sys)
 {
         static const char prefix[] = "NVRM version:";
         char *cursor = buf, *line, *tok, *save = NULL;
 
-        if (!next_line(&cursor, &line) || strncmp(line, prefix, sizeof(prefix) - 1) != 0)
-                return bad(c, REL_VERSION, "first line does not start with '%s'", prefix);
+        if (!nvh_gpus_next_line(&cursor, &line) || strncmp(line, prefix, sizeof(prefix) - 1) != 0)
+                return nvh_gpus_bad(c, REL_VERSION, "first line does not start with '%s'", prefix);
         if (!is_printable(line))
-                return bad(c, REL_VERSION, "unprintable bytes in the version line");
+                return nvh_gpus_bad(c, REL_VERSION, "unprintable bytes in the version line");
         sys->open_module = strstr(line, "Open Kernel Module") != NULL;
         for (tok = strtok_r(line + sizeof(prefix) - 1, " \t", &save); tok;
              tok = strtok_r(NULL, " \t", &save)) {
@@ -172,18 +156,18 @@ parse_version(struct ctx *c, char *buf, struct nvh_system *sys)
                         break;
         }
         if (!tok)
-                return bad(c, REL_VERSION, "no driver version in the 'NVRM version' line");
+                return nvh_gpus_bad(c, REL_VERSION, "no driver version in the 'NVRM version' line");
         if (strlen(tok) >= sizeof(sys->driver_version))
-                return bad(c, REL_VERSION, "driver version '%.32s...' too long", tok);
+                return nvh_gpus_bad(c, REL_VERSION, "driver version '%.32s...' too long", tok);
         strcpy(sys->driver_version, tok);
 
-        while (next_line(&cursor, &line)) {
+        while (nvh_gpus_next_line(&cursor, &line)) {
                 static const char gcc[] = "GCC version:";
                 if (strncmp(line, gcc, sizeof(gcc) - 1) != 0)
                         continue;
-                char *v = trim(line + sizeof(gcc) - 1);
+                char *v = nvh_gpus_trim(line + sizeof(gcc) - 1);
                 if (!is_printable(v) || strlen(v) >= sizeof(sys->gcc_version))
-                        return bad(c, REL_VERSION, "bad 'GCC version' line");
+                        return nvh_gpus_bad(c, REL_VERSION, "bad 'GCC version' line");
                 strcpy(sys->gcc_version, v);
                 break;
         }
@@ -191,23 +175,24 @@ parse_version(struct ctx *c, char *buf, struct nvh_system *sys)
 }
 
 static int
-set_major(struct ctx *c, int *field, unsigned long major, const char *name)
+set_major(struct nvh_gpus_ctx *c, int *field, unsigned long major, const char *name)
 {
         if (*field >= 0 && *field != (int)major)
-                return bad(c, "devices", "two majors for '%s' (%d and %lu)", name, *field, major);
+                return nvh_gpus_bad(c, "devices", "two majors for '%s' (%d and %lu)", name, *field,
+                                    major);
         *field = (int)major;
         return 0;
 }
 
 /* The "Character devices:" section: lines "%3d %s". */
 static int
-parse_devices(struct ctx *c, char *buf, struct nvh_majors *m)
+parse_devices(struct nvh_gpus_ctx *c, char *buf, struct nvh_majors *m)
 {
         char *cursor = buf, *line;
         bool in_char = false, seen_char = false;
         int r;
 
-        while (next_line(&cursor, &line)) {
+        while (nvh_gpus_next_line(&cursor, &line)) {
                 if (streq(line, "Character devices:")) {
                         in_char = seen_char = true;
                         continue;
@@ -223,10 +208,10 @@ parse_devices(struct ctx *c, char *buf, struct nvh_majors *m)
                         p++;
                 sp = strchr(p, ' ');
                 if (!sp)
-                        return bad(c, "devices", "malformed line '%.64s'", line);
+                        return nvh_gpus_bad(c, "devices", "malformed line '%.64s'", line);
                 *sp = '\0';
                 if (!nvh_gpus_parse_uint(p, NVH_GPUS_MAX_MAJOR, &major))
-                        return bad(c, "devices", "bad major '%.16s'", p);
+                        return nvh_gpus_bad(c, "devices", "bad major '%.16s'", p);
                 const char *name = sp + 1;
                 if (streq(name, "nvidia") || streq(name, "nvidia-frontend"))
                         r = set_major(c, &m->nvidia, major, name);
@@ -246,75 +231,76 @@ parse_devices(struct ctx *c, char *buf, struct nvh_majors *m)
                         return r;
         }
         if (!seen_char)
-                return bad(c, "devices", "no 'Character devices:' section");
+                return nvh_gpus_bad(c, "devices", "no 'Character devices:' section");
         return 0;
 }
 
 static int
-copy_field(struct ctx *c, const char *rel, const char *key, const char *v, char *dst, size_t size)
+copy_field(struct nvh_gpus_ctx *c, const char *rel, const char *key, const char *v, char *dst,
+           size_t size)
 {
         if (!is_printable(v))
-                return bad(c, rel, "unprintable bytes in '%s'", key);
+                return nvh_gpus_bad(c, rel, "unprintable bytes in '%s'", key);
         if (strlen(v) >= size)
-                return bad(c, rel, "'%s' longer than %zu bytes", key, size - 1);
+                return nvh_gpus_bad(c, rel, "'%s' longer than %zu bytes", key, size - 1);
         strcpy(dst, v);
         return 0;
 }
 
 /* gpus/<bus>/information: "Key: \t value" lines (nv-procfs.c nv_procfs_read_gpu_info). */
 static int
-parse_information(struct ctx *c, const char *rel, char *buf, struct nvh_gpu *gpu, uint64_t *ret_key,
-                  bool *ret_excluded)
+parse_information(struct nvh_gpus_ctx *c, const char *rel, char *buf, struct nvh_gpu *gpu,
+                  uint64_t *ret_key, bool *ret_excluded)
 {
         char *cursor = buf, *line;
         bool have_minor = false, have_bus = false, have_model = false, have_uuid = false;
         int r;
 
         *ret_excluded = false;
-        while (next_line(&cursor, &line)) {
+        while (nvh_gpus_next_line(&cursor, &line)) {
                 char *colon, *key, *v;
 
-                if (trim(line)[0] == '\0')
+                if (nvh_gpus_trim(line)[0] == '\0')
                         continue;
                 colon = strchr(line, ':');
                 if (!colon)
-                        return bad(c, rel, "line without ':'");
+                        return nvh_gpus_bad(c, rel, "line without ':'");
                 *colon = '\0';
-                key = trim(line);
-                v = trim(colon + 1);
+                key = nvh_gpus_trim(line);
+                v = nvh_gpus_trim(colon + 1);
 
                 if (streq(key, "Device Minor")) {
                         unsigned long minor;
                         if (have_minor)
-                                return bad(c, rel, "two 'Device Minor' lines");
+                                return nvh_gpus_bad(c, rel, "two 'Device Minor' lines");
                         if (!nvh_gpus_parse_uint(v, NVH_GPUS_MAX_MINOR, &minor) ||
                             minor == NVH_GPUS_MINOR_CTL || minor == NVH_GPUS_MINOR_MODESET)
-                                return bad(c, rel, "bad 'Device Minor' '%.16s'", v);
+                                return nvh_gpus_bad(c, rel, "bad 'Device Minor' '%.16s'", v);
                         gpu->minor = (unsigned)minor;
                         have_minor = true;
                 } else if (streq(key, "Bus Location")) {
                         if (have_bus)
-                                return bad(c, rel, "two 'Bus Location' lines");
+                                return nvh_gpus_bad(c, rel, "two 'Bus Location' lines");
                         if (nvh_pci_parse(v, strlen(v), ret_key) < 0)
-                                return bad(c, rel, "bad 'Bus Location' '%.32s'", v);
+                                return nvh_gpus_bad(c, rel, "bad 'Bus Location' '%.32s'", v);
                         have_bus = true;
                 } else if (streq(key, "Model")) {
                         if (have_model)
-                                return bad(c, rel, "two 'Model' lines");
+                                return nvh_gpus_bad(c, rel, "two 'Model' lines");
                         r = copy_field(c, rel, key, v, gpu->model, sizeof(gpu->model));
                         if (r < 0)
                                 return r;
                         have_model = true;
                 } else if (streq(key, "GPU UUID")) {
                         if (have_uuid)
-                                return bad(c, rel, "two 'GPU UUID' lines");
+                                return nvh_gpus_bad(c, rel, "two 'GPU UUID' lines");
                         have_uuid = true;
                         /* An uninitialized GPU shows "GPU-????????-...": unknown, not bad. */
                         if (strchr(v, '?'))
                                 continue;
                         if (strspn(v, "0123456789abcdefABCDEF-GPU") != strlen(v) ||
                             strncmp(v, "GPU-", 4) != 0 || strlen(v) <= 4)
-                                return bad(c, rel, "bad 'GPU UUID' '%.48s'", v);
+                                return nvh_gpus_bad(c, rel, "bad 'GPU UUID' '%.48s'", v);
                         r = copy_field(c, rel, key, v, gpu->uuid, sizeof(gpu->uuid));
                         if (r < 0)
                                 return r;
@@ -330,244 +316,16 @@ parse_information(struct ctx *c, const char *rel, char *buf, struct nvh_gpu *gpu
                         if (streq(v, "Yes"))
                                 *ret_excluded = true;
                         else if (!streq(v, "No"))
-                                return bad(c, rel, "bad '%s' '%.8s'", key, v);
+                                return nvh_gpus_bad(c, rel, "bad '%s' '%.8s'", key, v);
                 }
                 /* IRQ, Bus Type, DMA Size, DMA Mask, BARn (debug builds): not needed. */
         }
         if (!have_minor)
-                return bad(c, rel, "no 'Device Minor' line");
+                return nvh_gpus_bad(c, rel, "no 'Device Minor' line");
         if (!have_bus)
-                return bad(c, rel, "no 'Bus Location' line");
+                return nvh_gpus_bad(c, rel, "no 'Bus Location' line");
         if (!have_model)
-                return bad(c, rel, "no 'Model' line");
-        return 0;
-}
-
-/* A capability file: "DeviceFileMinor: %d\nDeviceFileMode: %d\nDeviceFileModify: %d\n". */
-static int
-parse_cap(struct ctx *c, const char *rel, char *buf, struct nvh_capdev *cap)
-{
-        char *cursor = buf, *line;
-        unsigned long v;
-
-        cap->minor = cap->mode = -1;
-        while (next_line(&cursor, &line)) {
-                char *colon = strchr(line, ':'), *key, *val;
-                if (!colon)
-                        continue;
-                *colon = '\0';
-                key = trim(line);
-                val = trim(colon + 1);
-                if (streq(key, "DeviceFileMinor")) {
-                        if (cap->minor >= 0 || !nvh_gpus_parse_uint(val, NVH_GPUS_MAX_MINOR, &v))
-                                return bad(c, rel, "bad 'DeviceFileMinor' '%.16s'", val);
-                        cap->minor = (int)v;
-                } else if (streq(key, "DeviceFileMode")) {
-                        if (cap->mode >= 0 || !nvh_gpus_parse_uint(val, 07777, &v))
-                                return bad(c, rel, "bad 'DeviceFileMode' '%.16s'", val);
-                        cap->mode = (int)v;
-                }
-        }
-        if (cap->minor < 0)
-                return bad(c, rel, "no 'DeviceFileMinor' line");
-        return 0;
-}
-
-/* Read an optional capability file; leaves cap at -1/-1 when it does not exist. */
-static int
-read_cap(struct ctx *c, int dir_fd, const char *rel, const char *what_rel, struct nvh_capdev *cap)
-{
-        char buf[SMALL_FILE_MAX];
-        int r;
-
-        cap->minor = cap->mode = -1;
-        r = read_small(c, dir_fd, rel, what_rel, buf, sizeof(buf), true);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return r;
-        return parse_cap(c, what_rel, buf, cap);
-}
-
-/* Minimal getdents64 iterator: no allocation, one syscall per buffer. */
-struct dir_iter {
-        int fd;
-        long len, pos;
-        char buf[4096] __attribute__((aligned(8)));
-};
-
-struct linux_dirent64 {
-        uint64_t d_ino;
-        int64_t d_off;
-        unsigned short d_reclen;
-        unsigned char d_type;
-        char d_name[];
-};
-
-/* Returns 1 with the entry name and type set, 0 at the end, or a negative errno. Skips "." and
- * "..". */
-static int
-dir_next(struct dir_iter *it, const char **name, unsigned char *type)
-{
-        for (;;) {
-                if (it->pos >= it->len) {
-                        ssize_t n = getdents64(it->fd, it->buf, sizeof(it->buf));
-                        if (n < 0)
-                                return -errno;
-                        if (n == 0)
-                                return 0;
-                        it->len = n;
-                        it->pos = 0;
-                }
-                struct linux_dirent64 *d = (struct linux_dirent64 *)(it->buf + it->pos);
-                if (d->d_reclen == 0 || it->pos + d->d_reclen > it->len)
-                        return -EIO;
-                it->pos += d->d_reclen;
-                if (streq(d->d_name, ".") || streq(d->d_name, ".."))
-                        continue;
-                *name = d->d_name;
-                *type = d->d_type;
-                return 1;
-        }
-}
-
-/* "gi12" -> 12 for prefix "gi"; false for anything else. */
-static bool
-parse_id_name(const char *name, const char *prefix, unsigned *ret)
-{
-        size_t n = strlen(prefix);
-        unsigned long v;
-
-        if (strncmp(name, prefix, n) != 0 || !nvh_gpus_parse_uint(name + n, NVH_GPUS_MAX_ID, &v))
-                return false;
-        /* Reject "gi01": the driver never writes leading zeros, so two names must not alias. */
-        if (name[n] == '0' && name[n + 1] != '\0')
-                return false;
-        *ret = (unsigned)v;
-        return true;
-}
-
-static int
-cmp_mig(const void *a, const void *b)
-{
-        const struct nvh_mig *x = a, *y = b;
-
-        if (x->gi != y->gi)
-                return x->gi < y->gi ? -1 : 1;
-        return x->ci < y->ci ? -1 : (x->ci > y->ci);
-}
-
-/* Collect the CIs of one GI. */
-static int
-scan_gi(struct ctx *c, struct nvh_gpu *gpu, int mig_fd, const char *rel_mig, unsigned gi,
-        size_t *cap_migs)
-{
-        _cleanup_close_ int gi_fd = -1;
-        struct dir_iter it = {.fd = -1};
-        char rel[256], name_gi[16];
-        struct nvh_capdev gi_cap;
-        const char *name;
-        unsigned char type;
-        int r;
-
-        snprintf(name_gi, sizeof(name_gi), "gi%u", gi);
-        gi_fd = openat(mig_fd, name_gi, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        if (gi_fd < 0) {
-                return nvh_err_errno(c->err, "open '%s/%s/%s'", c->proc, rel_mig, name_gi);
-        }
-        snprintf(rel, sizeof(rel), "%s/%s/access", rel_mig, name_gi);
-        r = read_cap(c, gi_fd, "access", rel, &gi_cap);
-        if (r < 0)
-                return r;
-        if (gi_cap.minor < 0)
-                return bad(c, rel, "missing");
-
-        it.fd = gi_fd;
-        while ((r = dir_next(&it, &name, &type)) > 0) {
-                struct nvh_capdev ci_cap;
-                char rel_ci[32];
-                unsigned ci;
-
-                if (!parse_id_name(name, "ci", &ci))
-                        continue;
-                snprintf(rel_ci, sizeof(rel_ci), "ci%u/access", ci);
-                snprintf(rel, sizeof(rel), "%s/%s/%s", rel_mig, name_gi, rel_ci);
-                r = read_cap(c, gi_fd, rel_ci, rel, &ci_cap);
-                if (r < 0)
-                        return r;
-                if (ci_cap.minor < 0)
-                        return bad(c, rel, "missing");
-                if (gpu->n_migs >= NVH_GPUS_MAX_MIGS)
-                        return nvh_err_set(c->err, -E2BIG, "more than %d mig devices on gpu '%s'",
-                                           NVH_GPUS_MAX_MIGS, gpu->bus_id);
-                if (gpu->n_migs == *cap_migs) {
-                        size_t ncap = *cap_migs ? *cap_migs * 2 : 8;
-                        struct nvh_mig *n = realloc(gpu->migs, ncap * sizeof(*n));
-                        if (!n)
-                                return nvh_err_set(c->err, -ENOMEM, "out of memory");
-                        gpu->migs = n;
-                        *cap_migs = ncap;
-                }
-                gpu->migs[gpu->n_migs++] =
-                    (struct nvh_mig){.gi = gi, .ci = ci, .gi_access = gi_cap, .ci_access = ci_cap};
-        }
-        if (r < 0)
-                return nvh_err_sys(c->err, r, "read directory '%s/%s/%s'", c->proc, rel_mig,
-                                   name_gi);
-        return 0;
-}
-
-/* capabilities/gpu<minor>/mig/gi<G>[/ci<C>]/access for one GPU. */
-static int
-scan_migs(struct ctx *c, int caps_fd, struct nvh_gpu *gpu)
-{
-        _cleanup_close_ int mig_fd = -1;
-        struct stat st;
-        struct dir_iter it = {.fd = -1};
-        char rel_mig[96];
-        size_t cap_migs = 0;
-        const char *name;
-        unsigned char type;
-        int r;
-
-        if (caps_fd < 0)
-                return 0;
-        snprintf(rel_mig, sizeof(rel_mig), "gpu%u/mig", gpu->minor);
-        if (fstatat(caps_fd, rel_mig, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                if (errno == ENOENT)
-                        return 0;
-                return nvh_err_errno(c->err, "stat '%s/" REL_CAPS "/%s'", c->proc, rel_mig);
-        }
-        if (!S_ISDIR(st.st_mode))
-                return bad(c, REL_CAPS, "'%s' is not a directory", rel_mig);
-        gpu->mig_capable = true;
-        /* A directory's link count is 2 + its subdirectories on procfs (and ext4, tmpfs): 2
-         * means no GPU instance, the common case, decided without opening it. Filesystems
-         * that keep 1 for directories (btrfs) take the full scan. */
-        if (st.st_nlink == 2)
-                return 0;
-
-        mig_fd = openat(caps_fd, rel_mig, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        if (mig_fd < 0) {
-                return nvh_err_errno(c->err, "open '%s/" REL_CAPS "/%s'", c->proc, rel_mig);
-        }
-        snprintf(rel_mig, sizeof(rel_mig), REL_CAPS "/gpu%u/mig", gpu->minor);
-
-        it.fd = mig_fd;
-        while ((r = dir_next(&it, &name, &type)) > 0) {
-                unsigned gi;
-                if (!parse_id_name(name, "gi", &gi))
-                        continue;
-                r = scan_gi(c, gpu, mig_fd, rel_mig, gi, &cap_migs);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return nvh_err_sys(c->err, r, "read directory '%s/%s'", c->proc, rel_mig);
-        if (gpu->n_migs > 1) /* migs is NULL when there is none: qsort's pointer is nonnull */
-                qsort(gpu->migs, gpu->n_migs, sizeof(*gpu->migs), cmp_mig);
-        for (size_t i = 0; i < gpu->n_migs; i++)
-                gpu->migs[i].index = (unsigned)i;
+                return nvh_gpus_bad(c, rel, "no 'Model' line");
         return 0;
 }
 
@@ -586,9 +344,9 @@ cmp_gpu(const void *a, const void *b)
 
 /* The GPU directories, sorted by PCI address: names only, no information file read. */
 static int
-list_gpus(struct ctx *c, struct nvh_system *sys)
+list_gpus(struct nvh_gpus_ctx *c, struct nvh_system *sys)
 {
-        struct dir_iter it = {.fd = -1};
+        struct nvh_gpus_dir_iter it = {.fd = -1};
         size_t cap = 0;
         const char *name;
         unsigned char type;
@@ -602,7 +360,7 @@ list_gpus(struct ctx *c, struct nvh_system *sys)
                 return nvh_err_errno(c->err, "open '%s/%s'", c->proc, REL_GPUS);
         }
         it.fd = sys->gpus_fd;
-        while ((r = dir_next(&it, &name, &type)) > 0) {
+        while ((r = nvh_gpus_mig_dir_next(&it, &name, &type)) > 0) {
                 struct nvh_gpu *g;
                 uint64_t key;
 
@@ -610,7 +368,7 @@ list_gpus(struct ctx *c, struct nvh_system *sys)
                     nvh_pci_parse(name, strlen(name), &key) < 0) {
                         char rel[128];
                         snprintf(rel, sizeof(rel), REL_GPUS "/%.64s", name);
-                        return bad(c, rel, "not a pci bus id");
+                        return nvh_gpus_bad(c, rel, "not a pci bus id");
                 }
                 if (sys->n_gpus == NVH_GPUS_MAX)
                         return nvh_err_set(c->err, -E2BIG, "more than %d gpus in '%s/%s'",
@@ -634,8 +392,8 @@ list_gpus(struct ctx *c, struct nvh_system *sys)
                 qsort(sys->gpus, sys->n_gpus, sizeof(*sys->gpus), cmp_gpu);
         for (size_t i = 0; i < sys->n_gpus; i++) {
                 if (i > 0 && streq(sys->gpus[i - 1].bus_id, sys->gpus[i].bus_id))
-                        return bad(c, REL_GPUS, "'%s' and '%s' are one pci address",
-                                   sys->gpus[i - 1].proc_name, sys->gpus[i].proc_name);
+                        return nvh_gpus_bad(c, REL_GPUS, "'%s' and '%s' are one pci address",
+                                            sys->gpus[i - 1].proc_name, sys->gpus[i].proc_name);
                 sys->gpus[i].index = (unsigned)i;
         }
         return 0;
@@ -644,7 +402,7 @@ list_gpus(struct ctx *c, struct nvh_system *sys)
 /* For load_gpu, after parsing into *g_: the information file's bus matches the directory,
  * minor and uuid are unique, MIG devices scanned (an excluded GPU has none). */
 static int
-check_loaded(struct ctx *c, const struct nvh_system *sys, const struct nvh_gpu *gpu,
+check_loaded(struct nvh_gpus_ctx *c, const struct nvh_system *sys, const struct nvh_gpu *gpu,
              struct nvh_gpu *g_, uint64_t key, const char *rel, bool *ret_excluded)
 {
         struct nvh_gpu g = *g_;
@@ -653,7 +411,7 @@ check_loaded(struct ctx *c, const struct nvh_system *sys, const struct nvh_gpu *
 
         (void)nvh_pci_parse(gpu->bus_id, strlen(gpu->bus_id), &dir_key);
         if (key != dir_key)
-                return bad(c, rel, "'Bus Location' does not match the directory name");
+                return nvh_gpus_bad(c, rel, "'Bus Location' does not match the directory name");
         for (size_t j = 0; j < sys->n_gpus; j++) {
                 const struct nvh_gpu *o = &sys->gpus[j];
                 if (o == gpu || !o->loaded)
@@ -668,7 +426,7 @@ check_loaded(struct ctx *c, const struct nvh_system *sys, const struct nvh_gpu *
                                            c->proc, REL_GPUS, o->proc_name, g.proc_name, g.uuid);
         }
         if (!*ret_excluded) {
-                r = scan_migs(c, sys->caps_fd, &g);
+                r = nvh_gpus_mig_scan(c, sys->caps_fd, &g);
                 if (r < 0) {
                         free(g.migs);
                         return r;
@@ -682,7 +440,7 @@ check_loaded(struct ctx *c, const struct nvh_system *sys, const struct nvh_gpu *
 static int
 load_gpu(struct nvh_system *sys, struct nvh_gpu *gpu, bool *ret_excluded, struct nvh_err *err)
 {
-        struct ctx c = {.proc = sys->host_proc, .proc_fd = sys->proc_fd, .err = err};
+        struct nvh_gpus_ctx c = {.proc = sys->host_proc, .proc_fd = sys->proc_fd, .err = err};
         char rel[128], rel_info[64], buf[SMALL_FILE_MAX];
         struct nvh_gpu g = *gpu;
         uint64_t key;
@@ -690,7 +448,7 @@ load_gpu(struct nvh_system *sys, struct nvh_gpu *gpu, bool *ret_excluded, struct
 
         snprintf(rel_info, sizeof(rel_info), "%s/information", gpu->proc_name);
         snprintf(rel, sizeof(rel), REL_GPUS "/%s", rel_info);
-        r = read_small(&c, sys->gpus_fd, rel_info, rel, buf, sizeof(buf), false);
+        r = nvh_gpus_read_small(&c, sys->gpus_fd, rel_info, rel, buf, sizeof(buf), false);
         if (r < 0)
                 return r;
         g.info = strdup(buf); /* parse_information cuts buf into lines */
@@ -772,11 +530,11 @@ excludes_none(const char *params)
 
         if (!buf)
                 return false;
-        while (next_line(&cursor, &line)) {
+        while (nvh_gpus_next_line(&cursor, &line)) {
                 if (strncmp(line, "ExcludedGpus:", 13) == 0)
-                        excluded_empty = streq(trim(line + 13), "\"\"");
+                        excluded_empty = streq(nvh_gpus_trim(line + 13), "\"\"");
                 else if (strncmp(line, "GpuBlacklist:", 13) == 0)
-                        blacklist_set = !streq(trim(line + 13), "\"\"");
+                        blacklist_set = !streq(nvh_gpus_trim(line + 13), "\"\"");
         }
         return excluded_empty && !blacklist_set;
 }
@@ -784,12 +542,12 @@ excludes_none(const char *params)
 /* driver/nvidia/params, kept whole for the plan (the container gets a copy); "" when the
  * file is missing. ret_ok: whether it could be read. */
 static int
-read_params(struct ctx *c, struct nvh_system *sys, bool *ret_ok)
+read_params(struct nvh_gpus_ctx *c, struct nvh_system *sys, bool *ret_ok)
 {
         char buf[PARAMS_MAX];
         int r;
 
-        r = read_small(c, c->proc_fd, REL_PARAMS, REL_PARAMS, buf, sizeof(buf), true);
+        r = nvh_gpus_read_small(c, c->proc_fd, REL_PARAMS, REL_PARAMS, buf, sizeof(buf), true);
         *ret_ok = r >= 0;
         if (r < 0 && r != -ENOENT)
                 return r;
@@ -805,7 +563,7 @@ open_system(const char *host_proc, bool lazy, struct nvh_system **ret_sys, struc
         _cleanup_gpus_ struct nvh_system *sys = NULL;
         _cleanup_free_ char *devices = NULL;
         char buf[SMALL_FILE_MAX];
-        struct ctx c = {.err = err};
+        struct nvh_gpus_ctx c = {.err = err};
         struct nvh_err ierr = {};
         int r;
 
@@ -826,7 +584,7 @@ open_system(const char *host_proc, bool lazy, struct nvh_system **ret_sys, struc
         }
         c.proc_fd = sys->proc_fd;
 
-        r = read_small(&c, sys->proc_fd, REL_VERSION, REL_VERSION, buf, sizeof(buf), true);
+        r = nvh_gpus_read_small(&c, sys->proc_fd, REL_VERSION, REL_VERSION, buf, sizeof(buf), true);
         if (r == -ENOENT)
                 return nvh_err_set(err, -ENOENT, "no NVIDIA driver loaded ('%s/%s' missing)",
                                    host_proc, REL_VERSION);
@@ -845,16 +603,16 @@ open_system(const char *host_proc, bool lazy, struct nvh_system **ret_sys, struc
         if (r < 0)
                 return r;
 
-        r = read_cap(&c, sys->proc_fd, REL_CAPS "/mig/config", REL_CAPS "/mig/config",
-                     &sys->mig_config);
+        r = nvh_gpus_mig_read_cap(&c, sys->proc_fd, REL_CAPS "/mig/config", REL_CAPS "/mig/config",
+                                  &sys->mig_config);
         if (r < 0)
                 return r;
-        r = read_cap(&c, sys->proc_fd, REL_CAPS "/mig/monitor", REL_CAPS "/mig/monitor",
-                     &sys->mig_monitor);
+        r = nvh_gpus_mig_read_cap(&c, sys->proc_fd, REL_CAPS "/mig/monitor",
+                                  REL_CAPS "/mig/monitor", &sys->mig_monitor);
         if (r < 0)
                 return r;
-        r = read_cap(&c, sys->proc_fd, REL_CAPS "/fabric-imex-mgmt", REL_CAPS "/fabric-imex-mgmt",
-                     &sys->imex_mgmt);
+        r = nvh_gpus_mig_read_cap(&c, sys->proc_fd, REL_CAPS "/fabric-imex-mgmt",
+                                  REL_CAPS "/fabric-imex-mgmt", &sys->imex_mgmt);
         if (r < 0)
                 return r;
         sys->caps_fd =

@@ -20,9 +20,9 @@ place 0 err macros log fileio json syscalls kfeatures pci nvh_commit
 # fd: low-level in-root fd modules (beside base), usable by discovery and the executors.
 place 1 rootfs mount nsenter devnode
 # parsers: untrusted or host input into data.
-place 2 ldcache elf oci conf request request_devices require caps components
+place 2 ldcache ldcache_write ldcache_internal elf oci conf request request_devices require caps components
 # discovery: what this host has (GPUs, driver files, the container's layout).
-place 3 gpus host driver driver_resolve drvcache facts layout
+place 3 gpus gpus_mig gpus_internal host driver driver_resolve drvcache facts layout
 # select: a request's device tokens resolved against the host.
 place 4 select
 # plan: the pure list of operations, and CDI specs built from the same data.

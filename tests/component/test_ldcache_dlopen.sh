@@ -90,7 +90,7 @@ main(void)
 }
 EOF
 gcc -std=gnu11 -D_GNU_SOURCE -I"$src/lib" -o "$tmp/writer" "$tmp/writer.c" "$src/lib/ldcache.c" \
-        "$src/lib/fileio.c" "$src/lib/err.c"
+        "$src/lib/ldcache_write.c" "$src/lib/fileio.c" "$src/lib/err.c"
 gcc -o "$tmp/dltest" "$tmp/dltest.c" -ldl
 
 # Only x86-64 flags are written by the writer above.
