@@ -68,25 +68,13 @@ static const char ctr_ldcache[] = "/etc/ld.so.cache";
 static int
 open_ldcache(int root_fd, int *ret_fd, struct nvh_layout_file_id *ret_id, struct nvh_err *err)
 {
-        _cleanup_close_ int fd = -1;
         struct stat sb;
-        int r;
+        int r = nvh_rootfs_open_file(root_fd, ctr_ldcache, NVH_LDCACHE_MAX_SIZE, ret_fd, &sb, err);
 
-        r = nvh_rootfs_resolve(root_fd, ctr_ldcache, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
-                               &fd, err);
         if (r < 0)
                 return r;
-        if (fstat(fd, &sb) < 0)
-                return nvh_err_errno(err, "stat '%s' in container root", ctr_ldcache);
-        if (!S_ISREG(sb.st_mode))
-                return nvh_err_set(err, -EINVAL, "'%s' in container root is not a regular file",
-                                   ctr_ldcache);
-        if ((uint64_t)sb.st_size > NVH_LDCACHE_MAX_SIZE)
-                return nvh_err_set(err, -E2BIG, "read '%s': larger than %u bytes", ctr_ldcache,
-                                   NVH_LDCACHE_MAX_SIZE);
         *ret_id = (struct nvh_layout_file_id){(uint64_t)sb.st_dev, (uint64_t)sb.st_ino,
                                               (int64_t)sb.st_size, sb.st_mtim, sb.st_ctim};
-        *ret_fd = TAKE_FD(fd);
         return 0;
 }
 

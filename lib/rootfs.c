@@ -465,8 +465,8 @@ nvh_rootfs_resolve_path(int root_fd, const char *rel_path, char **ret_rel, struc
 }
 
 int
-nvh_rootfs_read_file(int root_fd, const char *ctr_path, size_t max_size, char **ret_buf,
-                     size_t *ret_len, struct nvh_err *err)
+nvh_rootfs_open_file(int root_fd, const char *ctr_path, size_t max_size, int *ret_fd,
+                     struct stat *ret_st, struct nvh_err *err)
 {
         _cleanup_close_ int fd = -1;
         struct stat sb;
@@ -484,6 +484,21 @@ nvh_rootfs_read_file(int root_fd, const char *ctr_path, size_t max_size, char **
         if ((uint64_t)sb.st_size > max_size)
                 return nvh_err_set(err, -E2BIG, "read '%s': larger than %zu bytes", ctr_path,
                                    max_size);
+        if (ret_st)
+                *ret_st = sb;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+int
+nvh_rootfs_read_file(int root_fd, const char *ctr_path, size_t max_size, char **ret_buf,
+                     size_t *ret_len, struct nvh_err *err)
+{
+        _cleanup_close_ int fd = -1;
+        int r = nvh_rootfs_open_file(root_fd, ctr_path, max_size, &fd, NULL, err);
+
+        if (r < 0)
+                return r;
         return nvh_fileio_read_fd(fd, ctr_path, max_size, ret_buf, ret_len, err);
 }
 

@@ -26,6 +26,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "err.h"
@@ -80,6 +81,12 @@ int nvh_rootfs_write_atomic(int root_fd, const char *ctr_path, const void *buf, 
  * not to change while they work (driver discovery under the driver root). The caller frees
  * *ret_rel. */
 int nvh_rootfs_resolve_path(int root_fd, const char *rel_path, char **ret_rel, struct nvh_err *err);
+
+/* Open the image's regular file ctr_path for reading (at most max_size bytes), with the
+ * checks of nvh_rootfs_read_file below; *ret_st (may be NULL) gets its fstat. The caller owns
+ * *ret_fd. */
+int nvh_rootfs_open_file(int root_fd, const char *ctr_path, size_t max_size, int *ret_fd,
+                         struct stat *ret_st, struct nvh_err *err);
 
 /* Read the image's file ctr_path (at most max_size bytes) into a NUL-terminated buffer.
  * Trusts nothing in the image: the path is resolved in-root, the last component is not
