@@ -9,22 +9,20 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include "enterns.h"
+
 int
 main(int argc, char **argv)
 {
         char buf[65536], path[4096];
-        int ns_fd, n;
+        int n;
 
         if (argc != 5)
                 return 2;
         while (read(0, buf, sizeof(buf)) > 0)
                 ;
-        snprintf(path, sizeof(path), "/proc/%s/ns/mnt", argv[1]);
-        ns_fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (ns_fd < 0 || setns(ns_fd, CLONE_NEWNS) < 0) {
-                perror(path);
+        if (bench_enter_mntns(argv[1]) < 0)
                 return 1;
-        }
         n = atoi(argv[3]);
         for (int i = 0; i < n; i++) {
                 snprintf(path, sizeof(path), "%s/.floor-%d", argv[2], i);

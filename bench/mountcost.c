@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "enterns.h"
+
 static long long
 now_ns(void)
 {
@@ -62,18 +64,14 @@ bind_files(const char *dir, int n, const char *src)
 int
 main(int argc, char **argv)
 {
-        char path[4096], dir[4096], tdir[4096];
+        char dir[4096], tdir[4096];
         long long t0, t1, t2, t3, t4;
-        int ns_fd, n;
+        int n;
 
         if (argc != 5)
                 return 2;
-        snprintf(path, sizeof(path), "/proc/%s/ns/mnt", argv[1]);
-        ns_fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (ns_fd < 0 || setns(ns_fd, CLONE_NEWNS) < 0) {
-                perror(path);
+        if (bench_enter_mntns(argv[1]) < 0)
                 return 1;
-        }
         n = atoi(argv[3]);
         if (n <= 0)
                 return 2;
