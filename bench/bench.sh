@@ -25,6 +25,8 @@
 # Knobs (environment): NVH_BENCH_N, NVH_BENCH_S, NVH_BENCH_M override the sample counts of
 # sections 1-2, 4 and 5; NVH_BENCH_SKIP is a list of sections to leave out (any of "start",
 # "strace", "concurrency"), for a quick look at the latency and scaling cases alone.
+# NVH_BENCH_BASELINE=PATH: another nvhook binary (an older build) timed in the same loops as
+# this one (section 1 and all capabilities), sample by sample: before/after in one run.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 export NVH_SOURCE_DIR=$src
@@ -38,6 +40,8 @@ build=${BUILD:-$src/build}
 NVHOOK=${NVHOOK:-$build/nvhook}
 bdir=${NVH_BENCH_BIN:-$build/bench}
 T=$bdir/timeexec
+BASE=${NVH_BENCH_BASELINE:-}
+[ -z "$BASE" ] || [ -x "$BASE" ] || rig_die "NVH_BENCH_BASELINE '$BASE' is not executable"
 for b in "$NVHOOK" "$T" "$bdir/bench_floor" "$bdir/bench_empty" "$bdir/bench_mkcache" \
         "$bdir/bench_bpfload" "$bdir/bench_mountcost"; do
         [ -x "$b" ] || rig_die "'$b' missing: build first (bash scripts/build.sh)"
@@ -162,6 +166,8 @@ srcfile=$(ls "${fx:+$fx/driver}"/usr/lib/x86_64-linux-gnu/libcuda.so.* /usr/loca
 : >"$out/bare"
 : >"$out/bare-floor"
 : >"$out/nvcli"
+: >"$out/floor-tmpfs"
+: >"$out/baseline"
 : >"$log"
 for i in $(seq 1 "$N"); do
         d=$RIG_TMP/h-$i
@@ -178,6 +184,22 @@ for i in $(seq 1 "$N"); do
         "$T" "$d.state" "$bdir/bench_empty" >>"$out/empty"
         released "$d"
         drop_bundle "$d"
+        # The floor of the driver-directory layout: the same binds, targets in one tmpfs.
+        d=$RIG_TMP/ft-$i
+        fresh_bundle "$d" "$lower"
+        created "$d"
+        "$T" "$d.state" "$bdir/bench_floor" "$(jq .pid "$d.state")" "$d/rootfs" "$nbind" \
+                "$srcfile" tmpfs >>"$out/floor-tmpfs"
+        released "$d"
+        drop_bundle "$d"
+        if [ -n "$BASE" ]; then
+                d=$RIG_TMP/bl-$i
+                fresh_bundle "$d" "$lower"
+                created "$d"
+                "$T" "$d.state" "$BASE" --config "$conf_bare" prestart >>"$out/baseline"
+                released "$d"
+                drop_bundle "$d"
+        fi
         # The same on a bare rootfs (a fresh directory, no overlay): hook, then floor.
         d=$RIG_TMP/b-$i
         fresh_bundle "$d" bare
@@ -203,7 +225,8 @@ for i in $(seq 1 "$N"); do
         fi
 done
 awk '$2 != 0 { print "hook failed: " FILENAME ": " $0; bad = 1 } END { exit bad }' "$out/hook" \
-        "$out/floor" "$out/bare" "$out/bare-floor" "$out/nvcli" >&2 ||
+        "$out/floor" "$out/bare" "$out/bare-floor" "$out/nvcli" "$out/floor-tmpfs" \
+        "$out/baseline" >&2 ||
         rig_die "a run failed (hook log: $log)"
 cp "$log" "$out/hook.phases"
 
@@ -217,6 +240,24 @@ if [ -n "$fx" ]; then
 fi
 hook_samples gpus1 "$S" "$lower" NVIDIA_VISIBLE_DEVICES=all
 hook_samples capsall "$S" "$lower" NVIDIA_VISIBLE_DEVICES=all NVIDIA_DRIVER_CAPABILITIES=all
+if [ -n "$BASE" ]; then
+        : >"$out/capsall-base"
+        : >"$out/capsall-new"
+        for i in $(seq 1 "$S"); do
+                for v in base new; do
+                        d=$RIG_TMP/cb-$v-$i
+                        fresh_bundle "$d" "$lower" NVIDIA_VISIBLE_DEVICES=all \
+                                NVIDIA_DRIVER_CAPABILITIES=all
+                        created "$d"
+                        [ "$v" = base ] && bin=$BASE || bin=$NVHOOK
+                        "$T" "$d.state" "$bin" --config "$conf_bare" prestart >>"$out/capsall-$v"
+                        released "$d"
+                        drop_bundle "$d"
+                done
+        done
+        awk '$2 != 0 { bad = 1 } END { exit !bad }' "$out/capsall-base" "$out/capsall-new" &&
+                rig_die "capsall baseline: a hook failed"
+fi
 bigroot=$RIG_TMP/bigcache-root
 cp -a "$lower" "$bigroot"
 mkdir -p "$bigroot/etc"
@@ -353,6 +394,10 @@ st() { python3 "$src/bench/stats.py" "$@"; }
         st "exec of an empty static binary" "$out/empty"
         st "floor: static C, $nbind ro bind mounts" "$out/floor"
         st "nvhook hook, 1 GPU, utility+compute" "$out/hook" floor "$out/floor"
+        st "floor: the same binds, targets in one tmpfs" "$out/floor-tmpfs"
+        st "nvhook hook against that floor" "$out/hook" "tmpfs floor" "$out/floor-tmpfs"
+        [ ! -s "$out/baseline" ] || st "baseline nvhook ($BASE), same loop" "$out/baseline" \
+                "this nvhook" "$out/hook"
         st "floor, bare rootfs (fresh directory, no overlay)" "$out/bare-floor"
         st "nvhook, bare rootfs" "$out/bare" floor "$out/bare-floor"
         [ ! -s "$out/nvcli" ] || st "incumbent nvidia-container-cli configure --no-cgroups" \
@@ -361,6 +406,10 @@ st() { python3 "$src/bench/stats.py" "$@"; }
         [ ! -s "$out/gpus8" ] || st "nvhook, 8 GPUs (all)" "$out/gpus8" "1 GPU" "$out/gpus1"
         [ ! -s "$out/gpus64" ] || st "nvhook, 64 GPUs (all)" "$out/gpus64" "1 GPU" "$out/gpus1"
         st "nvhook, all capabilities" "$out/capsall" "1 GPU" "$out/gpus1"
+        [ ! -s "$out/capsall-base" ] || st "all capabilities: this nvhook (paired)" \
+                "$out/capsall-new"
+        [ ! -s "$out/capsall-base" ] || st "all capabilities: baseline nvhook (paired)" \
+                "$out/capsall-base" "this nvhook" "$out/capsall-new"
         st "nvhook, image without the big cache (paired)" "$out/cache-plain"
         st "nvhook, image cache 10,000 entries" "$out/cache10k" "plain" "$out/cache-plain"
         st "BPF device program load, 1-GPU grants" "$out/bpf1"

@@ -46,6 +46,10 @@ struct inject {
          * directory), so it is resolved once, not once per file. */
         char parent_path[PATH_MAX];
         int parent_fd;
+        /* The driver directory's tmpfs (NVH_OP_TMPFS): its root, and its container path.
+         * Binds and links the plan puts below it were made in it. */
+        int drvdir_fd;
+        const char *drvdir;
         /* Mounts of the spec's host binds, as seen in the container (find_volumes). */
         struct volume {
                 uint64_t id;
@@ -68,6 +72,8 @@ inject_release(struct inject *in)
                 close(in->root_fd);
         if (in->parent_fd >= 0)
                 close(in->parent_fd);
+        if (in->drvdir_fd >= 0)
+                close(in->drvdir_fd);
         if (in->host_mnt_fd >= 0)
                 close(in->host_mnt_fd);
         free(in->vols);
@@ -327,6 +333,25 @@ parent_of(struct inject *in, const char *ctr_path, int *ret_dir_fd, char name[st
         return 0;
 }
 
+/* path relative to dir when it is strictly below it, else NULL. */
+static const char *
+below(const char *dir, const char *path)
+{
+        size_t len = strlen(dir);
+
+        if (!path || strncmp(path, dir, len) != 0 || path[len] != '/' || !path[len + 1])
+                return NULL;
+        return path + len + 1;
+}
+
+/* The path of ctr_path relative to the driver directory's tmpfs, when it is below it and the
+ * tmpfs is mounted; else NULL. */
+static const char *
+in_drvdir(const struct inject *in, const char *ctr_path)
+{
+        return in->drvdir_fd >= 0 ? below(in->drvdir, ctr_path) : NULL;
+}
+
 static unsigned
 mount_flags(unsigned op_flags)
 {
@@ -348,6 +373,16 @@ do_bind(struct inject *in, size_t i, struct nvh_err *err)
 
         if (in->src[i].skip)
                 return 0;
+        if (in_drvdir(in, op->ctr_path)) {
+                /* Made empty, of the source's type, in our own tmpfs (do_tmpfs). */
+                target_fd = openat(in->drvdir_fd, in_drvdir(in, op->ctr_path),
+                                   O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                if (target_fd < 0)
+                        return nvh_err_errno(err, "open target '%s'", op->ctr_path);
+                return nvh_mount_bind(&in->src[i].mnt, target_fd,
+                                      mount_flags(op->flags) | NVH_MOUNT_NEW_TARGET, op->ctr_path,
+                                      err);
+        }
         r = parent_of(in, op->ctr_path, &dir_fd, name, err);
         if (r >= 0)
                 r = check_not_volume(in, dir_fd, op->ctr_path, err);
@@ -368,12 +403,37 @@ do_symlink(struct inject *in, const struct nvh_op *op, struct nvh_err *err)
         char name[NAME_MAX + 1];
         int dir_fd, r;
 
+        if (in_drvdir(in, op->ctr_path))
+                return 0; /* made with the tmpfs (do_tmpfs) */
         r = parent_of(in, op->ctr_path, &dir_fd, name, err);
         if (r >= 0)
                 r = check_not_volume(in, dir_fd, op->ctr_path, err);
         if (r < 0)
                 return r;
-        return nvh_rootfs_symlink_at(dir_fd, name, op->ctr_path, op->target, err);
+        r = nvh_rootfs_symlink_at(dir_fd, name, op->ctr_path, op->target, err);
+        if (r == -EEXIST && (op->flags & NVH_OPF_KEEP_IMAGE_FILE)) {
+                nvh_log_debug("%s: the image's own file kept", err->msg);
+                nvh_err_clear(err);
+                r = 0;
+        }
+        return r;
+}
+
+/* A small file of the image, replaced atomically (the conf file naming the driver directory
+ * for the image's ldconfig). */
+static int
+do_file(struct inject *in, const struct nvh_op *op, struct nvh_err *err)
+{
+        char name[NAME_MAX + 1];
+        int dir_fd, r;
+
+        r = parent_of(in, op->ctr_path, &dir_fd, name, err);
+        if (r >= 0)
+                r = check_not_volume(in, dir_fd, op->ctr_path, err);
+        if (r < 0)
+                return r;
+        return nvh_rootfs_write_atomic(in->root_fd, op->ctr_path, op->target, strlen(op->target),
+                                       0644, err);
 }
 
 static int
@@ -399,6 +459,62 @@ do_mknod(struct inject *in, size_t i, struct nvh_err *err)
                                   in->src[i].mnt.fd >= 0 ? &in->src[i].mnt : NULL, err);
 }
 
+static bool act_as_container_root(const struct inject *in, bool on);
+
+/* The entries of a fresh tmpfs (nvh_mount_tmpfs_tree), each after its parent directories. */
+struct tree {
+        struct nvh_mount_file *files;
+        size_t n, cap;
+};
+
+static void
+tree_done(struct tree *t)
+{
+        for (size_t i = 0; i < t->n; i++)
+                free((char *)t->files[i].rel_path);
+        free(t->files);
+}
+
+static int
+tree_push(struct tree *t, char *rel, const char *content, mode_t mode)
+{
+        for (size_t i = 0; S_ISDIR(mode) && i < t->n; i++)
+                if (streq(t->files[i].rel_path, rel)) {
+                        free(rel);
+                        return 0; /* a directory listed already */
+                }
+        if (t->n == t->cap) {
+                size_t ncap = t->cap ? t->cap * 2 : 64;
+                struct nvh_mount_file *nf = realloc(t->files, ncap * sizeof(*nf));
+                if (!nf) {
+                        free(rel);
+                        return -ENOMEM;
+                }
+                t->files = nf;
+                t->cap = ncap;
+        }
+        t->files[t->n++] = (struct nvh_mount_file){rel, content, mode};
+        return 0;
+}
+
+/* prefix + rel, after the directories leading to it. content is borrowed. */
+static int
+tree_add(struct tree *t, const char *prefix, const char *rel, const char *content, mode_t mode,
+         struct nvh_err *err)
+{
+        char *p;
+
+        for (const char *slash = strchr(rel, '/'); slash; slash = strchr(slash + 1, '/')) {
+                int len = (int)(slash - rel);
+                if (asprintf(&p, "%s%.*s", prefix, len, rel) < 0 ||
+                    tree_push(t, p, NULL, S_IFDIR | 0555) < 0)
+                        return nvh_err_set(err, -ENOMEM, "out of memory");
+        }
+        if (asprintf(&p, "%s%s", prefix, rel) < 0 || tree_push(t, p, content, mode) < 0)
+                return nvh_err_set(err, -ENOMEM, "out of memory");
+        return 0;
+}
+
 /* The tmpfs over /proc/driver/nvidia. A procfs without the nvidia directory (the driver is
  * not loaded in this kernel view) cannot get a mount point there, so the tmpfs then goes on
  * /proc/driver with an nvidia/ directory inside. */
@@ -407,11 +523,9 @@ do_proc(struct inject *in, struct nvh_err *err)
 {
         const struct nvh_plan *plan = in->plan;
         _cleanup_close_ int target_fd = -1;
-        _cleanup_free_ struct nvh_mount_file *files = NULL;
-        char **names = NULL;
-        size_t n = 0, n_names = 0;
+        _cleanup_(tree_done) struct tree t = {0};
         const char *prefix = "";
-        int r;
+        int r = 0;
 
         if (nvh_rootfs_resolve(in->root_fd, CTR_PROC_NVIDIA, O_PATH | O_DIRECTORY, &target_fd,
                                err) < 0) {
@@ -421,49 +535,59 @@ do_proc(struct inject *in, struct nvh_err *err)
                 if (r < 0)
                         return nvh_err_prefix(err, "mask '%s'", CTR_PROC_NVIDIA);
                 prefix = "nvidia/";
+                r = tree_add(&t, "", "nvidia", NULL, S_IFDIR | 0555, err);
         }
-        files = calloc(plan->n_ops * 3 + 2, sizeof(*files));
-        names = calloc(plan->n_ops * 3 + 2, sizeof(*names));
-        if (!files || !names) {
-                free(names);
-                return nvh_err_set(err, -ENOMEM, "out of memory");
-        }
-        if (*prefix) {
-                names[n_names] = strdup("nvidia");
-                files[n++] = (struct nvh_mount_file){names[n_names++], NULL, S_IFDIR | 0555};
-        }
-        for (size_t i = 0; i < plan->n_ops; i++) {
-                const struct nvh_op *op = &plan->ops[i];
-                const char *slash;
+        for (size_t i = 0; r >= 0 && i < plan->n_ops; i++)
+                if (plan->ops[i].kind == NVH_OP_PROC_FILE)
+                        r = tree_add(&t, prefix, plan->ops[i].ctr_path, in->src[i].content,
+                                     S_IFREG | 0444, err);
+        if (r < 0)
+                return r;
+        return nvh_mount_tmpfs_files(target_fd, t.files, t.n, CTR_PROC_NVIDIA, err);
+}
 
-                if (op->kind != NVH_OP_PROC_FILE)
+/* The driver directory: one fresh tmpfs on a directory made in-root, holding an empty target
+ * for every bind and every symlink the plan puts below it, made while it is detached (or,
+ * on the fallback, just mounted), then read-only. The binds then go on those targets
+ * (do_bind), so the image's filesystem gets one directory however many files are injected. */
+static int
+do_tmpfs(struct inject *in, size_t i, struct nvh_err *err)
+{
+        const struct nvh_plan *plan = in->plan;
+        const struct nvh_op *op = &plan->ops[i];
+        _cleanup_(tree_done) struct tree t = {0};
+        _cleanup_close_ int target_fd = -1;
+        char name[NAME_MAX + 1];
+        int dir_fd, r = 0;
+
+        if (in->drvdir_fd >= 0)
+                return nvh_err_set(err, -EINVAL, "plan: a second driver directory '%s'",
+                                   op->ctr_path);
+        for (size_t j = 0; r >= 0 && j < plan->n_ops; j++) {
+                const struct nvh_op *o = &plan->ops[j];
+                const char *rel = below(op->ctr_path, o->ctr_path);
+                mode_t mode = S_IFLNK;
+
+                if (!rel || (o->kind != NVH_OP_BIND && o->kind != NVH_OP_SYMLINK))
                         continue;
-                /* Directories leading to the file ("gpus", "gpus/<bus>"). */
-                for (slash = strchr(op->ctr_path, '/'); slash; slash = strchr(slash + 1, '/')) {
-                        char *d = NULL;
-                        bool seen = false;
-                        if (asprintf(&d, "%s%.*s", prefix, (int)(slash - op->ctr_path),
-                                     op->ctr_path) < 0)
-                                break;
-                        for (size_t k = 0; k < n_names; k++)
-                                seen |= streq(names[k], d);
-                        if (seen) {
-                                free(d);
-                                continue;
-                        }
-                        names[n_names] = d;
-                        files[n++] = (struct nvh_mount_file){d, NULL, S_IFDIR | 0555};
-                        n_names++;
-                }
-                if (asprintf(&names[n_names], "%s%s", prefix, op->ctr_path) < 0)
-                        break;
-                files[n++] =
-                    (struct nvh_mount_file){names[n_names++], in->src[i].content, S_IFREG | 0444};
+                if (o->kind == NVH_OP_BIND)
+                        mode = o->flags & NVH_OPF_DIR ? S_IFDIR | 0555 : S_IFREG | 0444;
+                r = tree_add(&t, "", rel, o->kind == NVH_OP_SYMLINK ? o->target : NULL, mode, err);
         }
-        r = nvh_mount_tmpfs_files(target_fd, files, n, CTR_PROC_NVIDIA, err);
-        for (size_t k = 0; k < n_names; k++)
-                free(names[k]);
-        free(names);
+        if (r >= 0)
+                r = parent_of(in, op->ctr_path, &dir_fd, name, err);
+        if (r >= 0)
+                r = check_not_volume(in, dir_fd, op->ctr_path, err);
+        if (r >= 0)
+                r = nvh_rootfs_create_target_at(dir_fd, name, op->ctr_path, true, 0755, &target_fd,
+                                                NULL, err);
+        if (r < 0)
+                return r;
+        /* Our own fresh mount: filled as ourselves, as the proc tmpfs is. */
+        act_as_container_root(in, false);
+        r = nvh_mount_tmpfs_tree(target_fd, t.files, t.n, op->ctr_path, &in->drvdir_fd, err);
+        act_as_container_root(in, true);
+        in->drvdir = op->ctr_path;
         return r;
 }
 
@@ -634,9 +758,17 @@ apply_in_container(struct inject *in, struct nvh_cgroup_rule *rules, size_t *n_r
 
                 end = i + 1;
                 switch (op->kind) {
+                case NVH_OP_TMPFS:
+                        r = do_tmpfs(in, i, err);
+                        stats->n_mounts++;
+                        break;
                 case NVH_OP_BIND:
                         r = do_bind(in, i, err);
                         stats->n_mounts++;
+                        break;
+                case NVH_OP_FILE:
+                        r = do_file(in, op, err);
+                        slot = &stats->ns_ldcache;
                         break;
                 case NVH_OP_SYMLINK:
                         r = do_symlink(in, op, err);
@@ -693,8 +825,12 @@ int
 nvh_inject_run(const struct nvh_plan *plan, const struct nvh_inject_target *t,
                struct nvh_inject_stats *stats, struct nvh_err *err)
 {
-        struct inject in = {
-            .plan = plan, .t = t, .host_mnt_fd = -1, .root_fd = -1, .parent_fd = -1};
+        struct inject in = {.plan = plan,
+                            .t = t,
+                            .host_mnt_fd = -1,
+                            .root_fd = -1,
+                            .parent_fd = -1,
+                            .drvdir_fd = -1};
         _cleanup_free_ struct nvh_cgroup_rule *rules = NULL;
         size_t n_rules = 0;
         unsigned long long t0 = nvh_log_now_ns();

@@ -169,6 +169,7 @@ probe_fd(int root_fd, bool keep, struct nvh_layout *ret)
 {
         struct nvh_layout l = {0};
         const struct family *fam = NULL;
+        bool from_cache;
 
         for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
                 if (exists_in_root(root_fd, families[i].marker)) {
@@ -181,7 +182,8 @@ probe_fd(int root_fd, bool keep, struct nvh_layout *ret)
                 snprintf(l.musl_arch, sizeof(l.musl_arch), "%s",
                          strstr(fam->marker, "aarch64") ? "aarch64" : "x86_64");
         }
-        if (probe_cache(root_fd, keep, &l)) {
+        from_cache = probe_cache(root_fd, keep, &l);
+        if (from_cache) {
                 snprintf(l.why, sizeof(l.why), "directory of libc.so.6 in the image's ld.so.cache");
         } else if (fam) {
                 snprintf(l.libdir, sizeof(l.libdir), "%s", fam->libdir);
@@ -192,6 +194,13 @@ probe_fd(int root_fd, bool keep, struct nvh_layout *ret)
                  * cache we write, so use the neutral default. */
                 snprintf(l.libdir, sizeof(l.libdir), "/usr/lib64");
                 snprintf(l.why, sizeof(l.why), "no libc found: default directory");
+        }
+        l.glibc = !l.musl && (from_cache || fam);
+        if (l.glibc) {
+                _cleanup_close_ int fd = -1;
+                struct nvh_err ignored = {0};
+                l.ldconf_d = nvh_rootfs_resolve(root_fd, "/etc/ld.so.conf.d", O_PATH | O_DIRECTORY,
+                                                &fd, &ignored) >= 0;
         }
         if (!l.libdir32[0] && fam)
                 snprintf(l.libdir32, sizeof(l.libdir32), "%s", fam->libdir32);

@@ -24,6 +24,10 @@ struct nvh_layout {
         char libdir32[128]; /* e.g. /usr/lib/i386-linux-gnu, /usr/lib, "" when unknown */
         bool has_ldcache;   /* the image has /etc/ld.so.cache */
         bool musl;          /* musl loader found */
+        bool glibc;         /* a glibc loader, which reads /etc/ld.so.cache: found by the cache
+                               listing libc.so.6 or a glibc family's libc */
+        bool ldconf_d;      /* glibc with an /etc/ld.so.conf.d directory (its ldconfig reads
+                               the files there) */
         char musl_arch[32]; /* e.g. x86_64 */
         char why[128];      /* how libdir was decided */
         /* nvh_layout_probe_keep only: the image's cache as parsed by the probe (owned, NULL

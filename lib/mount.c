@@ -499,6 +499,11 @@ fill(int mnt_fd, const struct nvh_mount_file *files, size_t n, const char *what,
                         if (mkdirat(mnt_fd, f->rel_path, perm) < 0 ||
                             fchmodat(mnt_fd, f->rel_path, perm, 0) < 0)
                                 return nvh_err_errno(err, "create '%s' in '%s'", f->rel_path, what);
+                } else if (S_ISLNK(f->mode)) {
+                        if (!f->content || !f->content[0] ||
+                            symlinkat(f->content, mnt_fd, f->rel_path) < 0)
+                                return nvh_err_errno(err, "symlink '%s' in '%s'", f->rel_path,
+                                                     what);
                 } else {
                         _cleanup_close_ int fd =
                             openat(mnt_fd, f->rel_path,
@@ -520,7 +525,7 @@ fill(int mnt_fd, const struct nvh_mount_file *files, size_t n, const char *what,
 
 static int
 tmpfs_new_api(int target_fd, const struct nvh_mount_file *files, size_t n, const char *size_opt,
-              const char *what, struct nvh_err *err)
+              const char *what, int *ret_root_fd, struct nvh_err *err)
 {
         _cleanup_close_ int fs_fd = -1, mnt_fd = -1;
         int r;
@@ -543,16 +548,20 @@ tmpfs_new_api(int target_fd, const struct nvh_mount_file *files, size_t n, const
         if (mnt_fd < 0)
                 return nvh_err_errno(err, "fsmount tmpfs for '%s'", what);
         r = fill(mnt_fd, files, n, what, err);
-        if (r < 0)
-                return r;
-        return attach_detached(
-            mnt_fd, target_fd, false,
-            NVH_MOUNT_RDONLY | NVH_MOUNT_NOSUID | NVH_MOUNT_NODEV | NVH_MOUNT_NOEXEC, what, err);
+        if (r >= 0)
+                r = attach_detached(mnt_fd, target_fd, false,
+                                    NVH_MOUNT_RDONLY | NVH_MOUNT_NOSUID | NVH_MOUNT_NODEV |
+                                        NVH_MOUNT_NOEXEC,
+                                    what, err);
+        if (r >= 0 && ret_root_fd)
+                *ret_root_fd = TAKE_FD(mnt_fd); /* now the attached tmpfs's root */
+        return r;
 }
 
 static int
 tmpfs_fallback(int target_fd, const struct stat *target_st, const struct nvh_mount_file *files,
-               size_t n, const char *size_opt, const char *what, struct nvh_err *err)
+               size_t n, const char *size_opt, const char *what, int *ret_root_fd,
+               struct nvh_err *err)
 {
         _cleanup_close_ int parent_fd = -1, mnt_fd = -1;
         char name[NAME_MAX + 1], dst[64], opts[64];
@@ -584,6 +593,8 @@ tmpfs_fallback(int target_fd, const struct stat *target_st, const struct nvh_mou
                                  what, err);
         if (r < 0)
                 undo_mount(mnt_fd);
+        else if (ret_root_fd)
+                *ret_root_fd = TAKE_FD(mnt_fd);
         return r;
 }
 
@@ -593,6 +604,13 @@ tmpfs_fallback(int target_fd, const struct stat *target_st, const struct nvh_mou
 int
 nvh_mount_tmpfs_files(int target_fd, const struct nvh_mount_file *files, size_t n, const char *what,
                       struct nvh_err *err)
+{
+        return nvh_mount_tmpfs_tree(target_fd, files, n, what, NULL, err);
+}
+
+int
+nvh_mount_tmpfs_tree(int target_fd, const struct nvh_mount_file *files, size_t n, const char *what,
+                     int *ret_root_fd, struct nvh_err *err)
 {
         struct stat target_st;
         size_t bytes = 0;
@@ -614,9 +632,9 @@ nvh_mount_tmpfs_files(int target_fd, const struct nvh_mount_file *files, size_t 
                 return r;
         snprintf(size_opt, sizeof(size_opt), "%zu", bytes + 65536);
         if (!use_fallback()) {
-                r = tmpfs_new_api(target_fd, files, n, size_opt, what, err);
+                r = tmpfs_new_api(target_fd, files, n, size_opt, what, ret_root_fd, err);
                 if (r <= 0)
                         return r;
         }
-        return tmpfs_fallback(target_fd, &target_st, files, n, size_opt, what, err);
+        return tmpfs_fallback(target_fd, &target_st, files, n, size_opt, what, ret_root_fd, err);
 }

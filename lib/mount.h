@@ -89,8 +89,10 @@ int nvh_mount_bind(const struct nvh_mount_source *src, int target_fd, unsigned f
 
 struct nvh_mount_file {
         const char *rel_path; /* relative, no "." or ".." components; parents listed first */
-        const char *content;  /* file content (NUL-terminated), NULL for an empty file/dir */
-        mode_t mode;          /* permission bits; S_IFDIR|0555 for a directory */
+        const char *content;  /* file content (NUL-terminated), NULL for an empty file/dir;
+                                 S_IFLNK: the link's target */
+        mode_t mode;          /* permission bits; S_IFDIR|0555 for a directory, S_IFLNK for a
+                                 symlink, else a regular file */
 };
 
 /* Mount a fresh tmpfs (mode 0555) holding the given files on target_fd (a directory), e.g.
@@ -98,3 +100,9 @@ struct nvh_mount_file {
  * just attached (fallback); then it is made read-only, nosuid, nodev, noexec, private. */
 int nvh_mount_tmpfs_files(int target_fd, const struct nvh_mount_file *files, size_t n,
                           const char *what, struct nvh_err *err);
+
+/* The same, and *ret_root_fd (when not NULL) an fd of the mounted tmpfs's root directory:
+ * nothing in it but what files made, so paths below it are resolved relative to that fd
+ * (O_NOFOLLOW), e.g. to mount on the empty files it holds. */
+int nvh_mount_tmpfs_tree(int target_fd, const struct nvh_mount_file *files, size_t n,
+                         const char *what, int *ret_root_fd, struct nvh_err *err);

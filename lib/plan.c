@@ -232,57 +232,108 @@ static const char *const dev_links[] = {
     "libnvidia-ml.so.1",          /* NVML users link with -lnvidia-ml */
 };
 
+/* A link the image gets, in a directory its loader or linker searches by name, pointing into
+ * the driver directory. The image's own file of that name, if it has one, stays. */
+static int
+add_image_link(struct nvh_plan *plan, const char *dir, const char *name, const char *target,
+               const char *why, struct nvh_err *err)
+{
+        _cleanup_free_ char *link = nvh_fileio_path_join(dir, name);
+        int r;
+
+        if (!link)
+                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+        r = add_symlink(plan, link, target, why, err);
+        if (r >= 0)
+                plan->ops[plan->n_ops - 1].flags = NVH_OPF_KEEP_IMAGE_FILE;
+        return r;
+}
+
+/* A library goes into the driver directory's tmpfs (NVH_PLAN_LIB_DIR or NVH_PLAN_LIB32_DIR)
+ * with its soname link next to it, and the linker cache maps the soname there: that is how a
+ * glibc loader finds it (dlopen("libcuda.so.1"), DT_NEEDED), and the conf file
+ * (NVH_PLAN_LDCONF) keeps it there when the container runs ldconfig itself. The image's own
+ * library directory (the one its loader searches by default) gets only links, and only where
+ * the image has a libc: the development names that GNU ld's -l searches for, and, for musl
+ * (whose loader reads no glibc cache), the soname. An image without any libc has no loader
+ * and no linker: the cache is what a glibc loader brought in later reads. */
 static int
 plan_library(struct nvh_plan *plan, const struct nvh_driver_file *f, struct nvh_err *err)
 {
-        const char *libdir = f->elf_class == 32 ? plan->layout.libdir32 : plan->layout.libdir;
-        _cleanup_free_ char *ctr_path = NULL;
+        bool is32 = f->elf_class == 32;
+        const char *libdir = is32 ? plan->layout.libdir32 : plan->layout.libdir;
+        const char *dir = is32 ? NVH_PLAN_LIB32_DIR : NVH_PLAN_LIB_DIR;
+        _cleanup_free_ char *ctr_path = NULL, *lookup = NULL;
         const char *file = base_name(f->host_path);
+        const char *key = f->soname ? f->soname : file;
+        bool has_libc = plan->layout.glibc || plan->layout.musl;
         int r;
 
         if (!libdir[0])
                 return 0; /* no 32-bit directory in this image: nothing could load it */
-        ctr_path = nvh_fileio_path_join(libdir, file);
-        if (!ctr_path)
+        ctr_path = nvh_fileio_path_join(dir, file);
+        lookup = nvh_fileio_path_join(dir, key);
+        if (!ctr_path || !lookup)
                 return nvh_err_set(err, -ENOMEM, "plan: out of memory");
         r = add_bind(plan, f->host_path, ctr_path, NVH_OPF_RDONLY | NVH_OPF_NOSUID | NVH_OPF_NODEV,
                      f->why, err);
         if (r < 0)
                 return r;
         plan->n_libs++;
-        if (f->soname && !streq(f->soname, file)) {
-                _cleanup_free_ char *link = nvh_fileio_path_join(libdir, f->soname);
-                if (!link)
-                        return nvh_err_set(err, -ENOMEM, "plan: out of memory");
-                r = add_symlink(plan, link, file, "soname link", err);
-                if (r < 0)
-                        return r;
-                r = add_ldcache(plan, f->soname, link, f->elf_class, err);
-        } else if (f->soname) {
-                r = add_ldcache(plan, f->soname, ctr_path, f->elf_class, err);
-        }
-        if (r < 0)
-                return r;
-        for (size_t i = 0; f->soname && i < ARRAY_SIZE(dev_links); i++) {
+        plan->n_libs32 += is32;
+        if (!streq(key, file))
+                r = add_symlink(plan, lookup, file, "soname link", err);
+        if (r >= 0)
+                r = add_ldcache(plan, key, lookup, f->elf_class, err);
+        if (r >= 0 && plan->layout.musl)
+                r = add_image_link(plan, libdir, key, lookup, "soname link (musl loader)", err);
+        for (size_t i = 0; r >= 0 && f->soname && has_libc && i < ARRAY_SIZE(dev_links); i++) {
                 if (!streq(f->soname, dev_links[i]))
                         continue;
                 /* "libcuda.so.1" -> "libcuda.so" */
                 _cleanup_free_ char *dev = strndup(f->soname, strlen(f->soname) - 2);
-                _cleanup_free_ char *link = dev ? nvh_fileio_path_join(libdir, dev) : NULL;
+                if (!dev)
+                        return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+                r = add_image_link(plan, libdir, dev, lookup, "development link", err);
+        }
+        if (r >= 0 && f->soname && streq(f->soname, "libGLX_nvidia.so.0")) {
+                /* libglvnd dlopens the indirect-rendering vendor by this name. */
+                static const char indirect[] = "libGLX_indirect.so.0";
+                _cleanup_free_ char *link = nvh_fileio_path_join(dir, indirect);
                 if (!link)
                         return nvh_err_set(err, -ENOMEM, "plan: out of memory");
-                r = add_symlink(plan, link, f->soname, "development link", err);
-                if (r < 0)
-                        return r;
+                r = add_symlink(plan, link, f->soname, "GLVND indirect rendering", err);
+                if (r >= 0)
+                        r = add_ldcache(plan, indirect, link, f->elf_class, err);
+                if (r >= 0 && plan->layout.musl)
+                        r = add_image_link(plan, libdir, indirect, link,
+                                           "GLVND indirect rendering (musl loader)", err);
         }
-        if (f->soname && streq(f->soname, "libGLX_nvidia.so.0")) {
-                _cleanup_free_ char *link = nvh_fileio_path_join(libdir, "libGLX_indirect.so.0");
-                if (!link)
-                        return nvh_err_set(err, -ENOMEM, "plan: out of memory");
-                r = add_symlink(plan, link, "libGLX_nvidia.so.0", "GLVND indirect rendering", err);
-                if (r < 0)
-                        return r;
-        }
+        return r;
+}
+
+/* The driver directory's tmpfs, when a library goes there, and the conf file naming its
+ * directories for the image's own ldconfig. */
+static int
+plan_driver_dir(struct nvh_plan *plan, struct nvh_err *err)
+{
+        struct nvh_op *op;
+        _cleanup_free_ char *conf = NULL;
+
+        if (plan->n_libs == 0)
+                return 0;
+        op = plan_add(plan, NVH_OP_TMPFS, "driver directory (mount targets and links)");
+        if (!op || set_str(&op->ctr_path, NVH_PLAN_DRIVER_DIR) < 0)
+                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+        if (!plan->layout.ldconf_d)
+                return 0;
+        if (asprintf(&conf, "# nvhook: the injected NVIDIA driver libraries\n%s%s",
+                     plan->n_libs > plan->n_libs32 ? NVH_PLAN_LIB_DIR "\n" : "",
+                     plan->n_libs32 ? NVH_PLAN_LIB32_DIR "\n" : "") < 0)
+                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
+        op = plan_add(plan, NVH_OP_FILE, "the driver directory for the image's ldconfig");
+        if (!op || set_str(&op->ctr_path, NVH_PLAN_LDCONF) < 0 || set_str(&op->target, conf) < 0)
+                return nvh_err_set(err, -ENOMEM, "plan: out of memory");
         return 0;
 }
 
@@ -529,27 +580,34 @@ plan_imex(struct nvh_plan *plan, const struct nvh_plan_input *in, struct nvh_err
         return 0;
 }
 
-/* The stage of each kind, which is the order the executor (lib/inject.c) runs them in: files
+/* The stage of each kind, which is the order the executor (lib/inject.c) runs them in: the
+ * driver directory's tmpfs (its targets and links made while it is empty of mounts), files
  * and links, device nodes, the /proc/driver/nvidia tmpfs (one mount for the whole run), the
- * linker cache (one rewrite), then cgroup grants (the only change outside the container,
- * after leaving its namespace). */
+ * ldconfig conf file, the linker cache (one rewrite), then cgroup grants (the only change
+ * outside the container, after leaving its namespace). */
+#define STAGE_LAST 7
+
 static unsigned
 op_stage(enum nvh_op_kind kind)
 {
         switch (kind) {
+        case NVH_OP_TMPFS:
+                return 0;
         case NVH_OP_BIND:
         case NVH_OP_SYMLINK:
-                return 0;
-        case NVH_OP_MKNOD:
                 return 1;
-        case NVH_OP_PROC_FILE:
+        case NVH_OP_MKNOD:
                 return 2;
-        case NVH_OP_LDCACHE:
+        case NVH_OP_PROC_FILE:
                 return 3;
-        case NVH_OP_CGROUP_ALLOW:
+        case NVH_OP_FILE:
                 return 4;
+        case NVH_OP_LDCACHE:
+                return 5;
+        case NVH_OP_CGROUP_ALLOW:
+                return 6;
         }
-        return 5;
+        return STAGE_LAST;
 }
 
 /* Put the ops in execution order, keeping the order within each stage, so that what
@@ -562,7 +620,7 @@ plan_order(struct nvh_plan *plan, struct nvh_err *err)
 
         if (!ops)
                 return nvh_err_set(err, -ENOMEM, "plan: out of memory");
-        for (unsigned stage = 0; stage <= 5; stage++)
+        for (unsigned stage = 0; stage <= STAGE_LAST; stage++)
                 for (size_t i = 0; i < plan->n_ops; i++)
                         if (op_stage(plan->ops[i].kind) == stage)
                                 ops[n++] = plan->ops[i];
@@ -626,6 +684,8 @@ nvh_plan_build(const struct nvh_plan_input *in, struct nvh_plan **ret, struct nv
 
         r = plan_files(plan, in->drv, plan->caps, err);
         if (r >= 0)
+                r = plan_driver_dir(plan, err);
+        if (r >= 0)
                 r = plan_nodes(plan, in, err);
         if (r >= 0)
                 r = plan_proc(plan, in->sys, in->sel, in->req->mig_config_sel != NVH_DEVSEL_NONE,
@@ -656,6 +716,8 @@ const char *
 nvh_plan_op_kind_name(enum nvh_op_kind kind)
 {
         switch (kind) {
+        case NVH_OP_TMPFS:
+                return "tmpfs";
         case NVH_OP_BIND:
                 return "bind";
         case NVH_OP_SYMLINK:
@@ -664,6 +726,8 @@ nvh_plan_op_kind_name(enum nvh_op_kind kind)
                 return "mknod";
         case NVH_OP_PROC_FILE:
                 return "proc-file";
+        case NVH_OP_FILE:
+                return "file";
         case NVH_OP_LDCACHE:
                 return "ldcache";
         case NVH_OP_CGROUP_ALLOW:
@@ -710,6 +774,8 @@ nvh_plan_to_json(const struct nvh_plan *plan, unsigned json_flags)
         json_object_set_new(layout, "libdir32", json_string(plan->layout.libdir32));
         json_object_set_new(layout, "has_ldcache", json_boolean(plan->layout.has_ldcache));
         json_object_set_new(layout, "musl", json_boolean(plan->layout.musl));
+        json_object_set_new(layout, "glibc", json_boolean(plan->layout.glibc));
+        json_object_set_new(layout, "ldconf_d", json_boolean(plan->layout.ldconf_d));
         json_object_set_new(layout, "why", json_string(plan->layout.why));
         json_object_set_new(root, "layout", layout);
         json_object_set_new(root, "gpus", json_integer((json_int_t)plan->n_gpus));
@@ -730,6 +796,8 @@ nvh_plan_to_json(const struct nvh_plan *plan, unsigned json_flags)
                 case NVH_OP_SYMLINK:
                         json_object_set_new(o, "path", json_string(op->ctr_path));
                         json_object_set_new(o, "target", json_string(op->target));
+                        if (op->flags & NVH_OPF_KEEP_IMAGE_FILE)
+                                json_object_set_new(o, "keep_image_file", json_true());
                         break;
                 case NVH_OP_MKNOD:
                         snprintf(dev, sizeof(dev), "%u:%u", op->major, op->minor);
@@ -743,6 +811,13 @@ nvh_plan_to_json(const struct nvh_plan *plan, unsigned json_flags)
                                 json_object_set_new(o, "source", json_string(op->host_path));
                         else
                                 json_object_set_new(o, "content", json_string(op->target));
+                        break;
+                case NVH_OP_TMPFS:
+                        json_object_set_new(o, "path", json_string(op->ctr_path));
+                        break;
+                case NVH_OP_FILE:
+                        json_object_set_new(o, "path", json_string(op->ctr_path));
+                        json_object_set_new(o, "content", json_string(op->target));
                         break;
                 case NVH_OP_LDCACHE:
                         json_object_set_new(o, "key", json_string(op->target));

@@ -20,11 +20,24 @@ struct nvh_request;
 struct nvh_selection;
 struct nvh_system;
 
+/* The container's driver directory: one fresh tmpfs per container (NVH_OP_TMPFS) holding
+ * the mount targets of the driver's libraries and their links, so that injecting N libraries
+ * creates one directory on the image's filesystem, not N files. The linker cache points here;
+ * the image gets links only where its loader or linker looks by name (lib/plan.c). */
+#define NVH_PLAN_DRIVER_DIR "/usr/lib/nvhook"
+#define NVH_PLAN_LIB_DIR NVH_PLAN_DRIVER_DIR "/lib"     /* the native class */
+#define NVH_PLAN_LIB32_DIR NVH_PLAN_DRIVER_DIR "/lib32" /* 32-bit libraries */
+#define NVH_PLAN_LDCONF "/etc/ld.so.conf.d/00-nvhook.conf"
+
 enum nvh_op_kind {
+        NVH_OP_TMPFS,        /* a fresh tmpfs on ctr_path (a directory, made if missing)
+                                holding the empty targets of the binds and the symlinks planned
+                                below ctr_path; read-only once filled */
         NVH_OP_BIND,         /* bind host_path on ctr_path (file or dir) */
         NVH_OP_SYMLINK,      /* ctr_path -> target */
         NVH_OP_MKNOD,        /* char device ctr_path = major:minor (host_path: the host node) */
         NVH_OP_PROC_FILE,    /* a file of the tmpfs masking /proc/driver/nvidia */
+        NVH_OP_FILE,         /* ctr_path written with content target (replaced atomically) */
         NVH_OP_LDCACHE,      /* linker cache entry: key -> ctr_path, of class elf_class */
         NVH_OP_CGROUP_ALLOW, /* allow c major:minor access in the container's cgroup */
 };
@@ -36,6 +49,9 @@ enum nvh_op_flag {
         NVH_OPF_NODEV = 1u << 2,
         NVH_OPF_NOEXEC = 1u << 3,
         NVH_OPF_DIR = 1u << 4,
+        /* SYMLINK in the image: a file of that name that is not a symlink is the image's own
+         * and stays (the link is then skipped, logged). */
+        NVH_OPF_KEEP_IMAGE_FILE = 1u << 5,
 };
 
 struct nvh_op {
@@ -43,8 +59,9 @@ struct nvh_op {
         char *host_path; /* BIND source, MKNOD host node, PROC_FILE source (NULL: content) */
         char *ctr_path;  /* target in the container (absolute, container view); PROC_FILE: path
                             relative to /proc/driver/nvidia; LDCACHE: value */
-        char *target;    /* SYMLINK target; LDCACHE key (soname); PROC_FILE content (with a
-                            host_path: the bytes already read from it, served instead) */
+        char *target;    /* SYMLINK target; LDCACHE key (soname); PROC_FILE and FILE content
+                            (PROC_FILE with a host_path: the bytes already read from it,
+                            served instead) */
         unsigned flags;  /* enum nvh_op_flag */
         unsigned major, minor;
         mode_t mode;
@@ -56,7 +73,7 @@ struct nvh_plan {
         struct nvh_op *ops;
         size_t n_ops, cap_ops;
         unsigned caps;
-        size_t n_libs, n_bins, n_firmware, n_nodes, n_gpus; /* n_gpus: with MIG parents */
+        size_t n_libs, n_libs32, n_bins, n_firmware, n_nodes, n_gpus; /* n_gpus: with MIG parents */
         size_t n_migs;
         struct nvh_layout layout;
 };

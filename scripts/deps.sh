@@ -5,7 +5,7 @@ packages=(
         build-essential cmake pkg-config
         libjansson-dev libcap-dev libseccomp-dev libelf-dev libcmocka-dev
         runc crun podman conmon containerd docker.io lxc liblxc-common debootstrap busybox-static
-        jq strace util-linux kmod groff-base mandoc python3
+        jq strace util-linux kmod groff-base mandoc python3 musl-tools
         clang-format shellcheck
         clang llvm libclang-rt-dev
 )

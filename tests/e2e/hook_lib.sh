@@ -22,20 +22,34 @@ hook_setup() {
         export HOOK_CONF HOOK_LOG
 }
 
-# The checks run inside the container (busybox or glibc sh). $1 = expected library directory,
-# $2 = GPU minors expected present (space separated), $3 = a minor that must stay denied.
+# The checks run inside the container (busybox or glibc sh). $1 = the image's library
+# directory (/usr/lib64: the image has no libc), $2 = GPU minors expected present (space
+# separated), $3 = a minor that must stay denied. The libraries are mounted in the driver
+# directory's tmpfs (/usr/lib/nvhook/lib); the image's directory gets only the development
+# links, and only when it has a libc.
 hook_check_script() {
         cat <<EOF
 set -e
 L=$1
+D=/usr/lib/nvhook/lib
 fail() { echo "CHECK FAILED: \$*"; exit 1; }
+grep -q " /usr/lib/nvhook ro,nosuid,nodev,noexec" /proc/self/mountinfo ||
+        fail "driver directory not a ro,nosuid,nodev,noexec mount: \$(grep nvhook /proc/self/mountinfo)"
 for f in libcuda.so.580.159.04 libnvidia-ml.so.580.159.04 libnvidia-ptxjitcompiler.so.580.159.04; do
-        [ -f "\$L/\$f" ] || fail "missing \$L/\$f"
-        grep " \$L/\$f " /proc/self/mountinfo | grep -q " ro,nosuid,nodev" ||
-                fail "\$L/\$f not mounted ro,nosuid,nodev: \$(grep " \$L/\$f " /proc/self/mountinfo)"
+        [ -f "\$D/\$f" ] || fail "missing \$D/\$f"
+        grep " \$D/\$f " /proc/self/mountinfo | grep -q " ro,nosuid,nodev" ||
+                fail "\$D/\$f not mounted ro,nosuid,nodev: \$(grep " \$D/\$f " /proc/self/mountinfo)"
+        [ ! -e "\$L/\$f" ] || fail "\$L/\$f created in the image's directory"
 done
-[ "\$(readlink "\$L/libcuda.so.1")" = libcuda.so.580.159.04 ] || fail "soname link libcuda.so.1"
-[ "\$(readlink "\$L/libcuda.so")" = libcuda.so.1 ] || fail "development link libcuda.so"
+[ "\$(readlink "\$D/libcuda.so.1")" = libcuda.so.580.159.04 ] || fail "soname link libcuda.so.1"
+[ ! -e "\$L/libcuda.so.1" ] || fail "soname link in the image's directory"
+if [ "\$L" = /usr/lib64 ]; then
+        # no libc: no loader and no linker to serve, nothing in the image's directory
+        [ ! -e "\$L/libcuda.so" ] || fail "development link in a libc-less image"
+else
+        [ "\$(readlink "\$L/libcuda.so")" = \$D/libcuda.so.1 ] || fail "development link libcuda.so"
+        grep -qx "\$D" /etc/ld.so.conf.d/00-nvhook.conf || fail "no ldconfig conf file"
+fi
 [ -f /usr/bin/nvidia-smi ] || fail "nvidia-smi not injected"
 grep -q '^ModifyDeviceFiles: 0' /proc/driver/nvidia/params || fail "params not masked"
 [ "\$(stat -c %t:%T /dev/nvidiactl)" = c3:ff ] || fail "nvidiactl is not 195:255"
@@ -94,18 +108,24 @@ hook_glibc_image() {
         gcc -O2 -o "$r/usr/local/bin/dlopen_check" "$RIG_SRC/tests/e2e/dlopen_check.c"
 }
 
-# Extra checks for glibc images: the image's own ldconfig lists the injected libraries and the
-# loader picks the injected libcuda over the image's stub.
+# Extra checks for glibc images: the image's own ldconfig lists the injected libraries, the
+# loader picks the injected libcuda over the image's stub, and still does after the container
+# runs the image's ldconfig itself (the conf file names the driver directory).
 hook_glibc_checks() {
         cat <<EOF
-ldconfig -p | grep -q 'libcuda.so.1 (libc6,x86-64) => .*-linux-gnu/libcuda.so.1' ||
-        { echo "CHECK FAILED: ldconfig -p: \$(ldconfig -p | grep libcuda)"; exit 1; }
-ldconfig -p | grep -q 'libnvidia-ml.so.1 (libc6,x86-64)' ||
-        { echo "CHECK FAILED: ldconfig -p lacks libnvidia-ml.so.1"; exit 1; }
-out=\$(/usr/local/bin/dlopen_check libcuda.so.1 libnvidia-ml.so.1) ||
-        { echo "CHECK FAILED: dlopen"; exit 1; }
-echo "\$out" | grep -q '^libcuda.so.1 /usr/lib/x86_64-linux-gnu/libcuda.so.580.159.04$' ||
-        { echo "CHECK FAILED: dlopen picked: \$out"; exit 1; }
+check_cache() {
+        ldconfig -p | grep -q 'libcuda.so.1 (libc6,x86-64) => /usr/lib/nvhook/lib/libcuda.so.1\$' ||
+                { echo "CHECK FAILED: ldconfig -p (\$1): \$(ldconfig -p | grep libcuda)"; exit 1; }
+        ldconfig -p | grep -q 'libnvidia-ml.so.1 (libc6,x86-64)' ||
+                { echo "CHECK FAILED: ldconfig -p (\$1) lacks libnvidia-ml.so.1"; exit 1; }
+        out=\$(/usr/local/bin/dlopen_check libcuda.so.1 libnvidia-ml.so.1) ||
+                { echo "CHECK FAILED: dlopen (\$1)"; exit 1; }
+        echo "\$out" | grep -q '^libcuda.so.1 /usr/lib/nvhook/lib/libcuda.so.580.159.04\$' ||
+                { echo "CHECK FAILED: dlopen (\$1) picked: \$out"; exit 1; }
+}
+check_cache "nvhook's cache"
+ldconfig
+check_cache "after the image's ldconfig"
 echo GLIBC-CHECKS-PASSED
 EOF
 }

@@ -28,7 +28,7 @@ done
 # The GPU nodes the container sees and the library version.
 check() {
         echo "$NODES"
-        echo "ls /usr/lib64/libcuda.so.* | sed 's/^/LIB: /'"
+        echo "ls /usr/lib/nvhook/lib/libcuda.so.* | sed 's/^/LIB: /'"
 }
 
 # cdi_case "GPU-INDEXES" DEVICE... [-e ...]: one container with those --device flags sees
@@ -60,7 +60,7 @@ cdi_case() {
 }
 
 cdi_case 0 0
-rig_assert_stdout_has "LIB: /usr/lib64/libcuda.so.$NVH_PROC_DRIVER_VERSION"
+rig_assert_stdout_has "LIB: /usr/lib/nvhook/lib/libcuda.so.$NVH_PROC_DRIVER_VERSION"
 # A glibc image: its own ldconfig lists the injected libraries, dlopen picks them.
 if [ -f "${NVH_CACHE:-/var/cache/nvhook-test}/glibc-rootfs.tar" ]; then
         mkdir "$RIG_TMP/g"
@@ -133,7 +133,7 @@ mount -n --bind "$P2/driver" /proc/driver
 shim_conf '.driver_root = $d' --arg d "$D2"
 
 cdi_case 0 0
-rig_assert_stdout_has "LIB: /usr/lib64/libcuda.so.$NEW"
+rig_assert_stdout_has "LIB: /usr/lib/nvhook/lib/libcuda.so.$NEW"
 cdi_case "0 1" 1 0
 "$NVHOOK" --config "$HOOK_CONF" cdi check "$SPEC" || rig_die "our spec went stale"
 rc=0

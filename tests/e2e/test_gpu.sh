@@ -4,7 +4,9 @@
 # on a glibc rootfs (an overlay of the machine's own /, driver hidden, its ld.so.cache still
 # naming the driver's directory) with nvhook and cgroup v2 device rules; inside, nvidia-smi -L
 # lists the GPU, a CUDA program built with nvcc -cudart static runs a kernel and checks its
-# result, ldconfig -p names the injected libcuda, and /dev/nvidia1 made by hand is denied.
+# result, ldconfig -p names the injected libcuda (in the driver directory), and still does, with
+# CUDA and nvidia-smi working, after the container runs the image's own ldconfig; /dev/nvidia1
+# made by hand is denied.
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hook_lib.sh"
@@ -23,7 +25,11 @@ gpu_case() {
 set -e
 nvidia-smi -L
 /usr/local/bin/vecadd
-ldconfig -p | grep "libcuda.so.1 "
+ldconfig -p | grep "libcuda.so.1 " | grep -F "=> /usr/lib/nvhook/lib/libcuda.so.1"
+ldconfig
+ldconfig -p | grep "libcuda.so.1 " | grep -F "=> /usr/lib/nvhook/lib/libcuda.so.1"
+/usr/local/bin/vecadd >/dev/null
+nvidia-smi -L >/dev/null
 mknod /dev/nvidia1 c 195 1
 if cat /dev/nvidia1 2>/tmp/err </dev/null; then echo "nvidia1 opened"; exit 1; fi
 cat /tmp/err

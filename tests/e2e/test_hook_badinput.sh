@@ -69,7 +69,7 @@ init_needle="process 1 is in the host's initial mount namespace"
 readlink /proc/1/ns/mnt >/dev/null 2>&1 || init_needle="process 1: open '/proc/1/ns/mnt'"
 expect_fail "$init_needle" hook < <(state "$b" 1)
 grep -q " $b/" /proc/self/mountinfo && rig_die "a bad pid left mounts under '$b'"
-[ ! -e "$b/rootfs/usr/lib64/libcuda.so.1" ] && [ ! -e "$b/rootfs/dev/nvidia0" ] ||
+[ ! -e "$b/rootfs/usr/lib/nvhook" ] && [ ! -e "$b/rootfs/dev/nvidia0" ] ||
         rig_die "a bad pid created files in '$b/rootfs'"
 kill "$live"
 
@@ -85,22 +85,22 @@ rig_run runc "$b" ro
 grep -q "Read-only file system" "$RIG_STDERR" || { rig_show; rig_die "no EROFS message"; }
 umount -n "$b/rootfs"
 
-# The image's library directory is a symlink to a host path (absolute and with ..): it is
+# The driver directory's parent is a symlink to a host path (absolute and with ..): it is
 # followed inside the root, never on the host.
 b=$RIG_TMP/evil
 rig_bundle "$b" busybox
-rm -rf "$b/rootfs/usr/lib64"
-ln -s "../../../../../../..$sentinel" "$b/rootfs/usr/lib64"
+rm -rf "$b/rootfs/usr/lib"
+ln -s "../../../../../../..$sentinel" "$b/rootfs/usr/lib"
 mkdir -p "$b/rootfs/etc"
 ln -sf "$sentinel/file" "$b/rootfs/etc/ld.so.cache"
 rig_env "$b" NVIDIA_VISIBLE_DEVICES=all
-rig_args "$b" sh -c 'ls /usr/lib64/libcuda.so.1 && readlink /etc/ld.so.cache; echo EVIL-DONE'
+rig_args "$b" sh -c 'ls /usr/lib/nvhook/lib/libcuda.so.1 && readlink /etc/ld.so.cache; echo EVIL-DONE'
 rig_hook "$b" prestart "$NVHOOK" --config "$HOOK_CONF" prestart
 rig_run runc "$b" evil
 rig_assert_rc 0
 rig_assert_stdout_has EVIL-DONE
-[ -e "$b/rootfs/$sentinel/libcuda.so.580.159.04" ] ||
-        rig_die "libraries did not land inside the root at the symlink's in-root target"
+[ -d "$b/rootfs/$sentinel/nvhook" ] ||
+        rig_die "the driver directory did not land inside the root at the symlink's in-root target"
 [ "$(snapshot)" = "$before" ] || rig_die "host sentinel '$sentinel' changed"
 [ "$(cat "$sentinel/file")" = untouched ] || rig_die "host file written through a symlink"
 rig_log "ok"

@@ -16,7 +16,7 @@ head -c $((5 << 20)) /dev/zero | tr '\0' a >"$RIG_TMP/big.txt"
 rig_jq "$b" '.annotations["org.example.big"] = $big' --rawfile big "$RIG_TMP/big.txt"
 size=$(stat -c %s "$b/config.json")
 [ "$size" -gt $((5 << 20)) ] || rig_die "config.json is only $size bytes"
-rig_args "$b" sh -c 'ls /dev/nvidia* /usr/lib64/libcuda* 2>/dev/null && exit 1; echo UNTOUCHED'
+rig_args "$b" sh -c 'ls /dev/nvidia* /usr/lib/nvhook/lib/libcuda* 2>/dev/null && exit 1; echo UNTOUCHED'
 rig_hook "$b" prestart "$NVHOOK" --config "$HOOK_CONF" prestart
 rig_run runc "$b" bigspec
 rig_assert_rc 0

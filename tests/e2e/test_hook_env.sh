@@ -32,7 +32,7 @@ rm -f "$mark"
 b=$RIG_TMP/env
 rig_bundle "$b" busybox
 rig_env "$b" NVIDIA_VISIBLE_DEVICES=0
-rig_args "$b" sh -c '[ -f /usr/lib64/libcuda.so.580.159.04 ] && echo ENV-CHECKS-PASSED'
+rig_args "$b" sh -c '[ -f /usr/lib/nvhook/lib/libcuda.so.580.159.04 ] && echo ENV-CHECKS-PASSED'
 RIG_HOOK_ENV="PATH=/usr/bin:/bin
 LD_PRELOAD=$RIG_TMP/evil.so
 LD_AUDIT=$RIG_TMP/evil.so

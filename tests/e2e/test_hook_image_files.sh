@@ -18,7 +18,7 @@ hostile_cache() {
         mkdir -p "$b/rootfs/etc"
         rm -f "$b/rootfs/etc/ld.so.cache"
         rootfs=$b/rootfs "$@"
-        rig_args "$b" sh -c '[ -f /etc/ld.so.cache ] && [ -f /usr/lib64/libcuda.so.1 ] && echo STARTED'
+        rig_args "$b" sh -c '[ -f /etc/ld.so.cache ] && [ -f /usr/lib/nvhook/lib/libcuda.so.1 ] && echo STARTED'
         # The hook's stderr (runc shows it only for a failing hook) goes to a file.
         : >"$RIG_TMP/hook.err"
         RIG_HOOK_TIMEOUT=30 rig_hook "$b" prestart /bin/sh -c \

@@ -17,8 +17,8 @@ inventory='
 echo "nodes: $(ls /dev | grep "^nvidia[0-9]" | sort | tr "\n" " ")"
 echo "ctl: $(ls /dev/nvidiactl 2>/dev/null)"
 echo "gpus: $(ls /proc/driver/nvidia/gpus 2>/dev/null | tr "\n" " ")"
-echo "libcuda: $(ls /usr/lib64/libcuda.so.1 2>/dev/null)"
-echo "libml: $(ls /usr/lib64/libnvidia-ml.so.1 2>/dev/null)"
+echo "libcuda: $(ls /usr/lib/nvhook/lib/libcuda.so.1 2>/dev/null)"
+echo "libml: $(ls /usr/lib/nvhook/lib/libnvidia-ml.so.1 2>/dev/null)"
 echo "smi: $(ls /usr/bin/nvidia-smi 2>/dev/null)"
 echo "imex: $(ls /dev/nvidia-caps-imex-channels 2>/dev/null | tr "\n" " ")"
 for n in /dev/nvidia-caps-imex-channels/*; do
@@ -75,7 +75,7 @@ uuid2=GPU-4802b63b-2798-853c-8069-80567ed3ee64
 inv_case "" 0 NVIDIA_VISIBLE_DEVICES=all <<'X'
 nodes: nvidia0 nvidia1 nvidia2 nvidia3 nvidia4 nvidia5 nvidia6 nvidia7 
 gpus: 0000:19:00.0 0000:3b:00.0 0000:4c:00.0 0000:5d:00.0 0000:9b:00.0 0000:bb:00.0 0000:cb:00.0 0000:db:00.0 
-libcuda: /usr/lib64/libcuda.so.1
+libcuda: /usr/lib/nvhook/lib/libcuda.so.1
 X
 inv_case "" 0 NVIDIA_VISIBLE_DEVICES=1 <<'X'
 nodes: nvidia1 
@@ -93,7 +93,7 @@ inv_case "" 0 NVIDIA_VISIBLE_DEVICES=none <<'X'
 nodes: 
 ctl: /dev/nvidiactl
 gpus: 
-libcuda: /usr/lib64/libcuda.so.1
+libcuda: /usr/lib/nvhook/lib/libcuda.so.1
 X
 inv_case "" 0 NVIDIA_VISIBLE_DEVICES=void <<'X'
 nodes: 
@@ -109,11 +109,11 @@ X
 inv_case "" 0 NVIDIA_VISIBLE_DEVICES=2 NVIDIA_DRIVER_CAPABILITIES=utility <<'X'
 nodes: nvidia0 
 libcuda: 
-libml: /usr/lib64/libnvidia-ml.so.1
+libml: /usr/lib/nvhook/lib/libnvidia-ml.so.1
 smi: /usr/bin/nvidia-smi
 X
 inv_case "" 0 NVIDIA_VISIBLE_DEVICES=2 NVIDIA_DRIVER_CAPABILITIES=compute <<'X'
-libcuda: /usr/lib64/libcuda.so.1
+libcuda: /usr/lib/nvhook/lib/libcuda.so.1
 libml: 
 smi: 
 X
@@ -160,7 +160,7 @@ X
 inv_case '{"allowed_capabilities": "utility"}' 0 NVIDIA_VISIBLE_DEVICES=0 \
         NVIDIA_DRIVER_CAPABILITIES=all <<'X'
 libcuda: 
-libml: /usr/lib64/libnvidia-ml.so.1
+libml: /usr/lib/nvhook/lib/libnvidia-ml.so.1
 X
 # IMEX channels: only the ones asked for, granted in the cgroup.
 inv_case "" 0 NVIDIA_VISIBLE_DEVICES=0 NVIDIA_IMEX_CHANNELS=1 <<'X'

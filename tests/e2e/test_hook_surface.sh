@@ -71,7 +71,7 @@ rc=0
 b=$RIG_TMP/all
 rig_bundle "$b" busybox
 rig_env "$b" NVIDIA_VISIBLE_DEVICES=all NVIDIA_DRIVER_CAPABILITIES=all
-rig_args "$b" sh -c 'ls /usr/lib64/libcuda.so.1 >/dev/null && echo HAS-CUDA; ls /usr/lib64/libGLX_nvidia.so.0 2>/dev/null || echo NO-GRAPHICS'
+rig_args "$b" sh -c 'ls /usr/lib/nvhook/lib/libcuda.so.1 >/dev/null && echo HAS-CUDA; ls /usr/lib/nvhook/lib/libGLX_nvidia.so.0 2>/dev/null || echo NO-GRAPHICS'
 # (runc shows a hook's stderr only when it fails: keep it in a file)
 rig_hook "$b" prestart /bin/sh -c \
         "exec '$NVHOOK' --config '$RIG_TMP/caps.json' prestart 2>'$RIG_TMP/hook.err'"

@@ -13,8 +13,9 @@ rig_userns "$b"
 rig_env "$b" NVIDIA_VISIBLE_DEVICES=0
 rig_args "$b" sh -c '
 set -e
-[ -f /usr/lib64/libcuda.so.580.159.04 ]
-[ "$(readlink /usr/lib64/libcuda.so.1)" = libcuda.so.580.159.04 ]
+[ -f /usr/lib/nvhook/lib/libcuda.so.580.159.04 ]
+[ "$(readlink /usr/lib/nvhook/lib/libcuda.so.1)" = libcuda.so.580.159.04 ]
+[ ! -e /usr/lib64/libcuda.so.1 ] # no libc in the image: no link in its directory
 grep -q "^ModifyDeviceFiles: 0" /proc/driver/nvidia/params
 [ "$(stat -c %t:%T /dev/nvidia0)" = c3:0 ]
 cat /dev/nvidia0 2>/tmp/err </dev/null && exit 1

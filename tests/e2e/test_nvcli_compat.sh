@@ -61,7 +61,7 @@ rig_hook "$b" prestart "$NVHOOK" --config "$RIG_TMP/off.json" prestart
 rig_run runc "$b" compat-off
 rig_assert_rc 0
 cache_of "$b" | grep 'libcuda.so.1 ' | grep -q compat && rig_die "cuda_compat=false ignored"
-cache_of "$b" | grep -q 'libcuda.so.1 (libc6,x86-64) => /usr/lib64/libcuda.so.1$' ||
+cache_of "$b" | grep -q 'libcuda.so.1 (libc6,x86-64) => /usr/lib/nvhook/lib/libcuda.so.1$' ||
         rig_die "no host libcuda.so.1 entry: $(cache_of "$b" | grep cuda)"
 
 # Only older compat libraries: the host driver's.

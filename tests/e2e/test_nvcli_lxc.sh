@@ -36,7 +36,7 @@ chmod 0755 "$T/c1"
 cat >"$T/c1/rootfs/check.sh" <<'EOF'
 #!/bin/sh
 exec >/result 2>&1
-L=/usr/lib/x86_64-linux-gnu
+L=/usr/lib/nvhook/lib
 fail() { echo "CHECK FAILED: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || fail "not root in the container"
 grep -q '^ *0 *100000 *65536' /proc/self/uid_map || fail "not user-namespaced: $(cat /proc/self/uid_map)"

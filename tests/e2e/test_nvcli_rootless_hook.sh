@@ -26,7 +26,7 @@ printf "{\"ociVersion\":\"1.0.2\",\"id\":\"rootless\",\"status\":\"creating\",\"
         "$pid" "$B" | "$NVHOOK" --config "$HOOK_CONF" prestart
 nsenter -t "$pid" -m sh -c "
         [ \"\$(stat -c %t:%T $B/rootfs/dev/nvidia0)\" = c3:0 ] &&
-        [ -f $B/rootfs/usr/lib64/libcuda.so.580.159.04 ] && echo ROOTLESS-HOOK-OK"
+        [ -f $B/rootfs/usr/lib/nvhook/lib/libcuda.so.580.159.04 ] && echo ROOTLESS-HOOK-OK"
 kill "$pid"'
 rig__capture rootless env B="$b" NVHOOK="$NVHOOK" HOOK_CONF="$HOOK_CONF" \
         unshare --user --map-root-user --mount --propagation private -- sh -c "$runtime"

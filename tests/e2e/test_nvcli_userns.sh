@@ -34,8 +34,9 @@ new_rootfs() { # new_rootfs DIR OWNER
 # Inside the container view: what the checks expect.
 checks='set -e
 fail() { echo "CHECK FAILED: $*"; exit 1; }
-[ -f /usr/lib64/libcuda.so.580.159.04 ] || fail "no libcuda"
-[ "$(readlink /usr/lib64/libcuda.so.1)" = libcuda.so.580.159.04 ] || fail "libcuda.so.1"
+[ -f /usr/lib/nvhook/lib/libcuda.so.580.159.04 ] || fail "no libcuda"
+[ "$(readlink /usr/lib/nvhook/lib/libcuda.so.1)" = libcuda.so.580.159.04 ] || fail "libcuda.so.1"
+[ ! -e /usr/lib64/libcuda.so.1 ] || fail "a link in a libc-less image"
 [ "$(stat -c %t:%T /dev/nvidia0)" = c3:0 ] || fail "/dev/nvidia0"
 cat /dev/nvidia0 2>/tmp/err && fail "/dev/nvidia0 opened?"
 grep -q "No such device or address" /tmp/err || fail "/dev/nvidia0: $(cat /tmp/err)"
@@ -58,9 +59,10 @@ rig__capture enroot "${UNPRIV[@]}" "$r" "$B/nvidia-container-cli" --root="$ROOT"
         --no-cgroups --ldconfig=@/sbin/ldconfig --device=0 --compute --utility "$r"
 rig_assert_rc 0
 rig_assert_stdout_has CHECKS-PASSED
-# Created mount points belong to the container's root (uid $U on the host), not to root.
-[ "$(stat -c %u "$r/usr/lib64/libcuda.so.580.159.04")" = $U ] ||
-        rig_die "mount point owned by $(stat -c %u "$r/usr/lib64/libcuda.so.580.159.04")"
+# What is created in the image belongs to the container's root (uid $U on the host), not to
+# root: the driver directory (the tmpfs's mount point).
+[ "$(stat -c %u "$r/usr/lib/nvhook")" = $U ] ||
+        rig_die "driver directory owned by $(stat -c %u "$r/usr/lib/nvhook")"
 [ "$(stat -c %u "$r/dev/nvidia0")" = $U ] || rig_die "/dev/nvidia0 placeholder owner"
 [ ! -c "$r/dev/nvidia0" ] || rig_die "a node was made in user mode"
 

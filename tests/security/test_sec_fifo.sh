@@ -66,7 +66,9 @@ node any /etc/ld.so.cache 'mkfifo "$p"'
 node any /etc/ld.so.cache 'mknod "$p" c 1 11' # the host's /dev/kmsg
 node any /etc/ld.so.cache 'mknod "$p" c 1 1'  # /dev/mem
 node any /etc/ld.so.cache 'mknod "$p" b 7 0'  # /dev/loop0
-node any /usr/lib64/libcuda.so.580.159.04 'mkfifo "$p"'
+node any /usr/lib/nvhook 'mkfifo "$p"'          # the driver directory's mount point
+node any /usr/lib/nvhook 'mknod "$p" c 1 1'
+node any /usr/lib/nvhook/lib/libcuda.so.580.159.04 'mkfifo "$p"' # under the tmpfs: hidden
 node any /usr/bin/nvidia-smi 'mknod "$p" c 1 3'
-node any /usr/lib64/libcuda.so.1 'mkfifo "$p"'
+node any /usr/lib/x86_64-linux-gnu/libcuda.so 'mkfifo "$p"' # a development link's name
 rig_log "ok: $n FIFO and node layouts"

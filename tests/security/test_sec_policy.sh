@@ -23,8 +23,8 @@ sec_rebase
 inventory='
 echo "nodes: $(ls /dev | grep "^nvidia[0-9]" | tr "\n" " ")"
 echo "imex: $(ls /dev/nvidia-caps-imex-channels 2>/dev/null | tr "\n" " ")"
-echo "encode: $(ls /usr/lib64/libnvidia-encode.so.1 2>/dev/null)"
-echo "glx: $(ls /usr/lib64/libGLX_nvidia.so.0 2>/dev/null)"
+echo "encode: $(ls /usr/lib/nvhook/lib/libnvidia-encode.so.1 2>/dev/null)"
+echo "glx: $(ls /usr/lib/nvhook/lib/libGLX_nvidia.so.0 2>/dev/null)"
 echo "migcfg: $(ls /proc/driver/nvidia/capabilities/mig/config 2>/dev/null)"
 echo "migmon: $(ls /proc/driver/nvidia/capabilities/mig/monitor 2>/dev/null)"
 echo INVENTORY-DONE'

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Hostile rootfs symlinks: the image's library directory, /etc, firmware directory, /dev and
+# Hostile rootfs symlinks: the driver directory and its parent, /etc, firmware directory, /dev and
 # /proc entries, and the files nvhook creates, redirect to host paths (absolute, with "..",
 # through magic links), or loop. Each start either succeeds with everything in-root or is
 # refused with one line; the host never changes (sentinel tree, mount table, /etc /usr /run).
@@ -24,14 +24,26 @@ evil() {
         rig_log "case $n ($setup): hook rc $SEC_HOOK_RC"
 }
 
-# The library directory (busybox: /usr/lib64) as a link to the host's sentinel.
-evil ok 'rm -rf usr/lib64 && ln -s "$S/lib" usr/lib64'
-evil ok 'rm -rf usr/lib64 && ln -s "$up$S/lib" usr/lib64'
-[ -f "$RIG_TMP/sym-2/rootfs/$SEC_SENT/lib/libcuda.so.580.159.04" ] ||
-        sec_fail "case 2: the libraries did not land in-root at the link's target"
-# The created files themselves as links to host files.
-evil any 'mkdir -p usr/lib64 && ln -s "$S/lib/libcuda.so.1" usr/lib64/libcuda.so.1 &&
-        ln -s "$S/file" usr/lib64/libcuda.so.580.159.04 && ln -s "$S/file" usr/bin/nvidia-smi'
+# The driver directory's parent (/usr/lib) as a link to the host's sentinel.
+evil ok 'rm -rf usr/lib && ln -s "$S/lib" usr/lib'
+evil ok 'rm -rf usr/lib && ln -s "$up$S/lib" usr/lib'
+[ -d "$RIG_TMP/sym-2/rootfs/$SEC_SENT/lib/nvhook" ] ||
+        sec_fail "case 2: the driver directory did not land in-root at the link's target"
+# The driver directory itself, and a directory under it, as links to the host.
+evil any 'mkdir -p usr/lib && ln -s "$S/lib" usr/lib/nvhook'
+evil any 'mkdir -p usr/lib && ln -s "$up$S" usr/lib/nvhook'
+evil any 'mkdir -p usr/lib && ln -s /proc/self/root/usr/lib usr/lib/nvhook'
+evil any 'mkdir -p usr/lib/nvhook && ln -s "$S/lib" usr/lib/nvhook/lib'
+# A libc image (lib64 family) whose library directory, where the development links go, is a
+# link to the host.
+evil ok 'mkdir -p lib64 && touch lib64/libc.so.6 && rm -rf usr/lib64 && ln -s "$up$S/lib" usr/lib64'
+[ -L "$RIG_TMP/sym-$n/rootfs/$SEC_SENT/lib/libcuda.so" ] ||
+        sec_fail "case $n: the development link did not land in-root at the link's target"
+# The files nvhook creates in the image as links to host files.
+evil any 'mkdir -p lib64 usr/lib64 && touch lib64/libc.so.6 &&
+        ln -s "$S/file" usr/lib64/libcuda.so && ln -s "$S/lib/x" usr/lib64/libnvidia-ml.so'
+
+evil any 'mkdir -p usr/bin && ln -s "$S/file" usr/bin/nvidia-smi'
 # /etc (where ld.so.cache is written) and the cache itself.
 evil any 'rm -rf etc && ln -s "$S/etc" etc'
 evil any 'rm -rf etc && ln -s "$up$S/etc" etc'
@@ -59,13 +71,13 @@ ln -s "$SEC_SENT/dev" "$b/rootfs/dev/nvidia-caps"
 ln -s "$up$SEC_SENT/file" "$b/rootfs/dev/nvidiactl"
 rig_args "$b" sh -c 'echo SYM-DONE'
 sec_start "$b" sym-dev any
-# Magic links: the library directory through /proc/self/root and /proc/1/cwd.
-evil any 'rm -rf usr/lib64 && ln -s "/proc/self/root$S/lib" usr/lib64'
-evil any 'rm -rf usr/lib64 && ln -s /proc/1/cwd usr/lib64'
+# Magic links: the driver directory's parent through /proc/self/root and /proc/1/cwd.
+evil any 'rm -rf usr/lib && ln -s "/proc/self/root$S/lib" usr/lib'
+evil any 'rm -rf usr/lib && ln -s /proc/1/cwd usr/lib'
 # Loops: self, two-cycle, and a chain longer than any resolver's budget.
-evil any 'rm -rf usr/lib64 && ln -s lib64 usr/lib64'
-evil any 'rm -rf usr/lib64 && ln -s /usr/loop-b usr/lib64 && ln -s /usr/lib64 usr/loop-b'
-evil any 'rm -rf usr/lib64 && for i in $(seq 1 60); do ln -s "/c$((i + 1))" "c$i"; done &&
-        ln -s /c1 usr/lib64'
+evil any 'rm -rf usr/lib && ln -s lib usr/lib'
+evil any 'rm -rf usr/lib && ln -s /usr/loop-b usr/lib && ln -s /usr/lib usr/loop-b'
+evil any 'rm -rf usr/lib && for i in $(seq 1 60); do ln -s "/c$((i + 1))" "c$i"; done &&
+        ln -s /c1 usr/lib'
 evil any 'rm -rf etc && ln -s etc etc'
 rig_log "ok: $((n + 2)) hostile layouts, host unchanged"

@@ -185,6 +185,8 @@ test_debian_cache(void **state)
         assert_string_equal(l.libdir32, want32); /* the cache wins over the table */
         assert_true(l.has_ldcache);
         assert_false(l.musl);
+        assert_true(l.glibc);
+        assert_false(l.ldconf_d); /* no /etc/ld.so.conf.d in this image */
         assert_non_null(strstr(l.why, "ld.so.cache"));
 }
 
@@ -201,7 +203,18 @@ test_debian_nocache(void **state)
         assert_string_equal(l.libdir32, "/usr/lib/i386-linux-gnu");
         assert_false(l.has_ldcache);
         assert_false(l.musl);
+        assert_true(l.glibc); /* its loader reads the cache nvhook writes */
         assert_non_null(strstr(l.why, "x86_64-linux-gnu/libc.so.6"));
+
+        /* with /etc/ld.so.conf.d (its ldconfig reads the files there); a file of that name
+         * is not one */
+        root = mktree("debian-confd", "mkdir -p usr/lib/x86_64-linux-gnu etc/ld.so.conf.d\n"
+                                      "cp $S64 usr/lib/x86_64-linux-gnu/libc.so.6");
+        assert_true(probe(root).ldconf_d);
+        root = mktree("debian-confd-file", "mkdir -p usr/lib/x86_64-linux-gnu etc\n"
+                                           "touch etc/ld.so.conf.d\n"
+                                           "cp $S64 usr/lib/x86_64-linux-gnu/libc.so.6");
+        assert_false(probe(root).ldconf_d);
 
         /* not merged: libc under /lib only */
         root = mktree("debian-unmerged", "mkdir -p lib/x86_64-linux-gnu usr/lib\n"
@@ -269,6 +282,8 @@ test_alpine(void **state)
         assert_string_equal(l.libdir32, "");
         assert_false(l.has_ldcache);
         assert_true(l.musl);
+        assert_false(l.glibc);
+        assert_false(l.ldconf_d);
         assert_string_equal(l.musl_arch, "x86_64");
         assert_non_null(strstr(l.why, "ld-musl-x86_64.so.1"));
 
@@ -336,6 +351,7 @@ test_busybox(void **state)
         assert_string_equal(l.libdir32, "/usr/lib");
         assert_false(l.has_ldcache);
         assert_false(l.musl);
+        assert_false(l.glibc); /* nothing here reads a cache: links in /usr/lib64 too */
         assert_non_null(strstr(l.why, "no libc"));
 
         /* an empty directory */

@@ -35,6 +35,8 @@
 #define VER "580.159.04"
 #define LIBDIR "/usr/lib/x86_64-linux-gnu"
 #define LIBDIR32 "/usr/lib/i386-linux-gnu"
+#define DLIB NVH_PLAN_LIB_DIR /* where the plan binds libraries: the driver directory */
+#define DLIB32 NVH_PLAN_LIB32_DIR
 #define FLAGS_RO (NVH_OPF_RDONLY | NVH_OPF_NOSUID | NVH_OPF_NODEV)
 
 static struct nvh_driver *drv; /* every file of the operator tree (NVH_CAP_ALL) */
@@ -264,7 +266,8 @@ struct setup {
         enum nvh_devsel mig_config_sel, mig_monitor_sel;
         const char *const *imex; /* NVIDIA_IMEX_CHANNELS list, NULL-terminated */
         bool imex_all;
-        void (*edit_host)(struct nvh_host *host); /* damage the host before planning */
+        void (*edit_host)(struct nvh_host *host);       /* damage the host before planning */
+        enum { LIBC_GLIBC, LIBC_MUSL, LIBC_NONE } libc; /* the image's loader */
 };
 
 struct built {
@@ -381,7 +384,10 @@ build(const struct setup *s, struct built *b)
         snprintf(b->layout.libdir, sizeof(b->layout.libdir), "%s", LIBDIR);
         snprintf(b->layout.libdir32, sizeof(b->layout.libdir32), "%s",
                  s->libdir32 ? s->libdir32 : LIBDIR32);
-        b->layout.has_ldcache = true;
+        b->layout.has_ldcache = s->libc == LIBC_GLIBC;
+        b->layout.glibc = s->libc == LIBC_GLIBC;
+        b->layout.ldconf_d = s->libc == LIBC_GLIBC;
+        b->layout.musl = s->libc == LIBC_MUSL;
         snprintf(b->layout.why, sizeof(b->layout.why), "test layout");
 
         req.gpu_container = true;
@@ -432,9 +438,13 @@ effective(unsigned caps)
 
 /* ---- checks --------------------------------------------------------------------------- */
 
-/* Each selected library: one bind (ro,nosuid,nodev) into the class's directory, a soname
- * link when the file is not named after its soname, one cache entry per soname; nothing of
- * the other class unless asked for. Returns the number of libraries. */
+/* Each selected library: one bind (ro,nosuid,nodev) into the class's driver directory, a
+ * soname link next to it when the file is not named after its soname, one cache entry per
+ * soname pointing there (and one for GLVND's indirect name); in the image's own directory
+ * no bind, a soname link only for musl's loader (it reads no glibc cache), development links
+ * only where there is a libc (and so maybe a linker); nothing of the other
+ * class unless asked for (and the image has a 32-bit directory). The driver directory is one
+ * tmpfs, the plan's first op. Returns the number of libraries. */
 static size_t
 check_libs(const struct nvh_plan *p, unsigned caps, const char *libdir32)
 {
@@ -442,8 +452,10 @@ check_libs(const struct nvh_plan *p, unsigned caps, const char *libdir32)
         size_t total = 0;
 
         for (int cls = 32; cls <= 64; cls += 32) {
-                const char *dir = cls == 64 ? LIBDIR : libdir32;
-                bool wanted = cls == 64 || ((caps & NVH_CAP_COMPAT32) && dir[0]);
+                const char *dir = cls == 64 ? DLIB : DLIB32;
+                const char *imgdir = cls == 64 ? LIBDIR : libdir32;
+                bool wanted = cls == 64 || ((caps & NVH_CAP_COMPAT32) && imgdir[0]);
+                size_t glx = 0;
                 size_t n = wanted ? want_libs(effective(caps), cls, want, ARRAY_SIZE(want)) : 0;
                 size_t binds = 0;
 
@@ -463,6 +475,26 @@ check_libs(const struct nvh_plan *p, unsigned caps, const char *libdir32)
                         const struct nvh_op *c = find_ldcache(p, want[i].soname, cls);
                         if (!c)
                                 fail_msg("no %d-bit cache entry for %s", cls, want[i].soname);
+                        glx += streq(want[i].soname, "libGLX_nvidia.so.0");
+                        _cleanup_free_ char *img = NULL;
+                        assert_true(asprintf(&img, "%s/%s", imgdir, want[i].soname) > 0);
+                        const struct nvh_op *il = find_op(p, NVH_OP_SYMLINK, img);
+                        if (!p->layout.musl) {
+                                assert_null(il);
+                        } else {
+                                assert_non_null(il);
+                                assert_string_equal(il->target, link);
+                                assert_int_equal(il->flags, NVH_OPF_KEEP_IMAGE_FILE);
+                        }
+                        if (streq(want[i].soname, "libcuda.so.1")) {
+                                _cleanup_free_ char *dev = NULL;
+                                assert_true(asprintf(&dev, "%s/libcuda.so", imgdir) > 0);
+                                il = find_op(p, NVH_OP_SYMLINK, dev);
+                                if (p->layout.glibc || p->layout.musl)
+                                        assert_string_equal(il->target, link);
+                                else
+                                        assert_null(il); /* no libc, no linker */
+                        }
                         if (streq(want[i].soname, want[i].file)) {
                                 assert_string_equal(c->ctr_path, ctr);
                                 assert_int_equal(count_ops(p, NVH_OP_SYMLINK, link), 0);
@@ -473,21 +505,32 @@ check_libs(const struct nvh_plan *p, unsigned caps, const char *libdir32)
                                                     want[i].file);
                         }
                 }
-                /* nothing else lands in the directory as a bind, one cache entry each */
+                /* nothing else lands in the directory as a bind, one cache entry each; the
+                 * image's directory gets no bind at all */
                 for (size_t i = 0; i < p->n_ops; i++) {
                         const struct nvh_op *op = &p->ops[i];
-                        if (op->kind == NVH_OP_BIND && dir[0] && starts_with(op->ctr_path, dir) &&
+                        if (op->kind == NVH_OP_BIND && starts_with(op->ctr_path, dir) &&
                             op->ctr_path[strlen(dir)] == '/')
                                 binds++;
+                        if (op->kind == NVH_OP_BIND && imgdir[0] &&
+                            starts_with(op->ctr_path, imgdir))
+                                fail_msg("bind in the image's directory: '%s'", op->ctr_path);
                 }
                 size_t caches = 0;
                 for (size_t i = 0; i < p->n_ops; i++)
                         caches += p->ops[i].kind == NVH_OP_LDCACHE && p->ops[i].elf_class == cls;
                 assert_int_equal(binds, n);
-                assert_int_equal(caches, n);
+                assert_int_equal(caches, n + glx);
                 total += n;
         }
         assert_int_equal(p->n_libs, total);
+        assert_int_equal(count_ops(p, NVH_OP_TMPFS, NVH_PLAN_DRIVER_DIR), total ? 1 : 0);
+        assert_int_equal(count_ops(p, NVH_OP_FILE, NVH_PLAN_LDCONF),
+                         total && p->layout.ldconf_d ? 1 : 0);
+        if (total) {
+                assert_int_equal(p->ops[0].kind, NVH_OP_TMPFS);
+                assert_string_equal(p->ops[0].ctr_path, NVH_PLAN_DRIVER_DIR);
+        }
         return total;
 }
 
@@ -607,9 +650,8 @@ check_binds_accounted(const struct nvh_plan *p, const char *libdir32)
                 const struct nvh_op *op = &p->ops[i];
                 if (op->kind != NVH_OP_BIND)
                         continue;
-                bool known = starts_with(op->ctr_path, LIBDIR "/") ||
-                             (libdir32[0] && starts_with(op->ctr_path, libdir32) &&
-                              op->ctr_path[strlen(libdir32)] == '/') ||
+                bool known = starts_with(op->ctr_path, DLIB "/") ||
+                             (libdir32[0] && starts_with(op->ctr_path, DLIB32 "/")) ||
                              starts_with(op->ctr_path, "/usr/bin/") ||
                              starts_with(op->ctr_path, "/lib/firmware/") ||
                              starts_with(op->ctr_path, "/usr/share/") ||
@@ -624,14 +666,15 @@ struct want_node {
         unsigned major, minor;
 };
 
-/* The ops in execution order: files and links, device nodes, proc files, cache entries, then
- * cgroup grants, each kind in one run. */
+/* The ops in execution order: the driver directory, files and links, device nodes, proc
+ * files, the ldconfig conf file, cache entries, then cgroup grants, each kind in one run. */
 static void
 check_order(const struct nvh_plan *p)
 {
         static const enum nvh_op_kind stage[] = {
-            [NVH_OP_BIND] = 0,      [NVH_OP_SYMLINK] = 0, [NVH_OP_MKNOD] = 1,
-            [NVH_OP_PROC_FILE] = 2, [NVH_OP_LDCACHE] = 3, [NVH_OP_CGROUP_ALLOW] = 4,
+            [NVH_OP_TMPFS] = 0,   [NVH_OP_BIND] = 1,         [NVH_OP_SYMLINK] = 1,
+            [NVH_OP_MKNOD] = 2,   [NVH_OP_PROC_FILE] = 3,    [NVH_OP_FILE] = 4,
+            [NVH_OP_LDCACHE] = 5, [NVH_OP_CGROUP_ALLOW] = 6,
         };
 
         for (size_t i = 1; i < p->n_ops; i++)
@@ -808,12 +851,16 @@ test_files(void **state)
 {
         (void)state;
         for (size_t i = 0; i < ARRAY_SIZE(cap_sets); i++) {
-                for (int no32 = 0; no32 <= 1; no32++) {
+                for (int v = 0; v < 4; v++) {
+                        bool no32 = v == 1;
                         struct setup s = {.proc_name = "proc-1gpu",
                                           .dev_name = "dev-1gpu",
                                           .caps = cap_sets[i],
                                           .sel = NVH_DEVSEL_NONE,
-                                          .libdir32 = no32 ? "" : NULL};
+                                          .libdir32 = no32 ? "" : NULL,
+                                          .libc = v == 2   ? LIBC_MUSL
+                                                  : v == 3 ? LIBC_NONE
+                                                           : LIBC_GLIBC};
                         struct built b;
                         build(&s, &b);
                         if (b.r < 0)
@@ -846,20 +893,28 @@ test_compute_1gpu(void **state)
         /* no 32-bit library without compat32 */
         for (size_t i = 0; i < b.plan->n_ops; i++) {
                 assert_false(starts_with(b.plan->ops[i].ctr_path, LIBDIR32 "/"));
+                assert_false(starts_with(b.plan->ops[i].ctr_path, DLIB32 "/"));
                 if (b.plan->ops[i].kind == NVH_OP_LDCACHE)
                         assert_int_equal(b.plan->ops[i].elf_class, 64);
         }
 
-        /* development links: exactly those of the selected libraries with a dev name */
+        /* development links, in the image's directory (where GNU ld's -l looks): exactly
+         * those of the selected libraries with a dev name, into the driver directory */
         const struct nvh_op *l = find_op(b.plan, NVH_OP_SYMLINK, LIBDIR "/libcuda.so");
         assert_non_null(l);
-        assert_string_equal(l->target, "libcuda.so.1");
+        assert_string_equal(l->target, DLIB "/libcuda.so.1");
+        assert_int_equal(l->flags, NVH_OPF_KEEP_IMAGE_FILE);
         l = find_op(b.plan, NVH_OP_SYMLINK, LIBDIR "/libnvidia-ml.so");
         assert_non_null(l);
-        assert_string_equal(l->target, "libnvidia-ml.so.1");
-        assert_null(find_op(b.plan, NVH_OP_SYMLINK, LIBDIR "/libnvcuvid.so"));        /* video */
-        assert_null(find_op(b.plan, NVH_OP_SYMLINK, LIBDIR "/libGLX_indirect.so.0")); /* gfx */
-        assert_null(find_op(b.plan, NVH_OP_BIND, LIBDIR "/libnvidia-glcore.so." VER));
+        assert_string_equal(l->target, DLIB "/libnvidia-ml.so.1");
+        assert_null(find_op(b.plan, NVH_OP_SYMLINK, LIBDIR "/libnvcuvid.so"));      /* video */
+        assert_null(find_op(b.plan, NVH_OP_SYMLINK, DLIB "/libGLX_indirect.so.0")); /* gfx */
+        assert_null(find_op(b.plan, NVH_OP_BIND, DLIB "/libnvidia-glcore.so." VER));
+        /* the conf file names the 64-bit driver directory only */
+        const struct nvh_op *conf = find_op(b.plan, NVH_OP_FILE, NVH_PLAN_LDCONF);
+        assert_non_null(conf);
+        assert_non_null(strstr(conf->target, "\n" DLIB "\n"));
+        assert_null(strstr(conf->target, DLIB32));
 
         size_t n = control_nodes(b.proc, false, nodes);
         _cleanup_free_ char *minor = env_value("NVH_PROC_1GPU_MINOR");
@@ -892,8 +947,10 @@ test_compat32(void **state)
         size_t n = check_libs(b.plan, s.caps, LIBDIR32);
         const struct nvh_op *c = find_ldcache(b.plan, "libcuda.so.1", 32);
         assert_non_null(c);
-        assert_string_equal(c->ctr_path, LIBDIR32 "/libcuda.so.1");
-        assert_non_null(find_op(b.plan, NVH_OP_SYMLINK, LIBDIR32 "/libcuda.so"));
+        assert_string_equal(c->ctr_path, DLIB32 "/libcuda.so.1");
+        assert_string_equal(find_op(b.plan, NVH_OP_SYMLINK, LIBDIR32 "/libcuda.so")->target,
+                            DLIB32 "/libcuda.so.1");
+        assert_non_null(strstr(find_op(b.plan, NVH_OP_FILE, NVH_PLAN_LDCONF)->target, DLIB32));
         /* as many 32-bit as 64-bit libraries in the fixture */
         size_t n32 = 0;
         for (size_t i = 0; i < b.plan->n_ops; i++)
@@ -918,11 +975,11 @@ test_video_display(void **state)
         assert_int_equal(b.r, 0);
         /* The CUDA libraries come with video (the tables say so), the MPS binaries do not. */
         assert_null(find_op(b.plan, NVH_OP_BIND, "/usr/bin/nvidia-cuda-mps-control"));
-        assert_non_null(find_op(b.plan, NVH_OP_BIND, LIBDIR "/libcuda.so." VER));
-        assert_non_null(find_op(b.plan, NVH_OP_BIND, LIBDIR "/libnvidia-ptxjitcompiler.so." VER));
-        assert_non_null(find_op(b.plan, NVH_OP_BIND, LIBDIR "/libnvcuvid.so." VER));
-        assert_null(find_op(b.plan, NVH_OP_BIND, LIBDIR "/libnvidia-ml.so." VER));
-        assert_null(find_op(b.plan, NVH_OP_BIND, LIBDIR "/libnvidia-glcore.so." VER));
+        assert_non_null(find_op(b.plan, NVH_OP_BIND, DLIB "/libcuda.so." VER));
+        assert_non_null(find_op(b.plan, NVH_OP_BIND, DLIB "/libnvidia-ptxjitcompiler.so." VER));
+        assert_non_null(find_op(b.plan, NVH_OP_BIND, DLIB "/libnvcuvid.so." VER));
+        assert_null(find_op(b.plan, NVH_OP_BIND, DLIB "/libnvidia-ml.so." VER));
+        assert_null(find_op(b.plan, NVH_OP_BIND, DLIB "/libnvidia-glcore.so." VER));
         assert_non_null(find_op(b.plan, NVH_OP_SYMLINK, LIBDIR "/libnvcuvid.so"));
         assert_null(find_op(b.plan, NVH_OP_MKNOD, "/dev/nvidia-modeset"));
         check_everything_files(b.plan, v.caps, LIBDIR32);
@@ -934,10 +991,12 @@ test_video_display(void **state)
                           .sel = NVH_DEVSEL_ALL};
         build(&d, &b);
         assert_int_equal(b.r, 0);
-        assert_non_null(find_op(b.plan, NVH_OP_BIND, LIBDIR "/libnvidia-glcore.so." VER));
-        const struct nvh_op *l = find_op(b.plan, NVH_OP_SYMLINK, LIBDIR "/libGLX_indirect.so.0");
+        assert_non_null(find_op(b.plan, NVH_OP_BIND, DLIB "/libnvidia-glcore.so." VER));
+        const struct nvh_op *l = find_op(b.plan, NVH_OP_SYMLINK, DLIB "/libGLX_indirect.so.0");
         assert_non_null(l);
         assert_string_equal(l->target, "libGLX_nvidia.so.0");
+        assert_string_equal(find_ldcache(b.plan, "libGLX_indirect.so.0", 64)->ctr_path,
+                            DLIB "/libGLX_indirect.so.0");
         check_everything_files(b.plan, d.caps, LIBDIR32);
         size_t n = control_nodes(b.proc, true, nodes);
         nodes[n++] = (struct want_node){"nvidia0", (unsigned)nvidia_major(b.proc), 0};
@@ -1358,7 +1417,7 @@ test_json(void **state)
         char capbuf[128];
         assert_string_equal(json_string_value(json_object_get(root, "capabilities")),
                             nvh_caps_format(NVH_CAP_ALL, capbuf, sizeof(capbuf)));
-        size_t seen[6] = {0};
+        size_t seen[NVH_OP_CGROUP_ALLOW + 1] = {0};
         for (size_t i = 0; i < b.plan->n_ops; i++) {
                 const struct nvh_op *op = &b.plan->ops[i];
                 json_t *o = json_array_get(ops, i);
@@ -1403,6 +1462,16 @@ test_json(void **state)
                         if (!op->host_path)
                                 assert_string_equal(
                                     json_string_value(json_object_get(o, "content")), op->target);
+                        break;
+                case NVH_OP_TMPFS:
+                        assert_string_equal(json_string_value(json_object_get(o, "path")),
+                                            op->ctr_path);
+                        break;
+                case NVH_OP_FILE:
+                        assert_string_equal(json_string_value(json_object_get(o, "path")),
+                                            op->ctr_path);
+                        assert_string_equal(json_string_value(json_object_get(o, "content")),
+                                            op->target);
                         break;
                 case NVH_OP_LDCACHE:
                         assert_string_equal(json_string_value(json_object_get(o, "key")),
