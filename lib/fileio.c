@@ -3,12 +3,30 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "macros.h"
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
+
+void
+nvh_fileio_prefault(void *p, size_t len)
+{
+        uintptr_t start = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+        uintptr_t end = ((uintptr_t)p + len) & ~(uintptr_t)4095;
+
+        if (len < NVH_FILEIO_PREFAULT_MIN || end <= start)
+                return;
+        /* Best effort: older kernels answer EINVAL and the pages fault in one by one. */
+        (void)madvise((void *)start, end - start, MADV_POPULATE_WRITE);
+}
 
 int
 nvh_fileio_read_fd(int fd, const char *what, size_t max_size, char **ret_buf, size_t *ret_len,
@@ -16,7 +34,18 @@ nvh_fileio_read_fd(int fd, const char *what, size_t max_size, char **ret_buf, si
 {
         _cleanup_free_ char *buf = NULL;
         size_t len = 0, cap = 0;
+        struct stat st;
 
+        /* A regular file's size sizes the buffer once (a size that changed meanwhile is
+         * still handled by the loop); a large buffer is faulted in with one call. */
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+            (uint64_t)st.st_size <= max_size) {
+                cap = (size_t)st.st_size + 2;
+                buf = malloc(cap);
+                if (!buf)
+                        return nvh_err_set(err, -ENOMEM, "read '%s': out of memory", what);
+                nvh_fileio_prefault(buf, cap);
+        }
         for (;;) {
                 if (len + 1 >= cap) {
                         size_t ncap = cap ? cap * 2 : 4096;

@@ -13,6 +13,15 @@ int nvh_fileio_read_at(int dir_fd, const char *rel_path, size_t max_size, int no
                        char **ret_buf, size_t *ret_len, struct nvh_err *err);
 
 /* Read everything from an open fd (a pipe works too), bounded by max_size. */
+/* Buffers of at least this many bytes are faulted in with one call (nvh_fileio_prefault). */
+#define NVH_FILEIO_PREFAULT_MIN (64u << 10)
+
+/* Fault in the pages of a fresh buffer about to be filled, with one madvise call
+ * (MADV_POPULATE_WRITE, Linux 5.14) instead of one page fault per page; page faults are what
+ * filling a large fresh buffer costs most, in a VM more so. Best effort, only from
+ * NVH_FILEIO_PREFAULT_MIN bytes. */
+void nvh_fileio_prefault(void *p, size_t len);
+
 int nvh_fileio_read_fd(int fd, const char *what, size_t max_size, char **ret_buf, size_t *ret_len,
                        struct nvh_err *err);
 

@@ -122,6 +122,8 @@ alloc_entries(struct nvh_ldcache *c, uint32_t n, const char *what, struct nvh_er
                                    "ld.so.cache '%s': %u entries exceed the limit of %u", what, n,
                                    NVH_LDCACHE_MAX_ENTRIES);
         c->entries = calloc(n ? n : 1, sizeof(*c->entries));
+        if (c->entries)
+                nvh_fileio_prefault(c->entries, (n ? n : 1) * sizeof(*c->entries));
         if (!c->entries)
                 return nvh_err_set(err, -ENOMEM, "parse '%s': out of memory", what);
         c->cap_entries = n ? n : 1;

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "ldcache.h"
+
+#include "fileio.h"
 #include "ldcache_internal.h"
 #include "macros.h"
 
@@ -337,6 +339,7 @@ nvh_ldcache_upsert_many(struct nvh_ldcache *cache, const struct nvh_ldcache_add 
         out = malloc(cap * sizeof(*out));
         if (!out)
                 return nvh_err_set(err, -ENOMEM, "add to ld.so.cache: out of memory");
+        nvh_fileio_prefault(out, cap * sizeof(*out));
         /* One merge pass: the entries before each group of new keys are copied as they are;
          * in the group's run (libcmp-equal key, same flags) the variants of a new key are
          * dropped (glibc-hwcaps and hwcap ones included, which ld.so would otherwise prefer)
@@ -496,6 +499,7 @@ nvh_ldcache_serialize(const struct nvh_ldcache *cache, char **ret_buf, size_t *r
         out = calloc(1, total);
         if (!order || !out)
                 return nvh_err_set(err, -ENOMEM, "serialize ld.so.cache: out of memory");
+        nvh_fileio_prefault(out, total);
         *ret_len = write_extensions(cache, n, out, write_entries(order, n, out));
         *ret_buf = (char *)TAKE_PTR(out);
         return 0;

@@ -504,6 +504,11 @@ fill(int mnt_fd, const struct nvh_mount_file *files, size_t n, const char *what,
                             symlinkat(f->content, mnt_fd, f->rel_path) < 0)
                                 return nvh_err_errno(err, "symlink '%s' in '%s'", f->rel_path,
                                                      what);
+                } else if (!f->content) {
+                        /* An empty file (a mount target, covered by its bind): one call, no
+                         * fd; the umask may narrow its mode, which nothing reads. */
+                        if (mknodat(mnt_fd, f->rel_path, S_IFREG | perm, 0) < 0)
+                                return nvh_err_errno(err, "create '%s' in '%s'", f->rel_path, what);
                 } else {
                         _cleanup_close_ int fd =
                             openat(mnt_fd, f->rel_path,

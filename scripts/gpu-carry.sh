@@ -13,5 +13,8 @@ install -m 0755 "$build/bench/timeexec" "$build/bench/bench_floor" "$build/bench
         .carry/bench/
 # The incumbent's output on the GPU machine, for tests/e2e/test_gpu_modes.sh to set beside ours.
 [ ! -r ../shared/reference/incumbent-h200.txt ] || cp ../shared/reference/incumbent-h200.txt .carry/
+# NVH_CARRY_BASELINE=PATH: an older nvhook, timed beside this one by scripts/gpu-bench.sh.
+rm -f .carry/nvhook-baseline
+[ -z "${NVH_CARRY_BASELINE:-}" ] || install -m 0755 "$NVH_CARRY_BASELINE" .carry/nvhook-baseline
 [ -x .carry/runtimes/bin/runc ] || sh scripts/carry-runtimes.sh .carry/runtimes
 du -sh .carry

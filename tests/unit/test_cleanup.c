@@ -119,14 +119,47 @@ test_errno_message(void **state)
         assert_string_equal(err.msg, want);
 }
 
+/* Reads sized from the file: a large file in one buffer (prefaulted), exact bytes, the limit
+ * still enforced, and a procfs file (it reports size 0) still read whole. */
+static void
+test_read_sizes(void **state)
+{
+        struct nvh_err err = {0};
+        const char *dir = tu_tmpdir();
+        _cleanup_close_ int dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        size_t big = (NVH_FILEIO_PREFAULT_MIN * 3) + 17, len = 0;
+        _cleanup_free_ char *want = malloc(big), *buf = NULL;
+        (void)state;
+
+        assert_true(dir_fd >= 0 && want);
+        for (size_t i = 0; i < big; i++)
+                want[i] = (char)('a' + i % 26);
+        _cleanup_close_ int fd = openat(dir_fd, "big", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, want, big), (ssize_t)big);
+        assert_int_equal(nvh_fileio_read_at(dir_fd, "big", big, 1, &buf, &len, &err), 0);
+        assert_int_equal(len, big);
+        assert_memory_equal(buf, want, big);
+        assert_int_equal(buf[len], '\0');
+        free(TAKE_PTR(buf));
+        assert_int_equal(nvh_fileio_read_at(dir_fd, "big", big - 1, 1, &buf, &len, &err), -E2BIG);
+        assert_null(buf);
+        /* procfs reports size 0 and still has content */
+        assert_int_equal(
+            nvh_fileio_read_at(AT_FDCWD, "/proc/self/status", 1 << 20, 1, &buf, &len, &err), 0);
+        assert_true(len > 0 && strstr(buf, "Pid:"));
+        /* a buffer too small for the prefault is left alone; a NULL one too */
+        nvh_fileio_prefault(want, 10);
+        nvh_fileio_prefault(NULL, 0);
+}
+
 int
 main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_closedir),
-            cmocka_unit_test(test_pid),
-            cmocka_unit_test(test_null_handles),
-            cmocka_unit_test(test_errno_message),
+            cmocka_unit_test(test_closedir),     cmocka_unit_test(test_pid),
+            cmocka_unit_test(test_null_handles), cmocka_unit_test(test_errno_message),
+            cmocka_unit_test(test_read_sizes),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
