@@ -169,13 +169,28 @@ srcfile=$(ls "${fx:+$fx/driver}"/usr/lib/x86_64-linux-gnu/libcuda.so.* /usr/loca
 : >"$out/floor-tmpfs"
 : >"$out/baseline"
 : >"$log"
-for i in $(seq 1 "$N"); do
-        d=$RIG_TMP/h-$i
-        fresh_bundle "$d" "$lower"
+# timed NAME LOWER OUT STDIN CMD...: one fresh container (bundle NAME on LOWER: an image dir
+# or "bare"), held at the hook moment; CMD timed by timeexec with the state (STDIN "state") or
+# nothing ("none") on stdin, appended to OUT. In CMD, @PID@ and @ROOTFS@ stand for the held
+# container's pid and rootfs.
+timed() {
+        local lo=$2 dst=$3 input=$4 d=$RIG_TMP/$1 pid a
+        shift 4
+        fresh_bundle "$d" "$lo"
         created "$d"
-        "$T" "$d.state" "$NVHOOK" --config "$conf" prestart >>"$out/hook"
+        pid=$(jq .pid "$d.state")
+        local -a cmd=()
+        for a in "$@"; do
+                a=${a//@PID@/$pid}
+                cmd+=("${a//@ROOTFS@/$d/rootfs}")
+        done
+        [ "$input" = state ] && input=$d.state || input=/dev/null
+        "$T" "$input" "${cmd[@]}" >>"$dst"
         released "$d"
         drop_bundle "$d"
+}
+for i in $(seq 1 "$N"); do
+        timed "h-$i" "$lower" "$out/hook" state "$NVHOOK" --config "$conf" prestart
         d=$RIG_TMP/f-$i
         fresh_bundle "$d" "$lower"
         created "$d"
@@ -185,44 +200,17 @@ for i in $(seq 1 "$N"); do
         released "$d"
         drop_bundle "$d"
         # The floor of the driver-directory layout: the same binds, targets in one tmpfs.
-        d=$RIG_TMP/ft-$i
-        fresh_bundle "$d" "$lower"
-        created "$d"
-        "$T" "$d.state" "$bdir/bench_floor" "$(jq .pid "$d.state")" "$d/rootfs" "$nbind" \
-                "$srcfile" tmpfs >>"$out/floor-tmpfs"
-        released "$d"
-        drop_bundle "$d"
-        if [ -n "$BASE" ]; then
-                d=$RIG_TMP/bl-$i
-                fresh_bundle "$d" "$lower"
-                created "$d"
-                "$T" "$d.state" "$BASE" --config "$conf_bare" prestart >>"$out/baseline"
-                released "$d"
-                drop_bundle "$d"
-        fi
+        timed "ft-$i" "$lower" "$out/floor-tmpfs" state "$bdir/bench_floor" @PID@ @ROOTFS@ \
+                "$nbind" "$srcfile" tmpfs
+        [ -z "$BASE" ] ||
+                timed "bl-$i" "$lower" "$out/baseline" state "$BASE" --config "$conf_bare" prestart
         # The same on a bare rootfs (a fresh directory, no overlay): hook, then floor.
-        d=$RIG_TMP/b-$i
-        fresh_bundle "$d" bare
-        created "$d"
-        "$T" "$d.state" "$NVHOOK" --config "$conf_bare" prestart >>"$out/bare"
-        released "$d"
-        drop_bundle "$d"
-        d=$RIG_TMP/bf-$i
-        fresh_bundle "$d" bare
-        created "$d"
-        "$T" "$d.state" "$bdir/bench_floor" "$(jq .pid "$d.state")" "$d/rootfs" "$nbind" \
-                "$srcfile" >>"$out/bare-floor"
-        released "$d"
-        drop_bundle "$d"
-        if [ -n "$nvcli" ]; then
-                d=$RIG_TMP/n-$i
-                fresh_bundle "$d" "$lower"
-                created "$d"
-                "$T" /dev/null "$nvcli" configure --no-cgroups --device=0 --compute --utility \
-                        --pid="$(jq .pid "$d.state")" "$d/rootfs" >>"$out/nvcli"
-                released "$d"
-                drop_bundle "$d"
-        fi
+        timed "b-$i" bare "$out/bare" state "$NVHOOK" --config "$conf_bare" prestart
+        timed "bf-$i" bare "$out/bare-floor" state "$bdir/bench_floor" @PID@ @ROOTFS@ "$nbind" \
+                "$srcfile"
+        [ -z "$nvcli" ] ||
+                timed "n-$i" "$lower" "$out/nvcli" none "$nvcli" configure --no-cgroups --device=0 \
+                        --compute --utility --pid=@PID@ @ROOTFS@
 done
 awk '$2 != 0 { print "hook failed: " FILENAME ": " $0; bad = 1 } END { exit bad }' "$out/hook" \
         "$out/floor" "$out/bare" "$out/bare-floor" "$out/nvcli" "$out/floor-tmpfs" \
