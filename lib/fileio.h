@@ -12,7 +12,6 @@
 int nvh_fileio_read_at(int dir_fd, const char *rel_path, size_t max_size, int nofollow,
                        char **ret_buf, size_t *ret_len, struct nvh_err *err);
 
-/* Read everything from an open fd (a pipe works too), bounded by max_size. */
 /* Buffers of at least this many bytes are faulted in with one call (nvh_fileio_prefault). */
 #define NVH_FILEIO_PREFAULT_MIN (64u << 10)
 
@@ -22,6 +21,8 @@ int nvh_fileio_read_at(int dir_fd, const char *rel_path, size_t max_size, int no
  * NVH_FILEIO_PREFAULT_MIN bytes. */
 void nvh_fileio_prefault(void *p, size_t len);
 
+/* Read everything from an open fd (a pipe works too), bounded by max_size. A regular file's
+ * size sizes the buffer. */
 int nvh_fileio_read_fd(int fd, const char *what, size_t max_size, char **ret_buf, size_t *ret_len,
                        struct nvh_err *err);
 

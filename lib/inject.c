@@ -366,6 +366,7 @@ static int
 do_bind(struct inject *in, size_t i, struct nvh_err *err)
 {
         const struct nvh_op *op = &in->plan->ops[i];
+        const char *staged = in_drvdir(in, op->ctr_path);
         _cleanup_close_ int target_fd = -1;
         bool is_dir = op->flags & NVH_OPF_DIR, created = false;
         char name[NAME_MAX + 1];
@@ -373,10 +374,9 @@ do_bind(struct inject *in, size_t i, struct nvh_err *err)
 
         if (in->src[i].skip)
                 return 0;
-        if (in_drvdir(in, op->ctr_path)) {
+        if (staged) {
                 /* Made empty, of the source's type, in our own tmpfs (do_tmpfs). */
-                target_fd = openat(in->drvdir_fd, in_drvdir(in, op->ctr_path),
-                                   O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                target_fd = openat(in->drvdir_fd, staged, O_PATH | O_NOFOLLOW | O_CLOEXEC);
                 if (target_fd < 0)
                         return nvh_err_errno(err, "open target '%s'", op->ctr_path);
                 return nvh_mount_bind(&in->src[i].mnt, target_fd,
@@ -432,8 +432,8 @@ do_file(struct inject *in, const struct nvh_op *op, struct nvh_err *err)
                 r = check_not_volume(in, dir_fd, op->ctr_path, err);
         if (r < 0)
                 return r;
-        return nvh_rootfs_write_atomic(in->root_fd, op->ctr_path, op->target, strlen(op->target),
-                                       0644, err);
+        return nvh_rootfs_write_atomic_at(dir_fd, name, op->ctr_path, op->target,
+                                          strlen(op->target), 0644, err);
 }
 
 static int

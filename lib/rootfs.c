@@ -685,15 +685,26 @@ int
 nvh_rootfs_write_atomic(int root_fd, const char *ctr_path, const void *buf, size_t len, mode_t mode,
                         struct nvh_err *err)
 {
-        static unsigned counter;
-        _cleanup_close_ int dir_fd = -1, fd = -1;
-        char name[NAME_MAX + 1], tmp[NAME_MAX + 1];
-        struct stat sb;
+        _cleanup_close_ int dir_fd = -1;
+        char name[NAME_MAX + 1];
         int r;
 
         r = open_parent(root_fd, ctr_path, &dir_fd, name, err);
         if (r < 0)
                 return r;
+        return nvh_rootfs_write_atomic_at(dir_fd, name, ctr_path, buf, len, mode, err);
+}
+
+int
+nvh_rootfs_write_atomic_at(int dir_fd, const char *name, const char *ctr_path, const void *buf,
+                           size_t len, mode_t mode, struct nvh_err *err)
+{
+        static unsigned counter;
+        _cleanup_close_ int fd = -1;
+        char tmp[NAME_MAX + 1];
+        struct stat sb;
+        int r;
+
         if (fstatat(dir_fd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(sb.st_mode))
                 return nvh_err_set(err, -EISDIR, "write '%s': is a directory", ctr_path);
         r = snprintf(tmp, sizeof(tmp), ".%.200s.nvh-%d-%u", name, (int)getpid(), counter++);

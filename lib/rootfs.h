@@ -74,6 +74,11 @@ int nvh_rootfs_symlink(int root_fd, const char *ctr_path, const char *target, st
 int nvh_rootfs_write_atomic(int root_fd, const char *ctr_path, const void *buf, size_t len,
                             mode_t mode, struct nvh_err *err);
 
+/* The same, for name in dir_fd (an in-root directory the caller resolved); ctr_path names the
+ * file in errors. */
+int nvh_rootfs_write_atomic_at(int dir_fd, const char *name, const char *ctr_path, const void *buf,
+                               size_t len, mode_t mode, struct nvh_err *err);
+
 /* The walker's answer as a path: rel_path resolved below root_fd like nvh_rootfs_resolve
  * (O_PATH, symlinks followed in-root, ".." clamped, at most NVH_ROOTFS_MAX_HOPS links), and the
  * names of the real directories and final object it reached, relative to the root, without a
