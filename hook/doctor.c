@@ -34,7 +34,7 @@ nvh_doctor_probe_features(struct nvh_doctor_feature *out)
                 const char *name, *use;
         } rows[NVH_DOCTOR_N_FEATURES] = {
             {NVH_KFEATURE_OPENAT2, "openat2", "in-root resolution (else the fallback walker)"},
-            {NVH_KFEATURE_MOUNT_API, "mount-api", "mounts by fd, detached tmpfs for /proc"},
+            {NVH_KFEATURE_MOUNT_API, "mount-api", "mounts by fd, tmpfs mounts filled detached"},
             {NVH_KFEATURE_MOUNT_SETATTR, "mount_setattr",
              "read-only, nosuid, nodev in one call per mount"},
             {NVH_KFEATURE_BPF_REPLACE, "bpf-replace",
