@@ -40,13 +40,14 @@ static const struct family {
     {"/usr/lib/libc.so.6", "/usr/lib", "/usr/lib32", "/usr/lib libc"},
 };
 
+/* ctr_path resolves in-root (extra_flags: e.g. O_DIRECTORY, to ask for a directory). */
 static bool
-exists_in_root(int root_fd, const char *ctr_path)
+exists_in_root(int root_fd, const char *ctr_path, int extra_flags)
 {
         _cleanup_close_ int fd = -1;
         struct nvh_err ignored = {0};
 
-        return nvh_rootfs_resolve(root_fd, ctr_path, O_PATH, &fd, &ignored) >= 0;
+        return nvh_rootfs_resolve(root_fd, ctr_path, O_PATH | extra_flags, &fd, &ignored) >= 0;
 }
 
 static void
@@ -172,7 +173,7 @@ probe_fd(int root_fd, bool keep, struct nvh_layout *ret)
         bool from_cache;
 
         for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
-                if (exists_in_root(root_fd, families[i].marker)) {
+                if (exists_in_root(root_fd, families[i].marker, 0)) {
                         fam = &families[i];
                         break;
                 }
@@ -196,12 +197,7 @@ probe_fd(int root_fd, bool keep, struct nvh_layout *ret)
                 snprintf(l.why, sizeof(l.why), "no libc found: default directory");
         }
         l.glibc = !l.musl && (from_cache || fam);
-        if (l.glibc) {
-                _cleanup_close_ int fd = -1;
-                struct nvh_err ignored = {0};
-                l.ldconf_d = nvh_rootfs_resolve(root_fd, "/etc/ld.so.conf.d", O_PATH | O_DIRECTORY,
-                                                &fd, &ignored) >= 0;
-        }
+        l.ldconf_d = l.glibc && exists_in_root(root_fd, "/etc/ld.so.conf.d", O_DIRECTORY);
         if (!l.libdir32[0] && fam)
                 snprintf(l.libdir32, sizeof(l.libdir32), "%s", fam->libdir32);
         if (!l.libdir32[0] && !fam)

@@ -500,8 +500,10 @@ fill(int mnt_fd, const struct nvh_mount_file *files, size_t n, const char *what,
                             fchmodat(mnt_fd, f->rel_path, perm, 0) < 0)
                                 return nvh_err_errno(err, "create '%s' in '%s'", f->rel_path, what);
                 } else if (S_ISLNK(f->mode)) {
-                        if (!f->content || !f->content[0] ||
-                            symlinkat(f->content, mnt_fd, f->rel_path) < 0)
+                        if (!f->content || !f->content[0])
+                                return nvh_err_set(err, -EINVAL, "symlink '%s' in '%s': no target",
+                                                   f->rel_path, what);
+                        if (symlinkat(f->content, mnt_fd, f->rel_path) < 0)
                                 return nvh_err_errno(err, "symlink '%s' in '%s'", f->rel_path,
                                                      what);
                 } else if (!f->content) {
